@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { auditRoutes } from './audit/audit-routes.js';
+import { authRoutes } from './auth/auth-routes.js';
+import type { Services } from './composition.js';
+import { pingDatabase } from './db/connect.js';
+import { environmentRoutes } from './environments/environment-routes.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerMetrics } from './http/metrics.js';
+import { requireAuthentication } from './http/request-context.js';
+import { registerValidation } from './http/validation.js';
+import { projectRoutes } from './projects/project-routes.js';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Builds the Fastify application from composed services. It does not listen: main.ts does. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerValidation(app);
+  registerErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Slipway API', version: options.version ?? '0.1.0', description: 'Release control plane: releases, promotions, sign-offs, flags.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await pingDatabase(services.database.db);
+      return { status: 'ready', database: services.database.dialect };
+    } catch {
+      return reply.status(503).send({ error: { code: 'not_ready', message: 'The database is not reachable.', details: {} } });
+    }
+  });
+  registerMetrics(app);
+
+  await app.register(
+    async (api) => {
+      requireAuthentication(api, services.auth);
+      await api.register(authRoutes(services.auth));
+      await api.register(environmentRoutes(services.environments));
+      await api.register(projectRoutes(services.projects));
+      await api.register(auditRoutes(services.audit));
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+export interface AuditRecord {
+  id: string;
+  at: string;
+  actor: { id: string | null; name: string };
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  resourceType?: string;
+  resourceId?: string;
+  action?: string;
+  since?: string;
+  /** Keyset cursor: return records older than this id (newest first). */
+  before?: string;
+  limit: number;
+}
+
+/** Audit rows are append-only: this store has no update or delete. */
+export class AuditStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(record: AuditRecord): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({
+        id: record.id,
+        at: record.at,
+        actor_id: record.actor.id,
+        actor_name: record.actor.name,
+        action: record.action,
+        resource_type: record.resourceType,
+        resource_id: record.resourceId,
+        before: record.before === undefined || record.before === null ? null : JSON.stringify(record.before),
+        after: record.after === undefined || record.after === null ? null : JSON.stringify(record.after),
+        request_id: record.requestId,
+      })
+      .execute();
+  }
+
+  async list(filter: AuditFilter): Promise<AuditRecord[]> {
+    let query = this.db.selectFrom('audit_log').selectAll();
+    if (filter.actor !== undefined) query = query.where('actor_name', '=', filter.actor);
+    if (filter.resourceType !== undefined) query = query.where('resource_type', '=', filter.resourceType);
+    if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map((row) => ({
+      id: row.id,
+      at: row.at,
+      actor: { id: row.actor_id, name: row.actor_name },
+      action: row.action,
+      resourceType: row.resource_type,
+      resourceId: row.resource_id,
+      before: row.before === null ? null : JSON.parse(row.before),
+      after: row.after === null ? null : JSON.parse(row.after),
+      requestId: row.request_id,
+    }));
+  }
+}

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses, PageOf, PageQuery, Slug, Timestamp } from '../http/schemas.js';
+import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
+import type { EnvironmentService } from './environment-service.js';
+import type { Environment } from './environment-store.js';
+
+const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a CSS hex colour for badges, e.g. #16a34a' });
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Rank = Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'order of the environment; lower ranks come first' });
+
+export const EnvironmentResponse = Type.Object(
+  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), createdAt: Timestamp, updatedAt: Timestamp },
+);
+
+const CreateBody = Type.Object(
+  { key: Slug, name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color) },
+  { additionalProperties: false },
+);
+const UpdateBody = Type.Object(
+  { name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color) },
+  { additionalProperties: false, minProperties: 1 },
+);
+const KeyParams = Type.Object({ env: Type.String({ maxLength: 200 }) });
+
+function present(env: Environment) {
+  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, createdAt: env.createdAt, updatedAt: env.updatedAt };
+}
+
+export function environmentRoutes(environments: EnvironmentService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const tags = ['environments'];
+    app.get('/environments', { schema: { tags, summary: 'List environments by rank', querystring: PageQuery, response: { 200: PageOf(EnvironmentResponse), ...errorResponses } } }, async (request) => {
+      const page = await environments.list({ limit: request.query.limit ?? DEFAULT_PAGE_SIZE, cursor: request.query.cursor ?? null });
+      return { items: page.items.map(present), nextCursor: page.nextCursor };
+    });
+
+    app.post('/environments', { schema: { tags, summary: 'Create an environment', body: CreateBody, response: { 201: EnvironmentResponse, ...errorResponses } } }, async (request, reply) => {
+      const env = await environments.create(request.ctx, request.body);
+      return reply.status(201).send(present(env));
+    });
+
+    app.get('/environments/:env', { schema: { tags, summary: 'One environment', params: KeyParams, response: { 200: EnvironmentResponse, ...errorResponses } } }, async (request) => {
+      return present(await environments.get(request.params.env));
+    });
+
+    app.patch('/environments/:env', { schema: { tags, summary: 'Change an environment', params: KeyParams, body: UpdateBody, response: { 200: EnvironmentResponse, ...errorResponses } } }, async (request) => {
+      return present(await environments.update(request.ctx, request.params.env, request.body));
+    });
+
+    app.delete('/environments/:env', { schema: { tags, summary: 'Delete an environment', params: KeyParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+      await environments.delete(request.ctx, request.params.env);
+      return reply.status(204).send(null);
+    });
+  };
+}

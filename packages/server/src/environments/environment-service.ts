@@ -1,0 +1,123 @@
+import type { RequestContext } from '../auth/actor.js';
+import { authorize } from '../auth/permissions.js';
+import { isUniqueViolation } from '../db/connect.js';
+import type { Uow } from '../db/stores.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import type { IdGenerator } from '../shared/ids.js';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
+import type { Environment } from './environment-store.js';
+
+export interface CreateEnvironmentInput {
+  key: string;
+  name?: string;
+  rank?: number;
+  protected?: boolean;
+  color?: string;
+}
+
+export type UpdateEnvironmentInput = Partial<Omit<CreateEnvironmentInput, 'key'>>;
+
+const DEFAULT_COLOR = '#64748b';
+
+const isRankCursor = (value: unknown): value is [number, string] =>
+  Array.isArray(value) && value.length === 2 && Number.isInteger(value[0]) && typeof value[1] === 'string';
+
+export class EnvironmentService {
+  constructor(
+    private readonly uow: Uow,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async list(page: PageRequest): Promise<Page<Environment>> {
+    const rows = await this.uow.reads.environments.page(decodeCursor(page.cursor, isRankCursor), page.limit + 1);
+    return toPage(rows, page.limit, (e) => [e.rank, e.key]);
+  }
+
+  async get(key: string): Promise<Environment> {
+    const env = await this.uow.reads.environments.get(key);
+    if (!env) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
+    return env;
+  }
+
+  async create(ctx: RequestContext, input: CreateEnvironmentInput): Promise<Environment> {
+    authorize(ctx.actor, { role: 'release-manager', action: 'Creating an environment' });
+    return this.uow.transaction(async (tx) => {
+      let rank = input.rank;
+      if (rank === undefined) {
+        const all = await tx.stores.environments.all();
+        rank = all.length === 0 ? 10 : all[all.length - 1]!.rank + 10;
+      }
+      const env: Environment = {
+        id: this.ids.next(),
+        key: input.key,
+        name: input.name ?? input.key,
+        rank,
+        protected: input.protected ?? false,
+        color: input.color ?? DEFAULT_COLOR,
+        settings: {},
+        createdAt: tx.now,
+        updatedAt: tx.now,
+      };
+      try {
+        await tx.stores.environments.insert(env);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictError(`Environment ${input.key} already exists.`, { environment: input.key });
+        throw error;
+      }
+      await tx.record(ctx, {
+        action: 'environment.created',
+        resourceType: 'environment',
+        resourceId: env.key,
+        after: env,
+        event: { type: 'environment.created', payload: { environment: env.key, name: env.name }, environmentKey: env.key },
+      });
+      return env;
+    });
+  }
+
+  async update(ctx: RequestContext, key: string, input: UpdateEnvironmentInput): Promise<Environment> {
+    return this.uow.transaction(async (tx) => {
+      const before = await tx.stores.environments.get(key);
+      if (!before) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
+      authorize(ctx.actor, { role: 'release-manager', action: 'Changing an environment', environment: before });
+      const after: Environment = {
+        ...before,
+        ...(input.name !== undefined && { name: input.name }),
+        ...(input.rank !== undefined && { rank: input.rank }),
+        ...(input.protected !== undefined && { protected: input.protected }),
+        ...(input.color !== undefined && { color: input.color }),
+        updatedAt: tx.now,
+      };
+      await tx.stores.environments.update(after);
+      await tx.record(ctx, {
+        action: 'environment.updated',
+        resourceType: 'environment',
+        resourceId: key,
+        before,
+        after,
+        event: { type: 'environment.updated', payload: { environment: key, changes: Object.keys(input) }, environmentKey: key },
+      });
+      return after;
+    });
+  }
+
+  async delete(ctx: RequestContext, key: string): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      const before = await tx.stores.environments.get(key);
+      if (!before) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
+      authorize(ctx.actor, { role: 'admin', action: 'Deleting an environment', environment: before });
+      const users = await tx.stores.projects.usingEnvironment(key);
+      if (users.length > 0) {
+        throw new ConflictError(`Environment ${key} is in the lifecycle of ${users.join(', ')}: remove it from those projects first.`, { projects: users });
+      }
+      await tx.stores.environments.delete(before.id);
+      await tx.record(ctx, {
+        action: 'environment.deleted',
+        resourceType: 'environment',
+        resourceId: key,
+        before,
+        event: { type: 'environment.deleted', payload: { environment: key }, environmentKey: key },
+      });
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ProjectTable } from '../db/schema.js';
+
+/** A project as stored: lifecycles are null when they follow the default. */
+export interface ProjectRecord {
+  id: string;
+  key: string;
+  name: string;
+  repository: string;
+  tagTemplate: string;
+  ticketPattern: string;
+  lifecycle: string[] | null;
+  hotfixLifecycle: string[] | null;
+  initialVersion: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function toRecord(row: Selectable<ProjectTable>): ProjectRecord {
+  return {
+    id: row.id,
+    key: row.key,
+    name: row.name,
+    repository: row.repository,
+    tagTemplate: row.tag_template,
+    ticketPattern: row.ticket_pattern,
+    lifecycle: row.lifecycle === null ? null : (JSON.parse(row.lifecycle) as string[]),
+    hotfixLifecycle: row.hotfix_lifecycle === null ? null : (JSON.parse(row.hotfix_lifecycle) as string[]),
+    initialVersion: row.initial_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 'created_at'> {
+  return {
+    name: p.name,
+    repository: p.repository,
+    tag_template: p.tagTemplate,
+    ticket_pattern: p.ticketPattern,
+    lifecycle: p.lifecycle === null ? null : JSON.stringify(p.lifecycle),
+    hotfix_lifecycle: p.hotfixLifecycle === null ? null : JSON.stringify(p.hotfixLifecycle),
+    initial_version: p.initialVersion,
+    updated_at: p.updatedAt,
+  };
+}
+
+export class ProjectStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(project: ProjectRecord): Promise<void> {
+    await this.db
+      .insertInto('projects')
+      .values({ id: project.id, key: project.key, created_at: project.createdAt, ...toRow(project) })
+      .execute();
+  }
+
+  async get(key: string): Promise<ProjectRecord | null> {
+    const row = await this.db.selectFrom('projects').selectAll().where('key', '=', key).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  async page(afterKey: string | null, limit: number): Promise<ProjectRecord[]> {
+    let query = this.db.selectFrom('projects').selectAll();
+    if (afterKey !== null) query = query.where('key', '>', afterKey);
+    const rows = await query.orderBy('key', 'asc').limit(limit).execute();
+    return rows.map(toRecord);
+  }
+
+  async update(project: ProjectRecord): Promise<void> {
+    await this.db.updateTable('projects').set(toRow(project)).where('id', '=', project.id).execute();
+  }
+
+  /** Keys of projects whose explicit lifecycle names the environment. */
+  async usingEnvironment(environmentKey: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('projects')
+      .select(['key', 'lifecycle', 'hotfix_lifecycle'])
+      .where((eb) => eb.or([eb('lifecycle', 'is not', null), eb('hotfix_lifecycle', 'is not', null)]))
+      .orderBy('key')
+      .execute();
+    return rows
+      .filter((row) => [row.lifecycle, row.hotfix_lifecycle].some((l) => l !== null && (JSON.parse(l) as string[]).includes(environmentKey)))
+      .map((row) => row.key);
+  }
+}
