@@ -33,9 +33,18 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     return503OnClosing: true,
+    routerOptions: { maxParamLength: 1000 },
+    // Router-level errors (malformed URLs) get the same JSON error shape as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as unknown as { status(code: number): { send(body: unknown): void } })
+        .status(400)
+        .send({ error: { code: 'bad_request', message: `The URL is not valid: ${error.message}`, details: {} } });
+    },
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
+  app.removeContentTypeParser('text/plain');
   registerValidation(app);
   registerErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {

@@ -17,15 +17,18 @@ export async function main(): Promise<void> {
     throw error;
   }
   const server = await startServer(config);
-  process.stdout.write(`Slipway is listening on ${server.url} (${config.database.dialect}; data in ${config.dataDir})\n`);
-  if (server.migrationsApplied.length > 0) process.stdout.write(`Applied migrations: ${server.migrationsApplied.join(', ')}\n`);
+  // One write, URL last: whoever waits for the URL line has everything before it.
+  const lines: string[] = [];
+  if (server.migrationsApplied.length > 0) lines.push(`Applied migrations: ${server.migrationsApplied.join(', ')}`);
   if (server.bootstrapToken !== null) {
-    process.stdout.write(
+    lines.push(
       config.bootstrapToken !== null
-        ? 'Created the admin user with the token from SLIPWAY_BOOTSTRAP_TOKEN.\n'
-        : `Created the admin user. Admin token (shown once, store it now):\n\n  ${server.bootstrapToken}\n\n`,
+        ? 'Created the admin user with the token from SLIPWAY_BOOTSTRAP_TOKEN.'
+        : `Created the admin user. Admin token (shown once, store it now):\n\n  ${server.bootstrapToken}\n`,
     );
   }
+  lines.push(`Slipway is listening on ${server.url} (${config.database.dialect}; data in ${config.dataDir})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
   const shutdown = (signal: string) => {
     process.stdout.write(`Received ${signal}; finishing in-flight requests…\n`);
     server.stop().then(

@@ -5,7 +5,6 @@
  */
 
 // Control characters, space, ~ ^ : ? * [ \ and DEL are never allowed in a ref name.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_REF_CHARS = /[\x00-\x20~^:?*[\\\x7f]/;
 
 /**
@@ -42,7 +41,6 @@ const URL_PROTOCOLS = new Set(['https:', 'http:', 'ssh:', 'git:', 'file:']);
  * `-`, and control characters.
  */
 export function describeInvalidRemote(remote: string): string | null {
-  // eslint-disable-next-line no-control-regex
   if (remote.length === 0 || /[\x00-\x1f\x7f]/.test(remote)) return 'must be a non-empty single line';
   if (remote.startsWith('-')) return 'must not start with "-"';
   if (remote.startsWith('/')) return null;

@@ -154,7 +154,7 @@ function validateProject(p: ProjectRecord, envs: Environment[]): void {
       problems.push({ field: 'ticketPattern', message: `is not a valid regular expression: ${(error as Error).message}` });
     }
   }
-  if (semver.valid(p.initialVersion) === null) problems.push({ field: 'initialVersion', message: 'must be a semantic version such as 1.0.0' });
+  if (semver.valid(p.initialVersion) !== p.initialVersion) problems.push({ field: 'initialVersion', message: 'must be a semantic version such as 1.0.0' });
   const known = new Set(envs.map((e) => e.key));
   const lifecycle = p.lifecycle ?? envs.map((e) => e.key);
   for (const [field, list] of [['lifecycle', p.lifecycle], ['hotfixLifecycle', p.hotfixLifecycle]] as const) {

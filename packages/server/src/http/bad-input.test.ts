@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/schema.js';
+import { createTestApp, type TestApp } from '../testing/test-app.js';
+import { DIALECTS } from '../testing/test-database.js';
+
+type Json = unknown;
+
+const HUGE = 'x'.repeat(100_000);
+const deep = (depth: number): Json => (depth === 0 ? {} : { a: deep(depth - 1) });
+const deepArray = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+
+/** Bodies that are not a JSON object, or not JSON at all, sent raw. */
+const RAW_JUNK: Array<{ body: string; contentType?: string }> = [
+  { body: '{' },
+  { body: '{"key": "dev",}' },
+  { body: "{'key': 'dev'}" },
+  { body: 'null' },
+  { body: '[]' },
+  { body: '"a string"' },
+  { body: '12345' },
+  { body: 'true' },
+  { body: '' },
+  { body: '\u0000\u0001' },
+  { body: '{"__proto__": {"admin": true}, "key": "proto"}' },
+  { body: '{"constructor": {"prototype": {"x": 1}}, "key": "ctor"}' },
+  { body: deepArray(5000) },
+  { body: '{"key": "dev"}', contentType: 'text/plain' },
+  { body: 'key=dev&name=Dev', contentType: 'application/x-www-form-urlencoded' },
+  { body: '--b\r\nContent-Disposition: form-data; name="key"\r\n\r\ndev\r\n--b--', contentType: 'multipart/form-data; boundary=b' },
+  { body: '<env key="dev"/>', contentType: 'application/xml' },
+  { body: '{"key": "dev"}', contentType: 'application/json; charset=utf-16' },
+  { body: '{"key": "trailing"} garbage' },
+  { body: '{"key": "\ud800"}' },
+];
+
+/** Values no field of these schemas accepts, whatever its type. */
+const ALWAYS_WRONG: Json[] = [{ nested: { junk: [1, { deeper: deep(5) }] } }, [1, 'two', null], HUGE];
+
+interface Route {
+  method: 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  valid: Record<string, Json>;
+  /** Per field: values that must be refused in an otherwise valid body. */
+  wrong: Record<string, Json[]>;
+  required: string[];
+}
+
+const ROUTES: Route[] = [
+  {
+    method: 'POST',
+    url: '/api/v1/environments',
+    valid: { key: 'fresh-env', name: 'Fresh', rank: 5, protected: false, color: '#00ff00' },
+    wrong: { key: ['Dev', 'a b', '../etc', '-lead', 'ü', '', 7, 'k'.repeat(64)], name: ['', 3, true], rank: ['5', 1.5, 1e12, null], protected: ['true', 1, 'yes'], color: ['red', '#12345', 12], extra: [1] },
+    required: ['key'],
+  },
+  {
+    method: 'PATCH',
+    url: '/api/v1/environments/dev',
+    valid: { name: 'Development' },
+    wrong: { name: ['', 1, false, null], rank: ['high', 0.5], protected: ['no', 0], color: ['#zzzzzz'], key: ['renamed'] },
+    required: [],
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/projects',
+    valid: { key: 'fresh-project', repository: '/srv/git/fresh.git' },
+    wrong: {
+      key: ['Fresh', 12, 'x y'],
+      repository: ['relative/path', '', 42, '-uevil', 'http://', 'r'.repeat(2001)],
+      tagTemplate: ['v', 'v{ver}', '{version} x', 5, '{version}..{version}'],
+      ticketPattern: ['(', '[', 7, 'p'.repeat(201)],
+      lifecycle: ['dev', [1], ['unknown-env'], ['dev', 'dev'], [null]],
+      hotfixLifecycle: [['production', 'dev'], ['nope'], 'qa'],
+      initialVersion: ['1', 'v1.0.0', 'latest', 100],
+      name: ['', 0],
+    },
+    required: ['key', 'repository'],
+  },
+  {
+    method: 'PATCH',
+    url: '/api/v1/projects/api',
+    valid: { name: 'API' },
+    wrong: { name: [''], repository: ['nope'], tagTemplate: ['no-placeholder'], ticketPattern: ['(?<'], lifecycle: [['ghost']], hotfixLifecycle: [['ghost']], initialVersion: ['x.y.z'], key: ['other'] },
+    required: [],
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/tokens',
+    valid: { name: 'automation' },
+    wrong: { name: ['', 5, 'n'.repeat(101)], role: ['root', 'ADMIN', 3], expiresAt: ['tomorrow', '2020-01-01T00:00:00Z', 123], userId: ['no-such-user', 5] },
+    required: ['name'],
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/users',
+    valid: { username: 'new-user', role: 'viewer' },
+    wrong: { username: ['has space', '', '-x', 5, 'ü'], role: ['superuser', null], password: ['short', 12345678901], email: ['not-an-email', 5], displayName: ['', 9], disabled: [true] },
+    required: ['username', 'role'],
+  },
+  {
+    method: 'PATCH',
+    url: '/api/v1/users/USER_ID',
+    valid: { displayName: 'Erin' },
+    wrong: { role: ['owner'], disabled: ['yes'], email: ['@'], password: ['tiny'], username: ['renamed'] },
+    required: [],
+  },
+];
+
+const DB_TABLES: Array<keyof Database> = ['users', 'api_tokens', 'audit_log', 'outbox', 'environments', 'projects'];
+
+describe.each(DIALECTS)('bad input on %s', (dialect) => {
+  let t: TestApp;
+  let userId: string;
+
+  async function snapshot(): Promise<string> {
+    const parts: unknown[] = [];
+    for (const table of DB_TABLES) parts.push(await t.database.db.selectFrom(table).selectAll().orderBy('id').execute());
+    return JSON.stringify(parts);
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    for (const key of ['dev', 'qa', 'production']) await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key } });
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'api', repository: '/srv/git/api.git', lifecycle: ['dev', 'qa', 'production'] } });
+    userId = (await t.request({ method: 'POST', url: '/api/v1/users', payload: { username: 'erin', role: 'qa' } })).json().id;
+  });
+  afterAll(() => t.close());
+
+  function cases(): Array<{ name: string; method: Route['method']; url: string; body: string; contentType: string }> {
+    const out: Array<{ name: string; method: Route['method']; url: string; body: string; contentType: string }> = [];
+    for (const route of ROUTES) {
+      const url = route.url.replace('USER_ID', userId);
+      for (const raw of RAW_JUNK) out.push({ name: `${route.method} ${route.url} raw ${raw.body.slice(0, 20)}`, method: route.method, url, body: raw.body, contentType: raw.contentType ?? 'application/json' });
+      for (const [field, values] of Object.entries(route.wrong)) {
+        for (const value of [...values, ...ALWAYS_WRONG]) {
+          out.push({ name: `${route.method} ${route.url} ${field}=${JSON.stringify(value).slice(0, 30)}`, method: route.method, url, body: JSON.stringify({ ...route.valid, [field]: value }), contentType: 'application/json' });
+        }
+      }
+      for (const field of route.required) {
+        const { [field]: _dropped, ...rest } = route.valid;
+        out.push({ name: `${route.method} ${route.url} without ${field}`, method: route.method, url, body: JSON.stringify(rest), contentType: 'application/json' });
+      }
+      if (route.method === 'PATCH') out.push({ name: `${route.method} ${route.url} empty object`, method: route.method, url, body: '{}', contentType: 'application/json' });
+      out.push({ name: `${route.method} ${route.url} unicode keys`, method: route.method, url, body: JSON.stringify({ ...route.valid, 'ключ🔑': 'значение', '\u202e': 1 }), contentType: 'application/json' });
+    }
+    for (const url of ['/api/v1/environments/%00', `/api/v1/environments/${'a'.repeat(300)}`, '/api/v1/environments/..%2F..%2Fetc', '/api/v1/environments/ghost', '/api/v1/tokens/%F0%9F%92%A5', `/api/v1/tokens/${'t'.repeat(100)}`]) {
+      out.push({ name: `DELETE ${url.slice(0, 40)}`, method: 'DELETE', url, body: '', contentType: 'application/json' });
+    }
+    return out;
+  }
+
+  it('answers at least 200 malformed requests with a 4xx JSON error and changes nothing', async () => {
+    await t.request({ method: 'GET', url: '/api/v1/me' });
+    const before = await snapshot();
+    const all = cases();
+    expect(all.length).toBeGreaterThanOrEqual(200);
+    const failures: string[] = [];
+    for (const c of all) {
+      const res = await t.request({ method: c.method, url: c.url, payload: c.body, headers: { 'content-type': c.contentType } });
+      const json = (() => {
+        try {
+          return res.json() as { error?: { code?: unknown; message?: unknown } };
+        } catch {
+          return null;
+        }
+      })();
+      if (res.statusCode < 400 || res.statusCode >= 500 || typeof json?.error?.code !== 'string' || typeof json.error.message !== 'string') {
+        failures.push(`${c.name} → ${res.statusCode} ${res.body.slice(0, 120)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+});
