@@ -11,7 +11,7 @@ import { environmentRoutes } from './environments/environment-routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerMetrics } from './http/metrics.js';
 import { requireAuthentication } from './http/request-context.js';
-import { registerValidation } from './http/validation.js';
+import { registerSchemaCompilers } from './http/validation.js';
 import { projectRoutes } from './projects/project-routes.js';
 
 export interface AppOptions {
@@ -45,7 +45,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
   app.removeContentTypeParser('text/plain');
-  registerValidation(app);
+  registerSchemaCompilers(app);
   registerErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

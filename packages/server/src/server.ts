@@ -19,7 +19,7 @@ export interface RunningServer {
 /** Opens the database, migrates, bootstraps the first admin, and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const database = openDatabase(config.database);
+  const database = await openDatabase(config.database);
   try {
     const migrationsApplied = await migrate(database.db);
     const services = compose({ database, dataDir: config.dataDir });

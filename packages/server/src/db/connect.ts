@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { Database } from './schema.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -18,7 +17,7 @@ export interface OpenDatabase {
 }
 
 /** Opens the database; SQLite in WAL mode with foreign keys on, PostgreSQL through a pool. */
-export function openDatabase(target: DatabaseTarget): OpenDatabase {
+export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   if (target.dialect === 'sqlite') {
     if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
     const sqlite = new SqliteDatabase(target.file);
@@ -29,6 +28,8 @@ export function openDatabase(target: DatabaseTarget): OpenDatabase {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
+  // Loaded only when used: SQLite deployments do not pay for the PostgreSQL driver at start.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});

@@ -22,7 +22,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-db-'));
     const file = path.join(dir, 'slipway.db');
-    const opened = openDatabase({ dialect: 'sqlite', file });
+    const opened = await openDatabase({ dialect: 'sqlite', file });
     await migrate(opened.db);
     return {
       ...opened,
@@ -40,7 +40,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   await withAdmin(base, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const opened = openDatabase({ dialect: 'postgres', url: url.toString(), poolSize: 5 });
+  const opened = await openDatabase({ dialect: 'postgres', url: url.toString(), poolSize: 5 });
   return {
     ...opened,
     target: { dialect: 'postgres', url: url.toString() },

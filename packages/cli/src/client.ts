@@ -1,0 +1,48 @@
+import { CliError } from './io.js';
+import type { Profile } from './profile.js';
+
+/** A thin client of the HTTP API: the CLI talks to the server only through it. */
+export class ApiClient {
+  constructor(private readonly profile: Profile) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.profile.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.profile.token}`, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliError(`Cannot reach ${this.profile.url} (${cause}). Is the server running?`);
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError(`The server answered ${res.status} with a body that is not JSON.`);
+    }
+    if (!res.ok) {
+      const message = json?.error?.message ?? `HTTP ${res.status}`;
+      const code = json?.error?.code ? ` [${json.error.code}]` : '';
+      throw new CliError(`${message}${code}`);
+    }
+    return json as T;
+  }
+
+  /** Follows nextCursor until `max` items or the end. */
+  async list<T = any>(path: string, max = Infinity): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page: { items: T[]; nextCursor: string | null } = await this.request('GET', `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && items.length < max);
+    return items.slice(0, max);
+  }
+}
