@@ -13,6 +13,7 @@ import { registerMetrics } from './http/metrics.js';
 import { requireAuthentication } from './http/request-context.js';
 import { registerSchemaCompilers } from './http/validation.js';
 import { projectRoutes } from './projects/project-routes.js';
+import { releaseRoutes } from './releases/release-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -80,6 +81,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
       await api.register(auditRoutes(services.audit));
+      await api.register(releaseRoutes(services.releases));
     },
     { prefix: '/api/v1' },
   );

@@ -5,7 +5,9 @@ import { createStores, type Uow } from './db/stores.js';
 import { UnitOfWork } from './db/unit-of-work.js';
 import { EnvironmentService } from './environments/environment-service.js';
 import { OutboxBus } from './outbox/outbox-bus.js';
+import { RepositoryRegistry } from './git/repository-registry.js';
 import { ProjectService } from './projects/project-service.js';
+import { ReleaseService } from './releases/release-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoRandom, IdGenerator, type RandomSource } from './shared/ids.js';
 
@@ -28,6 +30,8 @@ export interface Services {
   readonly environments: EnvironmentService;
   readonly projects: ProjectService;
   readonly audit: AuditService;
+  readonly repositories: RepositoryRegistry;
+  readonly releases: ReleaseService;
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -36,6 +40,7 @@ export function compose(options: CompositionOptions): Services {
   const ids = new IdGenerator(clock, options.random ?? cryptoRandom);
   const outbox = new OutboxBus();
   const uow: Uow = new UnitOfWork(options.database.db, createStores, outbox, clock, ids);
+  const repositories = new RepositoryRegistry(options.dataDir);
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -47,5 +52,7 @@ export function compose(options: CompositionOptions): Services {
     environments: new EnvironmentService(uow, ids),
     projects: new ProjectService(uow, ids),
     audit: new AuditService(uow),
+    repositories,
+    releases: new ReleaseService(uow, repositories, ids),
   };
 }

@@ -76,6 +76,23 @@ export interface ProjectTable {
   updated_at: string;
 }
 
+export interface ReleaseTable {
+  id: string;
+  project_id: string;
+  version: string;
+  tag: string;
+  commit_sha: string;
+  kind: string;
+  parent_version: string | null;
+  previous_version: string | null;
+  ref: string;
+  changelog: string;
+  tickets: string;
+  idempotency_key: string | null;
+  created_by: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UserTable;
   api_tokens: ApiTokenTable;
@@ -83,4 +100,5 @@ export interface Database {
   outbox: OutboxTable;
   environments: EnvironmentTable;
   projects: ProjectTable;
+  releases: ReleaseTable;
 }

@@ -5,6 +5,7 @@ import { UserStore } from '../auth/user-store.js';
 import { EnvironmentStore } from '../environments/environment-store.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
 import { ProjectStore } from '../projects/project-store.js';
+import { ReleaseStore } from '../releases/release-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -14,6 +15,7 @@ export interface Stores extends CoreStores {
   readonly tokens: TokenStore;
   readonly environments: EnvironmentStore;
   readonly projects: ProjectStore;
+  readonly releases: ReleaseStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -26,5 +28,6 @@ export function createStores(db: Kysely<Database>): Stores {
     tokens: new TokenStore(db),
     environments: new EnvironmentStore(db),
     projects: new ProjectStore(db),
+    releases: new ReleaseStore(db),
   };
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Who Slipway commits and tags as, unless a caller says otherwise. */
 export const SLIPWAY_IDENTITY = Object.freeze({ name: 'Slipway', email: 'slipway@localhost' });
@@ -108,6 +108,48 @@ function collect(stream: NodeJS.ReadableStream | null, into: Buffer[]): void {
   stream?.on('data', (chunk: Buffer) => into.push(chunk));
 }
 
+interface StartedGit {
+  child: ChildProcess;
+  /** Whether the time limit killed it. */
+  timedOut(): boolean;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Spawns git in a process group of its own (a new session: no controlling terminal, so not even ssh can
+ * prompt) and enforces the time limit on the whole group — git's helpers (ssh, git-remote-https) included,
+ * which would otherwise keep the pipes, and this promise, open after git itself was killed.
+ */
+function startGit(args: readonly string[], opts: GitRunOptions, stdin: 'pipe' | 'ignore'): StartedGit {
+  const child = spawn('git', [...CONFIG_PRELUDE, ...args], {
+    cwd: opts.cwd,
+    env: gitEnv(opts.env),
+    stdio: [stdin, 'pipe', 'pipe'],
+    detached: true,
+    windowsHide: true,
+  });
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGTERM');
+    forceKill = setTimeout(() => killGroup(child, 'SIGKILL'), 2_000);
+  }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  child.on('close', () => {
+    clearTimeout(timer);
+    if (forceKill) clearTimeout(forceKill);
+  });
+  return { child, timedOut: () => timedOut };
+}
+
 /**
  * Runs `git <args>` (never through a shell) and resolves with its output; rejects with
  * {@link GitCommandError} on a non-zero exit (unless listed in `okExitCodes`) or a timeout.
@@ -117,14 +159,7 @@ function collect(stream: NodeJS.ReadableStream | null, into: Buffer[]): void {
  */
 export function runGit(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...CONFIG_PRELUDE, ...args], {
-      cwd: opts.cwd,
-      env: gitEnv(opts.env),
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      killSignal: 'SIGTERM',
-      windowsHide: true,
-    });
+    const { child, timedOut } = startGit(args, opts, opts.input === undefined ? 'ignore' : 'pipe');
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     collect(child.stdout, out);
@@ -135,14 +170,13 @@ export function runGit(args: readonly string[], opts: GitRunOptions = {}): Promi
       child.stdin.end(opts.input);
     }
     child.on('error', (error) => reject(new GitCommandError(args, null, error.message)));
-    child.on('close', (code, signal) => {
+    child.on('close', (code) => {
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
-      const exitCode = code ?? -1;
-      if (code === 0 || (code !== null && opts.okExitCodes?.includes(code))) {
-        resolve({ stdout, stderr, exitCode });
+      if (!timedOut() && code !== null && (code === 0 || opts.okExitCodes?.includes(code))) {
+        resolve({ stdout, stderr, exitCode: code });
       } else {
-        reject(new GitCommandError(args, code, stderr, signal !== null));
+        reject(new GitCommandError(args, code, stderr, timedOut()));
       }
     });
   });
@@ -158,56 +192,41 @@ export function pipeGit(
   opts: GitRunOptions = {},
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const env = gitEnv(opts.env);
-    const first = spawn('git', [...CONFIG_PRELUDE, ...producer], {
-      cwd: opts.cwd,
-      env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout,
-      windowsHide: true,
-    });
-    const second = spawn('git', [...CONFIG_PRELUDE, ...consumer], {
-      cwd: opts.cwd,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout,
-      windowsHide: true,
-    });
+    const first = startGit(producer, opts, opts.input === undefined ? 'ignore' : 'pipe');
+    const second = startGit(consumer, opts, 'pipe');
     const firstErr: Buffer[] = [];
     const out: Buffer[] = [];
     const secondErr: Buffer[] = [];
-    collect(first.stderr, firstErr);
-    collect(second.stdout, out);
-    collect(second.stderr, secondErr);
-    second.stdin?.on('error', () => undefined);
-    first.stdout?.pipe(second.stdin!);
-    if (opts.input !== undefined && first.stdin) {
-      first.stdin.on('error', () => undefined);
-      first.stdin.end(opts.input);
+    collect(first.child.stderr, firstErr);
+    collect(second.child.stdout, out);
+    collect(second.child.stderr, secondErr);
+    second.child.stdin?.on('error', () => undefined);
+    if (first.child.stdout && second.child.stdin) first.child.stdout.pipe(second.child.stdin);
+    if (opts.input !== undefined && first.child.stdin) {
+      first.child.stdin.on('error', () => undefined);
+      first.child.stdin.end(opts.input);
     }
 
     let pending = 2;
     let failure: GitCommandError | null = null;
-    const done = (): void => {
+    const settle = (): void => {
       if (--pending > 0) return;
       if (failure) reject(failure);
       else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(secondErr).toString('utf8'), exitCode: 0 });
     };
-    const onExit = (args: readonly string[], stderr: Buffer[], other: typeof first) => (code: number | null, signal: NodeJS.Signals | null) => {
-      if (code !== 0 && !failure) {
-        failure = new GitCommandError(args, code, Buffer.concat(stderr).toString('utf8'), signal !== null && signal !== 'SIGPIPE');
-        if (other.exitCode === null) other.kill('SIGTERM');
-      }
-      done();
+    const watch = (side: StartedGit, args: readonly string[], stderr: Buffer[], other: StartedGit): void => {
+      side.child.on('error', (error) => {
+        failure ??= new GitCommandError(args, null, error.message);
+      });
+      side.child.on('close', (code) => {
+        if ((code !== 0 || side.timedOut()) && !failure) {
+          failure = new GitCommandError(args, code, Buffer.concat(stderr).toString('utf8'), side.timedOut());
+          if (other.child.exitCode === null) killGroup(other.child, 'SIGTERM');
+        }
+        settle();
+      });
     };
-    first.on('error', (error) => {
-      failure ??= new GitCommandError(producer, null, error.message);
-    });
-    second.on('error', (error) => {
-      failure ??= new GitCommandError(consumer, null, error.message);
-    });
-    first.on('close', onExit(producer, firstErr, second));
-    second.on('close', onExit(consumer, secondErr, first));
+    watch(first, producer, firstErr, second);
+    watch(second, consumer, secondErr, first);
   });
 }

@@ -53,6 +53,14 @@ describe('sync and resolution', () => {
     expect(await repo.listTags()).toEqual(new Map());
   });
 
+  it('syncs an empty remote', async () => {
+    await repo.sync();
+    await repo.sync();
+    expect(await repo.listTags()).toEqual(new Map());
+    await expect(repo.defaultBranch()).rejects.toThrow(/no branch/);
+    await expect(repo.resolveCommit('main')).rejects.toBeInstanceOf(RefNotFoundError);
+  });
+
   it('accepts full and abbreviated shas and a non-bare repository path as the remote', async () => {
     const sha = await origin.commit('feat: first');
     const fromWorkingCopy = new ProjectRepository({ remote: origin.work, dir: path.join(dataDir, 'repos', 'work.git') });
@@ -140,6 +148,8 @@ describe('log', () => {
     expect(commits[0]!.body).toBe('');
     expect((await repo.log(null, last)).map((c) => c.sha)).toEqual([last, oddSha, base]);
     expect(await repo.log(last, last)).toEqual([]);
+    expect(await repo.countCommits(base, last)).toBe(2);
+    expect(await repo.countCommits(null, last)).toBe(3);
   });
 
   it('leaves merge commits out unless asked', async () => {
@@ -187,6 +197,33 @@ describe('tags', () => {
     await repo.deleteLocalTag('v1.1.0');
   });
 
+  it('lists the tags merged into a commit, and deletes a just-pushed tag only while it is unchanged', async () => {
+    const first = await origin.commit('feat: first');
+    await origin.tag('v1.0.0', { message: 'v1' });
+    const second = await origin.commit('fix: second');
+    await origin.push();
+    await repo.sync();
+    await repo.createAnnotatedTag('v1.0.1', second, 'v1.0.1');
+    await repo.pushTag('v1.0.1');
+    expect(await repo.mergedTags(first)).toEqual(new Set(['v1.0.0']));
+    expect(await repo.mergedTags('main')).toEqual(new Set(['v1.0.0', 'v1.0.1']));
+
+    await expect(repo.deleteRemoteTag('v1.0.1', first)).rejects.toThrow(/does not point at/);
+    await repo.deleteRemoteTag('v1.0.1', second);
+    expect(await repo.remoteTag('v1.0.1')).toBeNull();
+    expect(await repo.mergedTags('main')).toEqual(new Set(['v1.0.0']));
+
+    // A tag replaced by hand after Slipway pushed it is left alone.
+    await repo.createAnnotatedTag('v1.0.2', second, 'v1.0.2');
+    await repo.pushTag('v1.0.2');
+    await origin.git('tag', '-a', '-m', 'by hand', 'v1.0.2', second);
+    await origin.push('--force', 'refs/tags/v1.0.2');
+    const byHand = await origin.remoteGit('rev-parse', 'refs/tags/v1.0.2');
+    await expect(repo.deleteRemoteTag('v1.0.2', second)).rejects.toThrow(/rejected/);
+    expect(await origin.remoteGit('rev-parse', 'refs/tags/v1.0.2')).toBe(byHand);
+    await expect(repo.deleteRemoteTag('v7.0.0', second)).rejects.toBeInstanceOf(RefNotFoundError);
+  });
+
   it('a lightweight tag in the remote also counts as existing', async () => {
     const first = await origin.commit('feat: first');
     await origin.tag('v2.0.0');
@@ -232,7 +269,7 @@ describe('tags', () => {
 
 describe('hotfixes', () => {
   async function releasedLine(): Promise<{ tagCommit: string; fixOnMain: string }> {
-    await origin.commit('feat: app', { 'app.txt': 'line 1\nline 2\nline 3\n' });
+    await origin.commit('feat: app', { 'app.txt': 'line 1\nline 2\nline 3\n', 'config.txt': 'a = 1\nb = 2\n' });
     const tagCommit = await origin.head();
     await origin.tag('v1.4.0', { message: 'v1.4.0' });
     await origin.commit('feat: unrelated work on main', { 'other.txt': 'other\n' });
@@ -285,6 +322,33 @@ describe('hotfixes', () => {
     await repo.sync();
   });
 
+  it('skips a commit whose change is already on the branch', async () => {
+    const { tagCommit, fixOnMain } = await releasedLine();
+    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
+    const once = await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain]);
+    await repo.pushBranch('hotfix/1.4.x');
+    expect(await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain])).toBe(once);
+    expect((await repo.log(tagCommit, once)).length).toBe(1);
+    expect(await worktreesOfClone()).toEqual([]);
+  });
+
+  it('refuses merge commits and unknown commits without touching anything', async () => {
+    await releasedLine();
+    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
+    await origin.branch('topic');
+    await origin.commit('feat: topic');
+    await origin.checkout('main');
+    await origin.git('merge', '--no-ff', '--quiet', '-m', 'Merge topic', 'topic');
+    await origin.push('main');
+    await repo.sync();
+    const merge = await repo.resolveCommit('main');
+    await expect(repo.cherryPickOnto('hotfix/1.4.x', [merge])).rejects.toThrow(/is a merge commit/);
+    await expect(repo.cherryPickOnto('hotfix/1.4.x', ['f'.repeat(40)])).rejects.toBeInstanceOf(RefNotFoundError);
+    await expect(repo.cherryPickOnto('hotfix/9.9.x', [merge])).rejects.toBeInstanceOf(RefNotFoundError);
+    await expect(repo.ensureBranchFromTag('hotfix/9.9.x', 'v9.9.9')).rejects.toBeInstanceOf(RefNotFoundError);
+    expect(await worktreesOfClone()).toEqual([]);
+  });
+
   it('refuses to push a branch that moved in the remote since it was fetched', async () => {
     const { fixOnMain } = await releasedLine();
     await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
@@ -305,7 +369,7 @@ describe('hotfixes', () => {
     await origin.git('fetch', '--quiet', 'origin');
     await origin.branch('hf', 'origin/hotfix/1.4.x');
     const onlyHotfix = await origin.commit('fix: only on the hotfix line', { 'hotfix-only.txt': 'x\n' });
-    const reapplied = await origin.commit('fix: header typo', { 'app.txt': 'line 0\nline 1\nline 2\nline 3\n' });
+    const reapplied = await origin.commit('fix: config default', { 'config.txt': 'a = 1\nb = 3\n' });
     await origin.push('hf:hotfix/1.4.x');
     await repo.sync();
     const hotfixCommits = (await repo.log(tagCommit, 'hotfix/1.4.x')).map((c) => c.sha);

@@ -1,39 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { ValidationError } from '../shared/errors.js';
+import { FETCH_REFSPECS, REMOTE_BRANCHES, REMOTE_TAGS, ensureBareClone } from './bare-clone.js';
 import { CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError } from './git-errors.js';
-import {
-  LOG_FORMAT,
-  parseBatchCheck,
-  parseLog,
-  parseLsRemote,
-  parsePushPorcelain,
-  parseSymrefHead,
-  type GitCommit,
-  type PushStatus,
-} from './git-output.js';
-import { GitCommandError, SLIPWAY_IDENTITY, pipeGit, runGit, type GitResult, type GitRunOptions } from './git-runner.js';
+import { LOG_FORMAT, parseLog, parseLsRemote, parsePushPorcelain, parseSymrefHead, type GitCommit, type PushStatus } from './git-output.js';
+import { listMirroredTags, peeledCommit, refNames, refValue, rejectMerges, resolveInClone } from './clone-queries.js';
+import { GitCommandError, SLIPWAY_IDENTITY, runGit, type GitResult, type GitRunOptions } from './git-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { describeInvalidRemote, isFullObjectName, isHexObjectName, isValidRefName } from './ref-names.js';
+import { patchIdsOf } from './patch-ids.js';
+import { describeInvalidRemote, isValidRefName } from './ref-names.js';
 import { cherryPickAll, withTemporaryWorktree, type RepoGit } from './worktree.js';
 
 export type { GitCommit } from './git-output.js';
 export { CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError };
-
-/**
- * Where fetched refs live in the server's bare clone:
- * - remote branches → `refs/remotes/origin/*` (forced and pruned: a mirror of the remote);
- * - remote tags → `refs/slipway/remote-tags/*` (forced and pruned: a mirror of the remote), kept apart from
- *   `refs/tags/*` so a fetch can never overwrite or delete a tag Slipway has made but not pushed yet;
- * - `refs/tags/*` → only tags Slipway created and has not pushed (a successful push moves them to the mirror);
- * - `refs/heads/*` → only hotfix branch heads Slipway prepared and has not pushed.
- */
-const REMOTE_BRANCHES = 'refs/remotes/origin/';
-const REMOTE_TAGS = 'refs/slipway/remote-tags/';
-const FETCH_REFSPECS = [`+refs/heads/*:${REMOTE_BRANCHES}*`, `+refs/tags/*:${REMOTE_TAGS}*`];
 
 /** Transports a project's repository may use (also applies to anything git is told to fetch on its behalf). */
 const ALLOWED_PROTOCOLS = 'file:git:http:https:ssh';
@@ -113,6 +93,7 @@ export class ProjectRepository {
     return this.exclusive(async () => {
       await this.ensureClone();
       await this.network([
+        '-c', 'fetch.writeCommitGraph=true',
         'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-show-forced-updates', 'origin', ...FETCH_REFSPECS,
       ]);
     });
@@ -125,9 +106,9 @@ export class ProjectRepository {
       const { stdout } = await this.network(['ls-remote', '--symref', 'origin', 'HEAD']);
       const head = parseSymrefHead(stdout);
       if (head) return head;
-      const branches = await this.refNames(REMOTE_BRANCHES);
+      const branches = await refNames(this.local, REMOTE_BRANCHES);
       const fallback = ['main', 'master'].find((name) => branches.includes(name)) ?? (branches.length === 1 ? branches[0] : undefined);
-      if (!fallback) throw new RefNotFoundError('HEAD', 'of the remote names no branch, and there is no main or master branch');
+      if (!fallback) throw new RefNotFoundError('HEAD', 'of the remote names no branch (is the repository empty?)');
       return fallback;
     });
   }
@@ -140,19 +121,7 @@ export class ProjectRepository {
   resolveCommit(ref: string): Promise<string> {
     return this.exclusive(async () => {
       await this.ensureClone();
-      const candidates = this.candidatesFor(ref);
-      const answers = parseBatchCheck(
-        (await this.local(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
-          input: candidates.flatMap((candidate) => [candidate, `${candidate}^{commit}`]).join('\n') + '\n',
-        })).stdout,
-      );
-      for (let i = 0; i < candidates.length; i++) {
-        if (!answers[2 * i]) continue;
-        const commit = answers[2 * i + 1];
-        if (commit?.type === 'commit') return commit.sha;
-        throw new RefNotFoundError(ref, 'is not a commit');
-      }
-      throw new RefNotFoundError(ref);
+      return resolveInClone(this.local, ref);
     });
   }
 
@@ -160,31 +129,23 @@ export class ProjectRepository {
   listTags(): Promise<Map<string, string>> {
     return this.exclusive(async () => {
       await this.ensureClone();
-      const { stdout } = await this.local([
-        'for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)', REMOTE_TAGS,
-      ]);
-      const tags = new Map<string, string>();
-      const nested: string[] = [];
-      for (const line of stdout.split('\n')) {
-        if (!line) continue;
-        const [refname = '', type, sha = '', peeledType, peeled = ''] = line.split('\0');
-        const name = refname.slice(REMOTE_TAGS.length);
-        if (type === 'commit') tags.set(name, sha);
-        else if (type === 'tag' && peeledType === 'commit') tags.set(name, peeled);
-        else if (type === 'tag' && peeledType === 'tag') nested.push(name);
-      }
-      if (nested.length > 0) {
-        const answers = parseBatchCheck(
-          (await this.local(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
-            input: nested.map((name) => `${REMOTE_TAGS}${name}^{commit}`).join('\n') + '\n',
-          })).stdout,
-        );
-        nested.forEach((name, i) => {
-          const answer = answers[i];
-          if (answer?.type === 'commit') tags.set(name, answer.sha);
-        });
-      }
-      return tags;
+      return listMirroredTags(this.local);
+    });
+  }
+
+  /**
+   * Names of the remote's tags (as of the last `sync()` or push) whose commit is reachable from `commit`.
+   * Walks the whole history once (`rev-list`) rather than `for-each-ref --merged`, whose date-based
+   * shortcuts miss tags below commits with skewed clocks (seen with git 2.39).
+   */
+  mergedTags(commit: string): Promise<Set<string>> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const head = await this.toCommit(commit);
+      const tags = await this.listTags();
+      if (tags.size === 0) return new Set<string>();
+      const reachable = new Set((await this.local(['rev-list', head, '--'])).stdout.split('\n'));
+      return new Set([...tags].filter(([, sha]) => reachable.has(sha)).map(([name]) => name));
     });
   }
 
@@ -217,6 +178,17 @@ export class ProjectRepository {
     });
   }
 
+  /** How many non-merge commits `log(fromExclusive, to)` would return, without reading them. */
+  countCommits(fromExclusive: string | null, to: string): Promise<number> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const tip = await this.toCommit(to);
+      const stop = fromExclusive === null ? null : await this.toCommit(fromExclusive);
+      const { stdout } = await this.local(['rev-list', '--count', '--no-merges', tip, ...(stop ? [`^${stop}`] : []), '--']);
+      return Number(stdout.trim());
+    });
+  }
+
   /**
    * Creates the annotated tag `name` → `commit` locally (tagger: the configured identity) and returns the
    * tag object's sha. Throws {@link TagExistsError} when the remote had the tag at the last `sync()`.
@@ -227,7 +199,7 @@ export class ProjectRepository {
       this.assertRefName(name, 'tag');
       await this.ensureClone();
       const sha = await this.toCommit(commit);
-      if (await this.refExists(`${REMOTE_TAGS}${name}`)) throw new TagExistsError(name);
+      if ((await refValue(this.local, `${REMOTE_TAGS}${name}`)) !== null) throw new TagExistsError(name);
       await this.local(['update-ref', '-d', `refs/tags/${name}`]);
       const text = message.trim() === '' ? name : message;
       await this.local(['tag', '--annotate', '--cleanup=verbatim', '--file=-', name, sha], { input: text });
@@ -244,7 +216,7 @@ export class ProjectRepository {
       this.assertRefName(name, 'tag');
       await this.ensureClone();
       const ref = `refs/tags/${name}`;
-      const object = await this.refValue(ref);
+      const object = await refValue(this.local, ref);
       if (!object) throw new RefNotFoundError(name, 'is not a tag Slipway created in its clone');
       const status = await this.push([`${ref}:${ref}`], ref);
       if (status.flag === '!') {
@@ -255,6 +227,28 @@ export class ProjectRepository {
       }
       // Published: it now belongs to the mirror of the remote's tags, and refs/tags keeps only unpushed ones.
       await this.local(['update-ref', '--stdin'], { input: `update ${REMOTE_TAGS}${name} ${object}\ndelete ${ref}\n` });
+    });
+  }
+
+  /**
+   * Deletes a tag Slipway pushed moments ago, only while it still is exactly the tag object Slipway pushed
+   * and points at `expectedCommit` (a leased push). For one purpose: undoing a push whose release could not
+   * be recorded. Throws {@link PushRejectedError} when the remote tag changed meanwhile, and
+   * {@link RefNotFoundError} when Slipway never pushed that tag from this clone.
+   */
+  deleteRemoteTag(name: string, expectedCommit: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertRefName(name, 'tag');
+      await this.ensureClone();
+      const ref = `refs/tags/${name}`;
+      const pushed = await refValue(this.local, `${REMOTE_TAGS}${name}`);
+      if (!pushed) throw new RefNotFoundError(name, 'is not a tag this clone knows in the remote');
+      if ((await peeledCommit(this.local, `${REMOTE_TAGS}${name}`, name)) !== (await this.toCommit(expectedCommit))) {
+        throw new PushRejectedError(ref, `the tag does not point at ${expectedCommit.slice(0, 12)}; left as it is`);
+      }
+      const status = await this.push([`--force-with-lease=${ref}:${pushed}`, `:${ref}`], ref);
+      if (status.flag === '!') throw new PushRejectedError(ref, status.reason ?? status.summary);
+      await this.local(['update-ref', '-d', `${REMOTE_TAGS}${name}`]);
     });
   }
 
@@ -279,7 +273,7 @@ export class ProjectRepository {
       const ref = `refs/heads/${branch}`;
       const existing = parseLsRemote((await this.network(['ls-remote', 'origin', ref])).stdout).get(ref);
       if (existing) return { head: await this.fetchBranch(branch), created: false };
-      const start = await this.peeledCommit(`${REMOTE_TAGS}${tag}`, tag);
+      const start = await peeledCommit(this.local, `${REMOTE_TAGS}${tag}`, tag);
       const status = await this.push([`--force-with-lease=${ref}:`, `${start}:${ref}`], ref);
       if (status.flag === '!') {
         if (/stale info|already exists|fetch first/.test(`${status.summary} ${status.reason ?? ''}`)) {
@@ -301,10 +295,10 @@ export class ProjectRepository {
     return this.exclusive(async () => {
       this.assertRefName(branch, 'branch');
       await this.ensureClone();
-      const base = await this.peeledCommit(`${REMOTE_BRANCHES}${branch}`, branch);
+      const base = await peeledCommit(this.local, `${REMOTE_BRANCHES}${branch}`, branch);
       const commits: string[] = [];
       for (const sha of shas) commits.push(await this.toCommit(sha));
-      await this.rejectMerges(commits);
+      await rejectMerges(this.local, commits);
       const head = await withTemporaryWorktree(this.local, base, (worktree) =>
         cherryPickAll((args, opts) => this.run(args, worktree, opts), commits, branch),
       );
@@ -323,9 +317,9 @@ export class ProjectRepository {
       this.assertRefName(branch, 'branch');
       await this.ensureClone();
       const ref = `refs/heads/${branch}`;
-      const head = await this.refValue(ref);
+      const head = await refValue(this.local, ref);
       if (!head) throw new RefNotFoundError(branch, 'has no prepared local head to push');
-      const expected = expectedOldSha ?? (await this.refValue(`${REMOTE_BRANCHES}${branch}`));
+      const expected = expectedOldSha ?? (await refValue(this.local, `${REMOTE_BRANCHES}${branch}`));
       if (expected && !(await this.isAncestor(expected, head))) {
         throw new PushRejectedError(ref, `${head.slice(0, 12)} does not descend from ${expected.slice(0, 12)}; Slipway never force-pushes`);
       }
@@ -418,23 +412,7 @@ export class ProjectRepository {
 
   private async ensureClone(): Promise<void> {
     if (this.cloned) return;
-    const exists = await access(path.join(this.dir, 'HEAD')).then(() => true, () => false);
-    if (!exists) {
-      // Initialised aside and renamed into place, so a crash never leaves a half-made clone at `dir`.
-      await mkdir(path.dirname(this.dir), { recursive: true });
-      const staging = `${this.dir}.init-${randomUUID()}`;
-      try {
-        await runGit(['init', '--bare', '--quiet', staging], { env: this.env, timeoutMs: this.localTimeoutMs });
-        await runGit([`--git-dir=${staging}`, 'config', 'remote.origin.url', this.remote], { env: this.env });
-        await rename(staging, this.dir).catch(async (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-        });
-      } finally {
-        await rm(staging, { recursive: true, force: true });
-      }
-    }
-    const { stdout } = await this.local(['config', '--get', 'remote.origin.url'], { okExitCodes: [1] });
-    if (stdout.trim() !== this.remote) await this.local(['config', 'remote.origin.url', this.remote]);
+    await ensureBareClone(this.dir, this.remote, { env: this.env, timeoutMs: this.localTimeoutMs });
     this.cloned = true;
   }
 
@@ -442,73 +420,21 @@ export class ProjectRepository {
     if (!isValidRefName(name)) throw new ValidationError(`${JSON.stringify(name)} is not a valid git ${what} name`, { [what]: name });
   }
 
-  private candidatesFor(ref: string): string[] {
-    if (isFullObjectName(ref)) return [ref];
-    if (!isValidRefName(ref)) throw new RefNotFoundError(ref, 'is not a valid git ref name or commit id');
-    const hex = isHexObjectName(ref) ? [ref] : [];
-    if (ref.startsWith('refs/heads/')) return [REMOTE_BRANCHES + ref.slice('refs/heads/'.length)];
-    if (ref.startsWith('refs/tags/')) return [REMOTE_TAGS + ref.slice('refs/tags/'.length)];
-    if (ref.startsWith(REMOTE_BRANCHES)) return [ref];
-    const remoteForm = ref.startsWith('origin/') ? [`refs/remotes/${ref}`] : [];
-    return [...remoteForm, REMOTE_TAGS + ref, REMOTE_BRANCHES + ref, ...hex];
-  }
-
   /** A checked full commit sha for anything `resolveCommit` accepts (one `cat-file`, even for a full sha). */
   private toCommit(ref: string): Promise<string> {
     return this.resolveCommit(ref);
   }
 
-  private async peeledCommit(fullRef: string, shown: string): Promise<string> {
-    const result = await this.local(['rev-parse', '--verify', '--quiet', `${fullRef}^{commit}`], { okExitCodes: [1] });
-    const sha = result.stdout.trim();
-    if (!sha) throw new RefNotFoundError(shown);
-    return sha;
-  }
-
-  private async refValue(fullRef: string): Promise<string | null> {
-    const { stdout } = await this.local(['rev-parse', '--verify', '--quiet', fullRef], { okExitCodes: [1] });
-    return stdout.trim() || null;
-  }
-
-  private async refExists(fullRef: string): Promise<boolean> {
-    return (await this.refValue(fullRef)) !== null;
-  }
-
-  private async refNames(prefix: string): Promise<string[]> {
-    const { stdout } = await this.local(['for-each-ref', '--format=%(refname)', prefix]);
-    return stdout.split('\n').filter(Boolean).map((name) => name.slice(prefix.length));
-  }
-
   /** Fetches one remote branch into the mirror (it may be newer than the last sync) and returns its head. */
   private async fetchBranch(branch: string): Promise<string> {
     await this.network(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', 'origin', `+refs/heads/${branch}:${REMOTE_BRANCHES}${branch}`]);
-    return this.peeledCommit(`${REMOTE_BRANCHES}${branch}`, branch);
+    return peeledCommit(this.local, `${REMOTE_BRANCHES}${branch}`, branch);
   }
 
-  private async rejectMerges(commits: readonly string[]): Promise<void> {
-    if (commits.length === 0) return;
-    const { stdout } = await this.local(['rev-list', '--no-walk=unsorted', '--parents', '--stdin'], { input: commits.join('\n') + '\n' });
-    for (const line of stdout.split('\n')) {
-      const [sha, ...parents] = line.split(' ');
-      if (sha && parents.length > 1) {
-        throw new ValidationError(`${sha.slice(0, 12)} is a merge commit; cherry-pick the commits it merged instead`, { commit: sha });
-      }
-    }
-  }
-
-  private async patchIdsOf(revisions: readonly string[], input: string | null): Promise<Map<string, string>> {
-    const producer = [`--git-dir=${this.dir}`, 'log', '-p', '--no-merges', '--no-renames', '--no-ext-diff', '--no-color', '--format=commit %H', ...revisions, '--'];
-    const { stdout } = await pipeGit(producer, [`--git-dir=${this.dir}`, 'patch-id', '--stable'], {
-      env: this.env,
-      timeoutMs: this.localTimeoutMs,
-      ...(input === null ? {} : { input }),
-    }).catch((error: unknown) => this.missing(error, revisions.join(' ')));
-    const ids = new Map<string, string>();
-    for (const line of stdout.split('\n')) {
-      const [patchId, sha] = line.split(' ');
-      if (patchId && sha && !ids.has(patchId)) ids.set(patchId, sha);
-    }
-    return ids;
+  private patchIdsOf(revisions: readonly string[], input: string | null): Promise<Map<string, string>> {
+    return patchIdsOf(this.dir, revisions, input, { env: this.env, timeoutMs: this.localTimeoutMs }).catch((error: unknown) =>
+      this.missing(error, revisions.join(' ')),
+    );
   }
 
   /** Maps git's "no such object" failures to {@link RefNotFoundError}; rethrows anything else. */

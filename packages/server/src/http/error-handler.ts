@@ -8,6 +8,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  tag_exists: 409,
+  cherry_pick_conflict: 409,
+  push_rejected: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
