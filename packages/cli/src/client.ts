@@ -33,6 +33,28 @@ export class ApiClient {
     return json as T;
   }
 
+  /** A non-JSON answer (release notes in Markdown); errors still come as JSON. */
+  async text(path: string): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.profile.url}${path}`, { headers: { authorization: `Bearer ${this.profile.token}` } });
+    } catch (error) {
+      throw new CliError(`Cannot reach ${this.profile.url} (${(error as Error).message}). Is the server running?`);
+    }
+    const body = await res.text();
+    if (!res.ok) {
+      let message = `HTTP ${res.status}`;
+      try {
+        const json = JSON.parse(body);
+        message = `${json.error.message} [${json.error.code}]`;
+      } catch {
+        // keep the status line
+      }
+      throw new CliError(message);
+    }
+    return body;
+  }
+
   /** Follows nextCursor until `max` items or the end. */
   async list<T = any>(path: string, max = Infinity): Promise<T[]> {
     const items: T[] = [];

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ApiClient } from './client.js';
 import { auditCommands } from './commands/audit.js';
+import { demoCommands } from './commands/demo.js';
 import { environmentCommands } from './commands/environments.js';
 import { projectCommands } from './commands/projects.js';
+import { releaseCommands } from './commands/releases.js';
 import { tokenCommands } from './commands/tokens.js';
 import { createContext } from './context.js';
 import { CliError, processIo, type CliIo } from './io.js';
@@ -41,6 +43,8 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   projectCommands(program, ctx);
   tokenCommands(program, ctx);
   auditCommands(program, ctx);
+  releaseCommands(program, ctx);
+  demoCommands(program, ctx);
   return program;
 }
 
