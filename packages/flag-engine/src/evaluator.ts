@@ -1,0 +1,215 @@
+/**
+ * Compiles a whole rule set into an {@link Evaluator}. Compilation validates
+ * each flag: a flag that fails validation (or references an invalid segment)
+ * does not stop the others from compiling; it answers PARSE_ERROR instead.
+ */
+import { allOf, compileCondition } from './conditions.js';
+import type { Ctx, Predicate } from './conditions.js';
+import { buildFlag, errorFlag, resolve } from './compiled-flag.js';
+import type { CompiledFlag } from './compiled-flag.js';
+import { analysePrerequisites } from './prerequisite-graph.js';
+import { errorResult, failure, Fallback } from './results.js';
+import type {
+  EvaluationResult,
+  FlagValue,
+  RuleSet,
+  RuleSetFlag,
+  Segment,
+  ValidationProblem,
+  VariantType,
+} from './types.js';
+import { validateFlagConfig, validateSegment, variantType } from './validate.js';
+
+/** Longest allowed chain of prerequisites (a flag with none has depth 1). */
+export const MAX_PREREQUISITE_DEPTH = 64;
+
+/** A compiled rule set. Every method is safe to call with any input and never throws. */
+export interface Evaluator {
+  /** The `version` of the rule set this was compiled from. */
+  readonly version: string | undefined;
+  /**
+   * Evaluates one flag for a context. `context` should be a plain object of
+   * attributes (`undefined` counts as `{}`; anything else that is not an object
+   * gives INVALID_CONTEXT). On error, `value` is `defaultValue`. When
+   * `expectedType` is given and the served value has another type, the result
+   * is `defaultValue` with TYPE_MISMATCH. The result may be shared between calls
+   * and is frozen.
+   *
+   * @example
+   * const r = evaluator.evaluate('new-checkout', { targetingKey: 'user-1', company: 'acme' }, false, 'boolean');
+   * if (r.value === true) showNewCheckout();
+   */
+  evaluate(flagKey: string, context?: unknown, defaultValue?: FlagValue, expectedType?: VariantType): EvaluationResult;
+  /**
+   * Evaluates every flag for one context, in rule-set order (for bulk OFREP).
+   *
+   * @example
+   * for (const [key, r] of evaluator.evaluateAll({ targetingKey: 'user-1' })) console.log(key, r.value);
+   */
+  evaluateAll(context?: unknown): Map<string, EvaluationResult>;
+  /** Whether the rule set has a flag with this key. */
+  has(flagKey: string): boolean;
+  /** The flag keys, in rule-set order. */
+  keys(): string[];
+}
+
+const EMPTY_CONTEXT: Ctx = Object.freeze({});
+const NO_SEGMENTS: ReadonlyMap<string, Predicate> = new Map();
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(problems: readonly ValidationProblem[]): string {
+  const shown = problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`);
+  if (problems.length > 3) shown.push(`and ${problems.length - 3} more`);
+  return shown.join('; ');
+}
+
+function messageOf(e: unknown): string {
+  try {
+    return e instanceof Error ? String(e.message) : 'unknown error';
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** A caller-supplied key or type for a message, without trusting it to convert to a string. */
+function describeKey(key: unknown): string {
+  return typeof key === 'string' ? `"${key.length > 200 ? key.slice(0, 200) + '…' : key}"` : `of type ${typeof key}`;
+}
+
+class RuleSetEvaluator implements Evaluator {
+  constructor(
+    readonly version: string | undefined,
+    private readonly flags: ReadonlyMap<string, CompiledFlag>,
+  ) {}
+
+  evaluate(flagKey: string, context?: unknown, defaultValue?: FlagValue, expectedType?: VariantType): EvaluationResult {
+    const flag = this.flags.get(flagKey);
+    if (flag === undefined) return errorResult(defaultValue, 'FLAG_NOT_FOUND', `flag ${describeKey(flagKey)} not found`);
+    try {
+      let ctx: Ctx;
+      if (context === undefined) ctx = EMPTY_CONTEXT;
+      else if (typeof context === 'object' && context !== null && !Array.isArray(context)) ctx = context as Ctx;
+      else return errorResult(defaultValue, 'INVALID_CONTEXT', 'the evaluation context must be an object of attributes');
+      const r = resolve(flag, ctx);
+      if (r instanceof Fallback) return r.withDefault(defaultValue);
+      if (expectedType !== undefined && variantType(r.value) !== expectedType) {
+        return errorResult(
+          defaultValue,
+          'TYPE_MISMATCH',
+          `flag "${flag.key}" is of type ${variantType(r.value) ?? 'unknown'}, not ${describeKey(expectedType)}`,
+        );
+      }
+      return r;
+    } catch (e) {
+      // Only a hostile context gets here: a throwing getter, a revoked proxy.
+      return errorResult(defaultValue, 'GENERAL', `evaluating flag "${flag.key}" failed: ${messageOf(e)}`);
+    }
+  }
+
+  evaluateAll(context?: unknown): Map<string, EvaluationResult> {
+    const out = new Map<string, EvaluationResult>();
+    for (const key of this.flags.keys()) out.set(key, this.evaluate(key, context));
+    return out;
+  }
+
+  has(flagKey: string): boolean {
+    return this.flags.has(flagKey);
+  }
+
+  keys(): string[] {
+    return [...this.flags.keys()];
+  }
+}
+
+function compileSegments(list: readonly Segment[]): { predicates: Map<string, Predicate>; problems: Map<string, string> } {
+  const predicates = new Map<string, Predicate>();
+  const problems = new Map<string, string>();
+  for (const segment of list) {
+    if (!isObject(segment) || typeof segment.key !== 'string') continue;
+    const key = segment.key;
+    if (predicates.has(key) || problems.has(key)) continue; // the first definition wins
+    const found = validateSegment(segment);
+    if (found.length > 0) problems.set(key, describe(found));
+    else predicates.set(key, allOf(segment.conditions.map((c) => compileCondition(c, NO_SEGMENTS))));
+  }
+  return { predicates, problems };
+}
+
+function referencedSegments(def: RuleSetFlag): string[] {
+  const keys: string[] = [];
+  for (const rule of def.environment.rules ?? []) {
+    for (const c of rule.conditions) if (c.operator === 'in_segment') keys.push(...((c.values ?? []) as string[]));
+  }
+  return keys;
+}
+
+function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: ReturnType<typeof compileSegments>): CompiledFlag {
+  const key = def.key;
+  const problems = validateFlagConfig(def, def.environment ?? null, segments);
+  if (problems.length > 0) return errorFlag(key, failure('PARSE_ERROR', `flag "${key}" is invalid: ${describe(problems)}`));
+  for (const s of referencedSegments(def)) {
+    const problem = compiled.problems.get(s);
+    if (problem !== undefined) return errorFlag(key, failure('PARSE_ERROR', `segment "${s}" used by flag "${key}" is invalid: ${problem}`));
+  }
+  try {
+    return buildFlag(def, compiled.predicates);
+  } catch (e) {
+    return errorFlag(key, failure('PARSE_ERROR', `flag "${key}" could not be compiled: ${messageOf(e)}`));
+  }
+}
+
+/**
+ * Compiles a rule set once, for fast repeated evaluation. Throws a TypeError
+ * only when `ruleSet` is not an object with a `flags` array (an SDK should then
+ * keep its previous evaluator); problems inside a flag make that flag answer
+ * PARSE_ERROR, prerequisite cycles make the flags on them answer GENERAL.
+ * Entries without a string key are skipped; for duplicate keys the first wins.
+ *
+ * @example
+ * const evaluator = compileRuleSet({
+ *   flags: [{
+ *     key: 'new-checkout',
+ *     variants: [{ key: 'on', value: true }, { key: 'off', value: false }],
+ *     environment: {
+ *       enabled: true, offVariant: 'off',
+ *       rules: [{ conditions: [{ attribute: 'company', operator: 'in', values: ['acme'] }], serve: { variant: 'on' } }],
+ *       defaultServe: { split: [{ variant: 'on', weight: 25 }, { variant: 'off', weight: 75 }] },
+ *     },
+ *   }],
+ *   segments: [],
+ * });
+ * evaluator.evaluate('new-checkout', { targetingKey: 'user-1', company: 'acme' }).value; // true
+ */
+export function compileRuleSet(ruleSet: RuleSet): Evaluator {
+  if (!isObject(ruleSet) || !Array.isArray(ruleSet.flags)) {
+    throw new TypeError('a rule set must be an object with a "flags" array');
+  }
+  const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
+  const compiledSegments = compileSegments(segments);
+  const flags = new Map<string, CompiledFlag>();
+  for (const def of ruleSet.flags) {
+    if (!isObject(def) || typeof def.key !== 'string' || flags.has(def.key)) continue;
+    flags.set(def.key, compileOne(def, segments, compiledSegments));
+  }
+
+  const list = [...flags.values()];
+  const position = new Map(list.map((f, i) => [f, i]));
+  for (const flag of list) for (const p of flag.prerequisites) p.flag = flags.get(p.key);
+  const edges = list.map((f) =>
+    f.constant !== undefined ? [] : f.prerequisites.flatMap((p) => (p.flag === undefined ? [] : [position.get(p.flag) as number])),
+  );
+  const { cyclic, depth } = analysePrerequisites(edges, MAX_PREREQUISITE_DEPTH);
+  list.forEach((flag, i) => {
+    if (cyclic[i]) {
+      flag.constant = failure('GENERAL', `flag "${flag.key}" is part of a prerequisite cycle`);
+    } else if ((depth[i] as number) > MAX_PREREQUISITE_DEPTH) {
+      flag.constant = failure('GENERAL', `flag "${flag.key}" has a prerequisite chain deeper than ${MAX_PREREQUISITE_DEPTH}`);
+    }
+  });
+
+  const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
+  return new RuleSetEvaluator(version, flags);
+}
