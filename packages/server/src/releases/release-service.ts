@@ -79,13 +79,7 @@ export class ReleaseService {
   async create(ctx: RequestContext, projectKey: string, input: CreateReleaseInput): Promise<{ release: Release; created: boolean }> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating a release' });
     const project = await this.project(projectKey);
-    const replay = await this.replay(project, input.idempotencyKey);
-    if (replay) return { release: replay, created: false };
-    const repo = this.repositories.forProject(project);
-    return repo.exclusive(async () => {
-      const again = await this.replay(project, input.idempotencyKey);
-      if (again) return { release: again, created: false };
-      await repo.sync();
+    return this.exclusivelyOnce(project, input.idempotencyKey, async (repo) => {
       const ref = input.ref ?? (await repo.defaultBranch());
       const head = await repo.resolveCommit(ref);
       const all = await this.uow.reads.releases.summaries(project.id);
@@ -129,13 +123,7 @@ export class ReleaseService {
     if (semver.prerelease(base.version) !== null) {
       throw new HotfixSourceError(`${base.version} is a prerelease; hotfixes are made from final releases.`, { version: base.version });
     }
-    const replay = await this.replay(project, input.idempotencyKey);
-    if (replay) return { release: replay, created: false };
-    const repo = this.repositories.forProject(project);
-    return repo.exclusive(async () => {
-      const again = await this.replay(project, input.idempotencyKey);
-      if (again) return { release: again, created: false };
-      await repo.sync();
+    return this.exclusivelyOnce(project, input.idempotencyKey, async (repo) => {
       const line = maintenanceLine(base.version);
       const maintenanceBranch = `hotfix/${line}.x`;
       let head: string;
@@ -232,6 +220,27 @@ export class ReleaseService {
 
   private async replay(project: ProjectRecord, key: string | undefined): Promise<Release | null> {
     return key === undefined ? null : this.uow.reads.releases.byIdempotencyKey(project.id, key);
+  }
+
+  /**
+   * Runs `work` under the project's repository lock on a freshly fetched clone, unless the
+   * idempotency key already made a release (checked before and again under the lock, so two
+   * requests with one key never both create).
+   */
+  private async exclusivelyOnce(
+    project: ProjectRecord,
+    idempotencyKey: string | undefined,
+    work: (repo: ProjectRepository) => Promise<{ release: Release; created: boolean }>,
+  ): Promise<{ release: Release; created: boolean }> {
+    const replay = await this.replay(project, idempotencyKey);
+    if (replay) return { release: replay, created: false };
+    const repo = this.repositories.forProject(project);
+    return repo.exclusive(async () => {
+      const again = await this.replay(project, idempotencyKey);
+      if (again) return { release: again, created: false };
+      await repo.sync();
+      return work(repo);
+    });
   }
 
   /** Releases whose tag is reachable from `head`, by asking git which of our tags are merged into it. */
