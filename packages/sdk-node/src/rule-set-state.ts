@@ -1,0 +1,147 @@
+/**
+ * The client's current rule set: replaced by a `put` (or a poll), changed by a
+ * `patch`, compiled once per change. A rule set that cannot be compiled is
+ * refused and the previous one stays in force, so one bad payload never leaves
+ * the application without answers.
+ */
+import { compileRuleSet } from '@slipway/flag-engine';
+import type { Evaluator, RuleSet, RuleSetFlag, Segment } from '@slipway/flag-engine';
+
+/** The body of a `patch` event of the SDK stream. */
+export interface RuleSetPatch {
+  version: string;
+  flags?: RuleSetFlag[];
+  deletedFlags?: string[];
+  segments?: Segment[];
+  deletedSegments?: string[];
+}
+
+/** What an accepted update changed. */
+export interface AppliedChange {
+  version: string | undefined;
+  /** Keys of flags whose definition, configuration or used segments changed, or that appeared or disappeared. */
+  changedKeys: string[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function keyed<T extends { key: string }>(list: unknown): T[] {
+  return Array.isArray(list) ? (list.filter((x) => isObject(x) && typeof x.key === 'string') as T[]) : [];
+}
+
+function segmentKeysOf(flag: RuleSetFlag): string[] {
+  const out: string[] = [];
+  const rules = isObject(flag.environment) && Array.isArray(flag.environment.rules) ? flag.environment.rules : [];
+  for (const rule of rules) {
+    if (!isObject(rule) || !Array.isArray(rule.conditions)) continue;
+    for (const c of rule.conditions) {
+      if (isObject(c) && c.operator === 'in_segment' && Array.isArray(c.values)) {
+        for (const v of c.values) if (typeof v === 'string') out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A fingerprint per flag, covering the segments it uses, so that the change
+ * event names exactly the flags whose answers may have changed.
+ */
+function fingerprints(ruleSet: RuleSet): Map<string, string> {
+  const segments = new Map<string, string>();
+  for (const s of keyed<Segment>(ruleSet.segments)) if (!segments.has(s.key)) segments.set(s.key, JSON.stringify(s));
+  const out = new Map<string, string>();
+  for (const flag of keyed<RuleSetFlag>(ruleSet.flags)) {
+    if (out.has(flag.key)) continue;
+    const used = segmentKeysOf(flag).map((k) => segments.get(k) ?? '');
+    out.set(flag.key, JSON.stringify(flag) + '\u0000' + used.join('\u0000'));
+  }
+  return out;
+}
+
+function diff(before: Map<string, string>, after: Map<string, string>): string[] {
+  const changed: string[] = [];
+  for (const [key, print] of after) if (before.get(key) !== print) changed.push(key);
+  for (const key of before.keys()) if (!after.has(key)) changed.push(key);
+  return changed;
+}
+
+/** Validates the envelope of a rule set received from outside (the server or a bootstrap file). */
+export function parseRuleSet(value: unknown): RuleSet {
+  if (!isObject(value) || !Array.isArray(value.flags)) throw new TypeError('a rule set must be an object with a "flags" array');
+  if (value.segments !== undefined && !Array.isArray(value.segments)) throw new TypeError('"segments" must be an array');
+  if (value.version !== undefined && typeof value.version !== 'string') throw new TypeError('"version" must be a string');
+  return value as unknown as RuleSet;
+}
+
+/** Validates the envelope of a `patch` event. */
+export function parsePatch(value: unknown): RuleSetPatch {
+  if (!isObject(value) || typeof value.version !== 'string') throw new TypeError('a patch must be an object with a string "version"');
+  for (const field of ['flags', 'deletedFlags', 'segments', 'deletedSegments']) {
+    if (value[field] !== undefined && !Array.isArray(value[field])) throw new TypeError(`"${field}" must be an array`);
+  }
+  return value as unknown as RuleSetPatch;
+}
+
+/** Holds the rule set in force and its compiled evaluator. */
+export class RuleSetState {
+  private ruleSet: RuleSet | undefined;
+  private prints = new Map<string, string>();
+  private compiled: Evaluator | undefined;
+
+  /** The evaluator of the rule set in force, `undefined` before the first one. */
+  get evaluator(): Evaluator | undefined {
+    return this.compiled;
+  }
+
+  /** The version of the rule set in force. */
+  get version(): string | undefined {
+    return this.ruleSet?.version;
+  }
+
+  /** Whether a rule set is in force. */
+  get loaded(): boolean {
+    return this.compiled !== undefined;
+  }
+
+  /** The rule set in force (do not change it). */
+  get current(): RuleSet | undefined {
+    return this.ruleSet;
+  }
+
+  /** Replaces the whole rule set. Throws (and changes nothing) when it cannot be compiled. */
+  replace(value: unknown): AppliedChange {
+    const next = parseRuleSet(value);
+    return this.install({ version: next.version, flags: keyed<RuleSetFlag>(next.flags), segments: keyed<Segment>(next.segments) });
+  }
+
+  /** Applies a patch to the rule set in force. Throws (and changes nothing) without a base or when invalid. */
+  patch(value: unknown): AppliedChange {
+    const patch = parsePatch(value);
+    const base = this.ruleSet;
+    if (base === undefined) throw new Error('a patch arrived before any rule set');
+    const flags = mergeByKey(keyed<RuleSetFlag>(base.flags), keyed<RuleSetFlag>(patch.flags), patch.deletedFlags);
+    const segments = mergeByKey(keyed<Segment>(base.segments), keyed<Segment>(patch.segments), patch.deletedSegments);
+    return this.install({ version: patch.version, flags, segments });
+  }
+
+  private install(next: RuleSet): AppliedChange {
+    const evaluator = compileRuleSet(next);
+    const prints = fingerprints(next);
+    const changedKeys = this.compiled === undefined ? [...prints.keys()] : diff(this.prints, prints);
+    this.ruleSet = next;
+    this.prints = prints;
+    this.compiled = evaluator;
+    return { version: next.version, changedKeys };
+  }
+}
+
+function mergeByKey<T extends { key: string }>(base: T[], changed: T[], deleted: unknown): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of base) if (!byKey.has(item.key)) byKey.set(item.key, item);
+  for (const item of changed) byKey.set(item.key, item);
+  if (Array.isArray(deleted)) for (const key of deleted) if (typeof key === 'string') byKey.delete(key);
+  return [...byKey.values()];
+}
