@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SERVER_MAIN = path.join(ROOT, 'packages/server/dist/main.js');
+export const SERVER_MAIN = path.join(ROOT, 'packages/server/dist/slipway-server.mjs');
 
 export function requireBuild() {
   if (!fs.existsSync(SERVER_MAIN)) {

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+// The bundle npm start runs (scripts/bundle-server.mjs), so these tests exercise what ships.
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/slipway-server.mjs');
 
 export interface ServerProcess {
   readonly url: string;
