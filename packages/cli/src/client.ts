@@ -67,4 +67,35 @@ export class ApiClient {
     } while (cursor && items.length < max);
     return items.slice(0, max);
   }
+
+  /** Reads a server-sent event stream until the server closes it, calling `onEvent` for each event. */
+  async events(path: string, onEvent: (event: string, data: any) => void): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.profile.url}${path}`, { headers: { authorization: `Bearer ${this.profile.token}`, accept: 'text/event-stream' } });
+    } catch (error) {
+      throw new CliError(`Cannot reach ${this.profile.url} (${(error as Error).message}). Is the server running?`);
+    }
+    if (!res.ok || !res.body) {
+      const json = (await res.json().catch(() => undefined)) as { error?: { message?: string; code?: string } } | undefined;
+      throw new CliError(`${json?.error?.message ?? `HTTP ${res.status}`}${json?.error?.code ? ` [${json.error.code}]` : ''}`);
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length > 0) onEvent(event, JSON.parse(data.join('\n')));
+      }
+    }
+  }
 }

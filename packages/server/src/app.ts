@@ -8,12 +8,23 @@ import { authRoutes } from './auth/auth-routes.js';
 import type { Services } from './composition.js';
 import { pingDatabase } from './db/connect.js';
 import { environmentRoutes } from './environments/environment-routes.js';
+import { flagRoutes } from './flags/flag-routes.js';
+import { segmentRoutes } from './flags/segment-routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerMetrics } from './http/metrics.js';
 import { requireAuthentication } from './http/request-context.js';
 import { registerSchemaCompilers } from './http/validation.js';
 import { projectRoutes } from './projects/project-routes.js';
 import { releaseRoutes } from './releases/release-routes.js';
+import { ofrepRoutes } from './sdk/ofrep-routes.js';
+import { sdkKeyRoutes } from './sdk/sdk-key-routes.js';
+import { sdkRoutes } from './sdk/sdk-routes.js';
+import { signoffRoutes } from './signoffs/signoff-routes.js';
+import { deploymentCallbackRoutes } from './deployments/deployment-callback-routes.js';
+import { deploymentRoutes } from './deployments/deployment-routes.js';
+import { statusRoutes } from './status/status-routes.js';
+import { channelRoutes } from './notifications/channel-routes.js';
+import { deliveryRoutes } from './notifications/delivery-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -76,15 +87,28 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(
     async (api) => {
-      requireAuthentication(api, services.auth);
+      requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey);
       await api.register(authRoutes(services.auth));
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
       await api.register(auditRoutes(services.audit));
       await api.register(releaseRoutes(services.releases));
+      await api.register(flagRoutes(services.flags));
+      await api.register(segmentRoutes(services.segments));
+      await api.register(sdkKeyRoutes(services.sdkKeys));
+      await api.register(signoffRoutes(services.signoffs));
+      await api.register(deploymentRoutes(services.deployments.service, services.deployments.signals));
+      await api.register(statusRoutes(services.status));
+      await api.register(channelRoutes(services.notifications.channels));
+      await api.register(deliveryRoutes(services.notifications.deliveries));
     },
     { prefix: '/api/v1' },
   );
+  // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
+  await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
+  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
+  // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
+  await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
 
   return app;
 }

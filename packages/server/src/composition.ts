@@ -4,18 +4,38 @@ import type { OpenDatabase } from './db/connect.js';
 import { createStores, type Uow } from './db/stores.js';
 import { UnitOfWork } from './db/unit-of-work.js';
 import { EnvironmentService } from './environments/environment-service.js';
+import { FlagFanout } from './fanout/flag-fanout.js';
+import { FlagService } from './flags/flag-service.js';
+import { SegmentService } from './flags/segment-service.js';
 import { OutboxBus } from './outbox/outbox-bus.js';
 import { RepositoryRegistry } from './git/repository-registry.js';
 import { ProjectService } from './projects/project-service.js';
 import { ReleaseService } from './releases/release-service.js';
+import { FlagDelivery } from './sdk/flag-delivery.js';
+import { SdkKeyService } from './sdk/sdk-key-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoRandom, IdGenerator, type RandomSource } from './shared/ids.js';
+import { loadOrCreateSecretKey, SecretBox } from './shared/secret-box.js';
+import { SignoffService } from './signoffs/signoff-service.js';
+import { createDeployments, type Deployments } from './deployments/deployments.js';
+import { StatusService } from './status/status-service.js';
+import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
   dataDir: string;
   clock?: Clock;
   random?: RandomSource;
+  /** AES-256 key for secrets the server must use again (SLIPWAY_SECRET_KEY); default: `<dataDir>/secret.key`. */
+  secretKey?: Buffer;
+  /** Slipway's URL for links in messages (SLIPWAY_PUBLIC_URL). */
+  publicUrl?: string;
+  /** Retry, lease and timeout settings of notification deliveries. */
+  notifications?: Partial<NotificationSettings>;
+  /** Where background workers report errors they recover from (the server's logger). */
+  onBackgroundError?(error: unknown, context: string): void;
+  /** How long a server holds a deployment it works on (SLIPWAY_DEPLOY_LEASE_MS). */
+  deployLeaseMs?: number;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -32,6 +52,20 @@ export interface Services {
   readonly audit: AuditService;
   readonly repositories: RepositoryRegistry;
   readonly releases: ReleaseService;
+  readonly secrets: SecretBox;
+  readonly signoffs: SignoffService;
+  readonly deployments: Deployments;
+  readonly status: StatusService;
+  readonly notifications: Notifications;
+  /** Announces committed flag changes in this process and, once started (server.ts), to other replicas. */
+  readonly flagFanout: FlagFanout;
+  readonly flags: FlagService;
+  readonly segments: SegmentService;
+  readonly sdkKeys: SdkKeyService;
+  /** In-memory rule sets per environment for SDK delivery, SSE streams and OFREP. */
+  readonly flagDelivery: FlagDelivery;
+  /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
+  readonly flagStream: { pingIntervalMs: number };
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -41,6 +75,34 @@ export function compose(options: CompositionOptions): Services {
   const outbox = new OutboxBus();
   const uow: Uow = new UnitOfWork(options.database.db, createStores, outbox, clock, ids);
   const repositories = new RepositoryRegistry(options.dataDir);
+  const secrets = new SecretBox(options.secretKey ?? loadOrCreateSecretKey(options.dataDir));
+  const releases = new ReleaseService(uow, repositories, ids);
+  const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
+  const environments = new EnvironmentService(uow, ids, secrets);
+  const projects = new ProjectService(uow, ids);
+  const deployments = createDeployments({
+    uow,
+    projects,
+    repositories,
+    secrets,
+    ids,
+    clock,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
+    ...(options.deployLeaseMs !== undefined && { leaseMs: options.deployLeaseMs }),
+    onError: (error) => options.onBackgroundError?.(error, 'deployment runner'),
+  });
+  const notifications = createNotifications({
+    db: options.database.db,
+    uow,
+    clock,
+    ids,
+    secrets,
+    environments,
+    releases,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
+    ...(options.notifications && { settings: options.notifications }),
+    ...(options.onBackgroundError && { onError: options.onBackgroundError }),
+  });
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -49,10 +111,21 @@ export function compose(options: CompositionOptions): Services {
     uow,
     outbox,
     auth: new AuthService(uow, clock, ids),
-    environments: new EnvironmentService(uow, ids),
-    projects: new ProjectService(uow, ids),
+    environments,
+    projects,
     audit: new AuditService(uow),
     repositories,
-    releases: new ReleaseService(uow, repositories, ids),
+    releases,
+    secrets,
+    signoffs: new SignoffService(uow, releases, ids),
+    deployments,
+    status: new StatusService(uow, clock),
+    notifications,
+    flagFanout,
+    flags: new FlagService(uow, ids, clock, flagFanout),
+    segments: new SegmentService(uow, ids, flagFanout),
+    sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
+    flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
+    flagStream: { pingIntervalMs: 15_000 },
   };
 }

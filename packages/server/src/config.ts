@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseSecretKey } from './shared/secret-box.js';
 
 /** The validated, frozen configuration of one server process. */
 export interface Config {
@@ -12,6 +13,17 @@ export interface Config {
   readonly publicUrl: string;
   readonly redisUrl: string | null;
   readonly shutdownTimeoutMs: number;
+  /** 32-byte AES key for stored secrets; null: `<dataDir>/secret.key`, created on first start. */
+  readonly secretKey: Buffer | null;
+  /** How long a server holds a deployment it works on before another may take it over. */
+  readonly deployLeaseMs: number;
+  /** Notification deliveries: exponential backoff from retry.baseMs to retry.maxMs, given up after retry.giveUpMs. */
+  readonly notifications: {
+    readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly giveUpMs: number };
+    readonly leaseMs: number;
+    readonly timeoutMs: number;
+    readonly pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -36,6 +48,14 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_PUBLIC_URL: 'http://HOST:PORT',
   REDIS_URL: '(unset)',
   SLIPWAY_SHUTDOWN_TIMEOUT_MS: '10000',
+  SLIPWAY_SECRET_KEY: '(unset: a random key generated once into SLIPWAY_DATA_DIR/secret.key, mode 600)',
+  SLIPWAY_DEPLOY_LEASE_MS: '30000',
+  SLIPWAY_NOTIFY_RETRY_BASE_MS: '1000',
+  SLIPWAY_NOTIFY_RETRY_MAX_MS: '3600000',
+  SLIPWAY_NOTIFY_GIVE_UP_MS: '86400000',
+  SLIPWAY_NOTIFY_LEASE_MS: '60000',
+  SLIPWAY_NOTIFY_TIMEOUT_MS: '10000',
+  SLIPWAY_NOTIFY_POLL_MS: '1000',
 } as const;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -86,5 +106,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const shutdownTimeoutMs = integer(env, 'SLIPWAY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000);
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, logLevel, publicUrl, redisUrl, shutdownTimeoutMs });
+  const rawSecretKey = env.SLIPWAY_SECRET_KEY;
+  const secretKey = rawSecretKey === undefined || rawSecretKey === '' ? null : parseSecretKey(rawSecretKey);
+  if (rawSecretKey && !secretKey) throw new ConfigError('SLIPWAY_SECRET_KEY', 'must be 32 bytes: 64 hex characters or 43 base64 characters (openssl rand -hex 32)');
+  const deployLeaseMs = integer(env, 'SLIPWAY_DEPLOY_LEASE_MS', 30_000, 1_000, 600_000);
+  const notifications = Object.freeze({
+    retry: Object.freeze({
+      baseMs: integer(env, 'SLIPWAY_NOTIFY_RETRY_BASE_MS', 1000, 1, 86_400_000),
+      maxMs: integer(env, 'SLIPWAY_NOTIFY_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+      giveUpMs: integer(env, 'SLIPWAY_NOTIFY_GIVE_UP_MS', 86_400_000, 0, 30 * 86_400_000),
+    }),
+    leaseMs: integer(env, 'SLIPWAY_NOTIFY_LEASE_MS', 60_000, 100, 3_600_000),
+    timeoutMs: integer(env, 'SLIPWAY_NOTIFY_TIMEOUT_MS', 10_000, 100, 600_000),
+    pollMs: integer(env, 'SLIPWAY_NOTIFY_POLL_MS', 1000, 10, 600_000),
+  });
+
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications });
 }

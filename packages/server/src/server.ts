@@ -5,6 +5,7 @@ import { systemContext } from './auth/actor.js';
 import { compose, type Services } from './composition.js';
 import type { Config } from './config.js';
 import { migrate, openDatabase } from './db/connect.js';
+import { startFlagFanout } from './fanout/start-fanout.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -22,7 +23,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const database = await openDatabase(config.database);
   try {
     const migrationsApplied = await migrate(database.db);
-    const services = compose({ database, dataDir: config.dataDir });
+    let logBackgroundError = (_error: unknown, _context: string): void => {};
+    const services = compose({
+      database,
+      dataDir: config.dataDir,
+      ...(config.secretKey && { secretKey: config.secretKey }),
+      publicUrl: config.publicUrl,
+      notifications: config.notifications,
+      onBackgroundError: (error, context) => logBackgroundError(error, context),
+      deployLeaseMs: config.deployLeaseMs,
+    });
     const bootstrapToken = await services.auth.bootstrap(systemContext(), config.bootstrapToken);
     const app = await buildApp(services, {
       logger: {
@@ -30,7 +40,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
         redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       },
     });
+    logBackgroundError = (error, context) => app.log.error({ err: error }, `background work failed: ${context}`);
+    // Flag changes reach SDK streams on every replica: LISTEN/NOTIFY on PostgreSQL, Redis pub/sub with REDIS_URL.
+    const stopFlagFanout = await startFlagFanout(services.flagFanout, services.flagDelivery, {
+      postgresUrl: config.database.dialect === 'postgres' ? config.database.url : null,
+      redisUrl: config.redisUrl,
+      onError: (error) => logBackgroundError(error, 'flag fan-out'),
+    });
     await app.listen({ port: config.port, host: config.host });
+    // Notifications are delivered from the outbox in the background, never inside a request.
+    services.notifications.dispatcher.start(services.outbox);
+    // Deployments run in the background, claimed with leases so a crash never leaves one running.
+    services.deployments.runner.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -46,6 +67,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
           await app.close();
         } finally {
           clearTimeout(timer);
+          await stopFlagFanout();
+          await services.deployments.runner.stop();
+          await services.notifications.dispatcher.stop();
           await database.close();
         }
       })();

@@ -12,6 +12,8 @@ export interface Actor {
 export interface RequestContext {
   readonly actor: Actor;
   readonly requestId: string | null;
+  /** Set when a server SDK key authenticated the request: it may act only in its own project and environment. */
+  readonly sdkKey?: { readonly projectKey: string; readonly environmentKey: string };
 }
 
 /** The server itself (bootstrap, background work). */

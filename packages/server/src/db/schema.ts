@@ -48,6 +48,8 @@ export interface OutboxTable {
   project_key: string | null;
   environment_key: string | null;
   created_at: string;
+  /** Set once the notifications dispatcher has fanned the event out into deliveries (0005). */
+  dispatched_at: string | null;
 }
 
 export interface EnvironmentTable {
@@ -93,6 +95,217 @@ export interface ReleaseTable {
   created_at: string;
 }
 
+export interface SignoffTable {
+  id: string;
+  project_id: string;
+  version: string;
+  environment_key: string | null;
+  kind: string;
+  decision: string;
+  comment: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface DeploymentTable {
+  id: string;
+  project_id: string;
+  project_key: string;
+  environment_key: string;
+  version: string;
+  tag: string;
+  commit_sha: string;
+  kind: string;
+  rollback_of: string | null;
+  status: string;
+  phase: string;
+  reason: string | null;
+  override_reason: string | null;
+  overridden: string;
+  requested_by: string;
+  requested_by_id: string | null;
+  approvals_required: number;
+  approval_roles: string;
+  smoke: string | null;
+  auto_rollback: number;
+  callback_token_hash: string;
+  failure_reason: string | null;
+  failure_target: string | null;
+  in_flight_key: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  next_check_at: string | null;
+  wake: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface DeploymentTargetTable {
+  deployment_id: string;
+  target_key: string;
+  position: number;
+  executor: string;
+  status: string;
+  message: string | null;
+  deadline_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface DeploymentApprovalTable {
+  deployment_id: string;
+  user_key: string;
+  username: string;
+  role: string;
+  created_at: string;
+}
+
+export interface DeploymentLogTable {
+  id: string;
+  deployment_id: string;
+  target_key: string | null;
+  stream: string;
+  line: string;
+  at: string;
+}
+
+export interface DeploymentStateTable {
+  project_id: string;
+  environment_key: string;
+  current: string | null;
+  previous: string | null;
+  in_flight: string | null;
+  targets: string;
+  current_version: string | null;
+  targets_differ: number;
+  updated_at: string;
+}
+
+export interface StatusRevisionTable {
+  id: number;
+  revision: number;
+}
+
+export interface HeartbeatTable {
+  project_id: string;
+  environment_key: string;
+  instance: string;
+  target_key: string | null;
+  version: string;
+  seen_at: string;
+}
+
+export interface NotificationChannelTable {
+  id: string;
+  name: string;
+  type: string;
+  config: string;
+  secrets: string;
+  subscriptions: string;
+  enabled: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NotificationDeliveryTable {
+  id: string;
+  event_id: string;
+  event_type: string;
+  project_key: string | null;
+  environment_key: string | null;
+  channel_id: string;
+  channel_name: string;
+  channel_type: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  give_up_at: string;
+  lease_token: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  delivered_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NotificationAttemptTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  ok: number;
+  status_code: number | null;
+  error: string | null;
+}
+
+export interface FlagTable {
+  id: string;
+  project_id: string;
+  key: string;
+  name: string;
+  description: string;
+  kind: string;
+  variants: string;
+  owner: string | null;
+  tags: string;
+  archived: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FlagEnvironmentTable {
+  flag_id: string;
+  environment_key: string;
+  config: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface SegmentTable {
+  id: string;
+  project_id: string;
+  key: string;
+  name: string;
+  description: string;
+  conditions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SdkKeyTable {
+  id: string;
+  project_id: string;
+  project_key: string;
+  environment_key: string;
+  kind: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface FlagVersionTable {
+  project_key: string;
+  environment_key: string;
+  version: number;
+}
+
+export interface FlagChangeTable {
+  project_key: string;
+  environment_key: string;
+  version: number;
+  patch: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UserTable;
   api_tokens: ApiTokenTable;
@@ -101,4 +314,21 @@ export interface Database {
   environments: EnvironmentTable;
   projects: ProjectTable;
   releases: ReleaseTable;
+  flags: FlagTable;
+  flag_environments: FlagEnvironmentTable;
+  segments: SegmentTable;
+  sdk_keys: SdkKeyTable;
+  flag_versions: FlagVersionTable;
+  flag_changes: FlagChangeTable;
+  signoffs: SignoffTable;
+  deployments: DeploymentTable;
+  deployment_targets: DeploymentTargetTable;
+  deployment_approvals: DeploymentApprovalTable;
+  deployment_logs: DeploymentLogTable;
+  deployment_state: DeploymentStateTable;
+  heartbeats: HeartbeatTable;
+  status_revision: StatusRevisionTable;
+  notification_channels: NotificationChannelTable;
+  notification_deliveries: NotificationDeliveryTable;
+  notification_attempts: NotificationAttemptTable;
 }

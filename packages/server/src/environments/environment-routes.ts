@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses, PageOf, PageQuery, Slug, Timestamp } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { EnvironmentService } from './environment-service.js';
+import { presentSettings, readSettings, SettingsInputFields, SettingsResponseFields } from './deployment-settings.js';
 import type { Environment } from './environment-store.js';
 
 const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a CSS hex colour for badges, e.g. #16a34a' });
@@ -10,7 +11,7 @@ const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Rank = Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'order of the environment; lower ranks come first' });
 
 export const EnvironmentResponse = Type.Object(
-  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), createdAt: Timestamp, updatedAt: Timestamp },
+  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), ...SettingsResponseFields, createdAt: Timestamp, updatedAt: Timestamp },
 );
 
 const CreateBody = Type.Object(
@@ -18,13 +19,13 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 const UpdateBody = Type.Object(
-  { name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color) },
+  { name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color), ...SettingsInputFields },
   { additionalProperties: false, minProperties: 1 },
 );
 const KeyParams = Type.Object({ env: Type.String({ maxLength: 200 }) });
 
 function present(env: Environment) {
-  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, createdAt: env.createdAt, updatedAt: env.updatedAt };
+  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
 }
 
 export function environmentRoutes(environments: EnvironmentService): FastifyPluginAsyncTypebox {

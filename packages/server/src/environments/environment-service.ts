@@ -5,6 +5,8 @@ import type { Uow } from '../db/stores.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
+import type { SecretBox } from '../shared/secret-box.js';
+import { applySettings, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
 import type { Environment } from './environment-store.js';
 
 export interface CreateEnvironmentInput {
@@ -15,7 +17,7 @@ export interface CreateEnvironmentInput {
   color?: string;
 }
 
-export type UpdateEnvironmentInput = Partial<Omit<CreateEnvironmentInput, 'key'>>;
+export type UpdateEnvironmentInput = Partial<Omit<CreateEnvironmentInput, 'key'>> & SettingsInput;
 
 const DEFAULT_COLOR = '#64748b';
 
@@ -26,6 +28,7 @@ export class EnvironmentService {
   constructor(
     private readonly uow: Uow,
     private readonly ids: IdGenerator,
+    private readonly secrets: SecretBox | null = null,
   ) {}
 
   async list(page: PageRequest): Promise<Page<Environment>> {
@@ -88,13 +91,18 @@ export class EnvironmentService {
         ...(input.color !== undefined && { color: input.color }),
         updatedAt: tx.now,
       };
+      if (SETTINGS_KEYS.some((k) => input[k] !== undefined)) {
+        if (!this.secrets) throw new Error('EnvironmentService needs a SecretBox to store deployment settings');
+        after.settings = { ...before.settings, ...applySettings(readSettings(before.settings), input, this.secrets) };
+      }
       await tx.stores.environments.update(after);
       await tx.record(ctx, {
         action: 'environment.updated',
         resourceType: 'environment',
         resourceId: key,
-        before,
-        after,
+        // Sealed webhook secrets stay out of the audit log.
+        before: { ...before, settings: redactSettings(before.settings) },
+        after: { ...after, settings: redactSettings(after.settings) },
         event: { type: 'environment.updated', payload: { environment: key, changes: Object.keys(input) }, environmentKey: key },
       });
       return after;
@@ -115,7 +123,7 @@ export class EnvironmentService {
         action: 'environment.deleted',
         resourceType: 'environment',
         resourceId: key,
-        before,
+        before: { ...before, settings: redactSettings(before.settings) },
         event: { type: 'environment.deleted', payload: { environment: key }, environmentKey: key },
       });
     });

@@ -11,6 +11,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   tag_exists: 409,
   cherry_pick_conflict: 409,
   push_rejected: 409,
+  deployment_in_progress: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {

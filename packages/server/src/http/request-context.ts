@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../auth/actor.js';
 import type { AuthService } from '../auth/auth-service.js';
-import { UnauthorizedError } from '../shared/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../shared/errors.js';
+import type { SdkKeyAuthenticator } from '../sdk/sdk-key-service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,10 +26,25 @@ export function bearerToken(request: FastifyRequest): string {
  * Authenticates every route registered in `app` (an encapsulated plugin) and puts the request
  * context on the request.
  */
-export function requireAuthentication(app: FastifyInstance, auth: AuthService): void {
+export function requireAuthentication(app: FastifyInstance, auth: AuthService, sdkKeys?: SdkKeyAuthenticator): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request) => {
-    const actor = await auth.authenticate(bearerToken(request));
+    const token = bearerToken(request);
+    // A few routes (heartbeats of running services) also take a server SDK key, scoped to its project and environment.
+    if (sdkKeys && token.startsWith(SDK_KEY_PREFIX) && (request.routeOptions.config as { allowSdkKey?: boolean } | undefined)?.allowSdkKey) {
+      const identity = await sdkKeys(token);
+      if (identity === null) throw new UnauthorizedError('The SDK key is not valid or has been revoked.');
+      if (identity.kind !== 'server') throw new ForbiddenError('Only server SDK keys may report heartbeats.', { kind: identity.kind });
+      request.ctx = {
+        actor: { userId: null, username: `sdk-key:${identity.id}`, role: 'engineer', tokenId: null },
+        requestId: String(request.id),
+        sdkKey: { projectKey: identity.projectKey, environmentKey: identity.environmentKey },
+      };
+      return;
+    }
+    const actor = await auth.authenticate(token);
     request.ctx = { actor, requestId: String(request.id) };
   });
 }
+
+const SDK_KEY_PREFIX = 'sdk-';

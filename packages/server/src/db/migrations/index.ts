@@ -1,9 +1,15 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation.js';
 import * as releases from './0002-releases.js';
+import * as deployments from './0003-deployments.js';
+import * as flags from './0004-flags.js';
+import * as notifications from './0005-notifications.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-releases': releases,
+  '0003-deployments': deployments,
+  '0004-flags': flags,
+  '0005-notifications': notifications,
 };

@@ -1,0 +1,114 @@
+// GET /api/v1/status with 200 projects × 6 environments × 100,000 deployments (target p95 ≤ 20 ms),
+// one server process, sequential requests, beside GET /healthz on the same server (the floor).
+// Seeding goes straight to the tables (the server migrates first); the status endpoint reads the
+// per-(project, environment) state table, which the seed fills as deployments would have.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { freePort, machine, percentile, requireBuild, ROOT, SERVER_MAIN, spawnUntilReady, stop, tempDir } from './_support.mjs';
+
+requireBuild();
+const PROJECTS = Number(process.env.PROJECTS ?? 200);
+const ENVS = ['dev', 'qa', 'staging', 'beta', 'production', 'dr'];
+const DEPLOYMENTS = Number(process.env.DEPLOYMENTS ?? 100_000);
+const REQUESTS = Number(process.env.REQUESTS ?? 500);
+const TOKEN = 'slw_bench-status-token-0123456789';
+const dist = (p) => pathToFileURL(path.join(ROOT, 'packages/server/dist', p)).href;
+const { openDatabase } = await import(dist('db/connect.js'));
+
+const iso = (ms) => new Date(ms).toISOString();
+const id = (n) => `0${String(n).padStart(25, '0')}`.slice(-26);
+
+async function insertAll(db, table, rows, batch = 500) {
+  for (let i = 0; i < rows.length; i += batch) await db.insertInto(table).values(rows.slice(i, i + batch)).execute();
+}
+
+async function seed(target) {
+  const started = Date.now();
+  const database = await openDatabase(target);
+  const db = database.db;
+  const base = Date.parse('2025-01-01T00:00:00Z');
+  await insertAll(db, 'environments', ENVS.map((key, i) => ({ id: id(900_000_000 + i), key, name: key, rank: (i + 1) * 10, protected: key === 'production' ? 1 : 0, color: '#64748b', settings: '{}', created_at: iso(base), updated_at: iso(base) })));
+  const projects = Array.from({ length: PROJECTS }, (_, p) => ({ id: id(800_000_000 + p), key: `service-${String(p).padStart(3, '0')}`, name: `Service ${p}`, repository: `/srv/git/s${p}.git`, tag_template: 'v{version}', ticket_pattern: '[A-Z]+-\\d+', lifecycle: null, hotfix_lifecycle: null, initial_version: '1.0.0', created_at: iso(base), updated_at: iso(base) }));
+  await insertAll(db, 'projects', projects);
+  // Deployments spread over every (project, environment); the last two of each cell are current and previous.
+  const cells = PROJECTS * ENVS.length;
+  const last = new Map();
+  const rows = [];
+  for (let n = 0; n < DEPLOYMENTS; n++) {
+    const cell = n % cells;
+    const project = projects[Math.floor(cell / ENVS.length)];
+    const env = ENVS[cell % ENVS.length];
+    const round = Math.floor(n / cells);
+    const at = iso(base + n * 1000);
+    const row = {
+      id: id(n + 1), project_id: project.id, project_key: project.key, environment_key: env, version: `1.${round}.0`, tag: `v1.${round}.0`, commit_sha: 'a'.repeat(40), kind: 'deploy', rollback_of: null,
+      status: 'succeeded', phase: 'done', reason: null, override_reason: null, overridden: '[]', requested_by: 'bench', requested_by_id: null, approvals_required: 0, approval_roles: '[]', smoke: null, auto_rollback: 0,
+      callback_token_hash: 'x', failure_reason: null, failure_target: null, in_flight_key: null, lease_owner: null, lease_expires_at: null, next_check_at: null, wake: 0, created_at: at, started_at: at, finished_at: at, updated_at: at,
+    };
+    rows.push(row);
+    const key = `${project.id}/${env}`;
+    last.set(key, [last.get(key)?.[1] ?? null, row]);
+    if (rows.length === 5000) await insertAll(db, 'deployments', rows.splice(0));
+  }
+  await insertAll(db, 'deployments', rows);
+  const landed = (r) => (r ? JSON.stringify({ deploymentId: r.id, version: r.version, tag: r.tag, commit: r.commit_sha, at: r.finished_at, by: r.requested_by }) : null);
+  const states = [...last.entries()].map(([key, [previous, current]]) => {
+    const [projectId, env] = key.split('/');
+    return { project_id: projectId, environment_key: env, current: landed(current), previous: landed(previous), in_flight: null, targets: JSON.stringify({ default: JSON.parse(landed(current)) }), current_version: current.version, targets_differ: 0, updated_at: current.finished_at };
+  });
+  await insertAll(db, 'deployment_state', states);
+  await database.close();
+  return Date.now() - started;
+}
+
+async function measure(url, headers) {
+  for (let i = 0; i < 50; i++) await (await fetch(url, { headers })).arrayBuffer();
+  const times = [];
+  let bytes = 0;
+  for (let i = 0; i < REQUESTS; i++) {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(url, { headers });
+    const body = await res.arrayBuffer();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (res.status !== 200) throw new Error(`${url}: ${res.status} ${Buffer.from(body).toString().slice(0, 200)}`);
+    bytes = body.byteLength;
+  }
+  return { p50: percentile(times, 50), p95: percentile(times, 95), bytes };
+}
+
+async function run(label, extraEnv, target) {
+  const dataDir = tempDir('slipway-bench-status-');
+  const env = { SLIPWAY_DATA_DIR: dataDir, LOG_LEVEL: 'warn', SLIPWAY_BOOTSTRAP_TOKEN: TOKEN, ...extraEnv };
+  let port = await freePort();
+  let server = await spawnUntilReady([SERVER_MAIN], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
+  await stop(server.child);
+  const seedMs = await seed(target(dataDir));
+  port = await freePort();
+  server = await spawnUntilReady([SERVER_MAIN], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const status = await measure(`${base}/api/v1/status`, { authorization: `Bearer ${TOKEN}` });
+    const one = await measure(`${base}/api/v1/status?project=service-042`, { authorization: `Bearer ${TOKEN}` });
+    const health = await measure(`${base}/healthz`, {});
+    return { label, seedMs, status, one, health };
+  } finally {
+    await stop(server.child);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const results = [await run('SQLite', {}, (dataDir) => ({ dialect: 'sqlite', file: path.join(dataDir, 'slipway.db') }))];
+const pgUrl = process.env.BENCH_DATABASE_URL;
+if (pgUrl) results.push(await run('PostgreSQL', { DATABASE_URL: pgUrl }, () => ({ dialect: 'postgres', url: pgUrl })));
+console.log(`GET /api/v1/status, ${PROJECTS} projects × ${ENVS.length} environments × ${DEPLOYMENTS.toLocaleString('en')} deployments, ${REQUESTS} sequential requests after 50 warm-up, ${machine()}`);
+console.log('| what | p50 | p95 | response |');
+console.log('|---|---|---|---|');
+const ms = (v) => `${v.toFixed(2)} ms`;
+for (const r of results) {
+  console.log(`| ${r.label}: GET /api/v1/status (all ${PROJECTS * ENVS.length} cells) | ${ms(r.status.p50)} | ${ms(r.status.p95)} | ${(r.status.bytes / 1024).toFixed(0)} KiB |`);
+  console.log(`| ${r.label}: GET /api/v1/status?project= (one project) | ${ms(r.one.p50)} | ${ms(r.one.p95)} | ${(r.one.bytes / 1024).toFixed(1)} KiB |`);
+  console.log(`| ${r.label}: anchor GET /healthz, same server | ${ms(r.health.p50)} | ${ms(r.health.p95)} | - |`);
+}
+for (const r of results) console.log(`${r.label}: seeded in ${(r.seedMs / 1000).toFixed(1)} s; target p95 ≤ 20 ms → ${r.status.p95 <= 20 ? 'met' : 'NOT met'}`);
+if (!pgUrl) console.log('(set BENCH_DATABASE_URL=postgres://… to add a PostgreSQL run; it must point at an empty database)');

@@ -1,0 +1,348 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DeploymentTable, DeploymentTargetTable } from '../db/schema.js';
+import type { ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
+
+export type DeploymentStatus = 'pending_approval' | 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'cancelled';
+export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** Where the runner is in a running deployment. */
+export type DeploymentPhase = 'targets' | 'smoke' | 'done';
+
+export const IN_FLIGHT: readonly DeploymentStatus[] = ['pending_approval', 'pending', 'running'];
+export const isFinished = (status: DeploymentStatus) => !IN_FLIGHT.includes(status);
+
+export interface DeploymentTarget {
+  key: string;
+  position: number;
+  /** Snapshot of the environment's executor at request time (webhook secret still sealed). */
+  executor: ExecutorConfig;
+  status: TargetStatus;
+  message: string | null;
+  deadlineAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Approval {
+  userKey: string;
+  username: string;
+  role: string;
+  createdAt: string;
+}
+
+export interface Deployment {
+  id: string;
+  projectId: string;
+  projectKey: string;
+  environment: string;
+  version: string;
+  tag: string;
+  commit: string;
+  kind: 'deploy' | 'rollback';
+  rollbackOf: string | null;
+  status: DeploymentStatus;
+  phase: DeploymentPhase;
+  reason: string | null;
+  /** Set when a window or freeze was overridden: the reason and the refusals it overrode. */
+  override: { reason: string; overridden: string[] } | null;
+  requestedBy: string;
+  requestedById: string | null;
+  approvalsRequired: number;
+  approvalRoles: string[];
+  smoke: SmokeConfig | null;
+  autoRollback: boolean;
+  callbackTokenHash: string;
+  failureReason: string | null;
+  failureTarget: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  targets: DeploymentTarget[];
+  approvals: Approval[];
+}
+
+/** The columns a transition may change. */
+export type DeploymentPatch = Partial<Pick<Deployment, 'status' | 'phase' | 'failureReason' | 'failureTarget' | 'startedAt' | 'finishedAt'>> & { nextCheckAt?: string | null; updatedAt: string };
+export type TargetPatch = Partial<Pick<DeploymentTarget, 'status' | 'message' | 'deadlineAt' | 'startedAt' | 'finishedAt'>>;
+
+export interface ListFilter {
+  environment?: string;
+  status?: DeploymentStatus;
+  version?: string;
+  beforeId: string | null;
+  limit: number;
+}
+
+export const inFlightKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
+
+function toTarget(row: Selectable<DeploymentTargetTable>): DeploymentTarget {
+  return {
+    key: row.target_key,
+    position: row.position,
+    executor: JSON.parse(row.executor) as ExecutorConfig,
+    status: row.status as TargetStatus,
+    message: row.message,
+    deadlineAt: row.deadline_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toDeployment(row: Selectable<DeploymentTable>, targets: DeploymentTarget[], approvals: Approval[]): Deployment {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    projectKey: row.project_key,
+    environment: row.environment_key,
+    version: row.version,
+    tag: row.tag,
+    commit: row.commit_sha,
+    kind: row.kind as Deployment['kind'],
+    rollbackOf: row.rollback_of,
+    status: row.status as DeploymentStatus,
+    phase: row.phase as DeploymentPhase,
+    reason: row.reason,
+    override: row.override_reason === null ? null : { reason: row.override_reason, overridden: JSON.parse(row.overridden) as string[] },
+    requestedBy: row.requested_by,
+    requestedById: row.requested_by_id,
+    approvalsRequired: row.approvals_required,
+    approvalRoles: JSON.parse(row.approval_roles) as string[],
+    smoke: row.smoke === null ? null : (JSON.parse(row.smoke) as SmokeConfig),
+    autoRollback: row.auto_rollback === 1,
+    callbackTokenHash: row.callback_token_hash,
+    failureReason: row.failure_reason,
+    failureTarget: row.failure_target,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    targets,
+    approvals,
+  };
+}
+
+export class DeploymentStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts the deployment and its targets; a unique violation means one is already in flight. */
+  async insert(d: Deployment): Promise<void> {
+    await this.db
+      .insertInto('deployments')
+      .values({
+        id: d.id,
+        project_id: d.projectId,
+        project_key: d.projectKey,
+        environment_key: d.environment,
+        version: d.version,
+        tag: d.tag,
+        commit_sha: d.commit,
+        kind: d.kind,
+        rollback_of: d.rollbackOf,
+        status: d.status,
+        phase: d.phase,
+        reason: d.reason,
+        override_reason: d.override?.reason ?? null,
+        overridden: JSON.stringify(d.override?.overridden ?? []),
+        requested_by: d.requestedBy,
+        requested_by_id: d.requestedById,
+        approvals_required: d.approvalsRequired,
+        approval_roles: JSON.stringify(d.approvalRoles),
+        smoke: d.smoke === null ? null : JSON.stringify(d.smoke),
+        auto_rollback: d.autoRollback ? 1 : 0,
+        callback_token_hash: d.callbackTokenHash,
+        failure_reason: d.failureReason,
+        failure_target: d.failureTarget,
+        in_flight_key: isFinished(d.status) ? null : inFlightKey(d.projectId, d.environment),
+        next_check_at: d.status === 'pending' ? d.createdAt : null,
+        wake: 0,
+        created_at: d.createdAt,
+        started_at: d.startedAt,
+        finished_at: d.finishedAt,
+        updated_at: d.updatedAt,
+      })
+      .execute();
+    if (d.targets.length > 0) {
+      await this.db
+        .insertInto('deployment_targets')
+        .values(
+          d.targets.map((t) => ({
+            deployment_id: d.id,
+            target_key: t.key,
+            position: t.position,
+            executor: JSON.stringify(t.executor),
+            status: t.status,
+            message: t.message,
+            deadline_at: t.deadlineAt,
+            started_at: t.startedAt,
+            finished_at: t.finishedAt,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async get(id: string): Promise<Deployment | null> {
+    const row = await this.db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const [targets, approvals] = await Promise.all([
+      this.db.selectFrom('deployment_targets').selectAll().where('deployment_id', '=', id).orderBy('position', 'asc').execute(),
+      this.db.selectFrom('deployment_approvals').selectAll().where('deployment_id', '=', id).orderBy('created_at', 'asc').execute(),
+    ]);
+    return toDeployment(
+      row,
+      targets.map(toTarget),
+      approvals.map((a) => ({ userKey: a.user_key, username: a.username, role: a.role, createdAt: a.created_at })),
+    );
+  }
+
+  /** The deployment pending or running for a project and environment, if any. */
+  async inFlight(projectId: string, environment: string): Promise<Deployment | null> {
+    const row = await this.db.selectFrom('deployments').select('id').where('in_flight_key', '=', inFlightKey(projectId, environment)).executeTakeFirst();
+    return row ? this.get(row.id) : null;
+  }
+
+  /** Newest first, without targets (lists stay one query). */
+  async page(projectId: string, filter: ListFilter): Promise<Deployment[]> {
+    let query = this.db.selectFrom('deployments').selectAll().where('project_id', '=', projectId);
+    if (filter.environment !== undefined) query = query.where('environment_key', '=', filter.environment);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.version !== undefined) query = query.where('version', '=', filter.version);
+    if (filter.beforeId !== null) query = query.where('id', '<', filter.beforeId);
+    const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map((r) => toDeployment(r, [], []));
+  }
+
+  async hasSucceeded(projectId: string, environment: string, version: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('environment_key', '=', environment)
+      .where('version', '=', version)
+      .where('status', '=', 'succeeded')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The newest deployment that succeeded in the environment before `beforeId` with another version. */
+  async lastSucceededBefore(projectId: string, environment: string, beforeId: string, otherThan: string): Promise<Deployment | null> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('environment_key', '=', environment)
+      .where('id', '<', beforeId)
+      .where('version', '<>', otherThan)
+      .where('status', '=', 'succeeded')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toDeployment(row, [], []) : null;
+  }
+
+  /** Compare-and-set on status: returns false when the deployment was not in one of `from`. */
+  async update(id: string, from: readonly DeploymentStatus[], patch: DeploymentPatch): Promise<boolean> {
+    const finished = patch.status !== undefined && isFinished(patch.status);
+    const result = await this.db
+      .updateTable('deployments')
+      .set({
+        ...(patch.status !== undefined && { status: patch.status }),
+        ...(patch.phase !== undefined && { phase: patch.phase }),
+        ...(patch.failureReason !== undefined && { failure_reason: patch.failureReason }),
+        ...(patch.failureTarget !== undefined && { failure_target: patch.failureTarget }),
+        ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
+        ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
+        ...(patch.nextCheckAt !== undefined && { next_check_at: patch.nextCheckAt }),
+        ...(finished && { in_flight_key: null, lease_owner: null, lease_expires_at: null, next_check_at: null }),
+        updated_at: patch.updatedAt,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async updateTarget(id: string, key: string, from: readonly TargetStatus[], patch: TargetPatch): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deployment_targets')
+      .set({
+        ...(patch.status !== undefined && { status: patch.status }),
+        ...(patch.message !== undefined && { message: patch.message }),
+        ...(patch.deadlineAt !== undefined && { deadline_at: patch.deadlineAt }),
+        ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
+        ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
+      })
+      .where('deployment_id', '=', id)
+      .where('target_key', '=', key)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async addApproval(id: string, approval: Approval): Promise<void> {
+    await this.db
+      .insertInto('deployment_approvals')
+      .values({ deployment_id: id, user_key: approval.userKey, username: approval.username, role: approval.role, created_at: approval.createdAt })
+      .execute();
+  }
+
+  /** Asks the runner to look at a deployment at `at` (now: as soon as it can). */
+  async scheduleCheck(id: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('deployments')
+      .set((eb) => ({ next_check_at: at, wake: eb('wake', '+', 1) }))
+      .where('id', '=', id)
+      .where('in_flight_key', 'is not', null)
+      .execute();
+  }
+
+  async wakeCount(id: string): Promise<number> {
+    const row = await this.db.selectFrom('deployments').select('wake').where('id', '=', id).executeTakeFirst();
+    return row?.wake ?? 0;
+  }
+
+  /** Deployments the runner should look at: in flight, due, and not leased by a live owner. */
+  async due(now: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('in_flight_key', 'is not', null)
+      .where('status', 'in', ['pending', 'running'])
+      .where('next_check_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+      .orderBy('next_check_at', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Takes the lease of a deployment: one atomic compare-and-set, so of two servers racing for the
+   * same deployment exactly one gets it, on either dialect.
+   */
+  async claim(id: string, owner: string, now: string, expiresAt: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deployments')
+      .set({ lease_owner: owner, lease_expires_at: expiresAt })
+      .where('id', '=', id)
+      .where('in_flight_key', 'is not', null)
+      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Extends a lease the owner still holds; false when another server took it over. */
+  async renew(id: string, owner: string, expiresAt: string): Promise<boolean> {
+    const result = await this.db.updateTable('deployments').set({ lease_expires_at: expiresAt }).where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Gives a lease back, with when the runner should look again (null: only when asked). A request
+   * to look made since `seenWake` (a callback that arrived meanwhile) is kept.
+   */
+  async release(id: string, owner: string, nextCheckAt: string | null, seenWake: number): Promise<void> {
+    await this.db.updateTable('deployments').set({ next_check_at: nextCheckAt }).where('id', '=', id).where('lease_owner', '=', owner).where('wake', '=', seenWake).execute();
+    await this.db.updateTable('deployments').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+}

@@ -1,0 +1,51 @@
+import type { Uow } from '../db/stores.js';
+import type { RepositoryRegistry } from '../git/repository-registry.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { Clock } from '../shared/clock.js';
+import type { IdGenerator } from '../shared/ids.js';
+import type { SecretBox } from '../shared/secret-box.js';
+import { DeploymentReports } from './deployment-reports.js';
+import { DeploymentRunner } from './deployment-runner.js';
+import { DeploymentService } from './deployment-service.js';
+import { DeploymentSignals } from './deployment-signals.js';
+import { DeploymentTransitions } from './deployment-transitions.js';
+
+/** The deployments feature as the composition root wires it. */
+export interface Deployments {
+  readonly service: DeploymentService;
+  readonly reports: DeploymentReports;
+  readonly signals: DeploymentSignals;
+  /** Started by server.ts, stopped on shutdown; tests drive it with runOnce(). */
+  readonly runner: DeploymentRunner;
+}
+
+export interface DeploymentsOptions {
+  uow: Uow;
+  projects: ProjectService;
+  repositories: RepositoryRegistry;
+  secrets: SecretBox;
+  ids: IdGenerator;
+  clock: Clock;
+  publicUrl: string;
+  leaseMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export function createDeployments(o: DeploymentsOptions): Deployments {
+  const signals = new DeploymentSignals();
+  const transitions = new DeploymentTransitions(o.ids);
+  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock);
+  const runner = new DeploymentRunner({
+    uow: o.uow,
+    transitions,
+    deployments: service,
+    signals,
+    secrets: o.secrets,
+    clock: o.clock,
+    ids: o.ids,
+    publicUrl: o.publicUrl,
+    ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
+    ...(o.onError && { onError: o.onError }),
+  });
+  return { service, reports: new DeploymentReports(o.uow, transitions, signals), signals, runner };
+}

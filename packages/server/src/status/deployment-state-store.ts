@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/** A version as it landed in an environment (or one target of it). */
+export interface Landed {
+  deploymentId: string;
+  version: string;
+  tag: string;
+  commit: string;
+  at: string;
+  by: string;
+}
+
+export interface InFlight {
+  deploymentId: string;
+  version: string;
+  status: string;
+  requestedBy: string;
+  since: string;
+}
+
+/**
+ * What runs where, per project and environment, kept up to date in the same transaction as every
+ * deployment transition so the status matrix reads a few hundred small rows, never the history.
+ */
+export interface DeploymentState {
+  projectId: string;
+  environment: string;
+  current: Landed | null;
+  previous: Landed | null;
+  inFlight: InFlight | null;
+  targets: Record<string, Landed>;
+  updatedAt: string;
+}
+
+/**
+ * A state row as the status matrix reads it: the JSON columns stay text, so the response is put
+ * together without parsing and re-serialising 1,200 cells (docs/benchmarks.md).
+ */
+export interface RawStateRow {
+  projectId: string;
+  projectKey: string;
+  environment: string;
+  current: string | null;
+  previous: string | null;
+  inFlight: string | null;
+  targets: string;
+  currentVersion: string | null;
+  targetsDiffer: boolean;
+}
+
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+export class DeploymentStateStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(projectId: string, environment: string): Promise<DeploymentState | null> {
+    const row = await this.db.selectFrom('deployment_state').selectAll().where('project_id', '=', projectId).where('environment_key', '=', environment).executeTakeFirst();
+    if (!row) return null;
+    return {
+      projectId: row.project_id,
+      environment: row.environment_key,
+      current: parse(row.current),
+      previous: parse(row.previous),
+      inFlight: parse(row.in_flight),
+      targets: JSON.parse(row.targets) as Record<string, Landed>,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  async put(state: DeploymentState): Promise<void> {
+    const values = {
+      current: state.current === null ? null : JSON.stringify(state.current),
+      previous: state.previous === null ? null : JSON.stringify(state.previous),
+      in_flight: state.inFlight === null ? null : JSON.stringify(state.inFlight),
+      targets: JSON.stringify(state.targets),
+      current_version: state.current?.version ?? null,
+      targets_differ: Object.values(state.targets).some((t) => t.version !== state.current?.version) ? 1 : 0,
+      updated_at: state.updatedAt,
+    };
+    await this.db
+      .insertInto('deployment_state')
+      .values({ project_id: state.projectId, environment_key: state.environment, ...values })
+      .onConflict((oc) => oc.columns(['project_id', 'environment_key']).doUpdateSet(values))
+      .execute();
+    await this.db
+      .updateTable('status_revision')
+      .set((eb) => ({ revision: eb('revision', '+', 1) }))
+      .where('id', '=', 1)
+      .execute();
+  }
+
+  /** Moves whenever any state row changes (same transaction): lets a built matrix be reused. */
+  async revision(): Promise<number> {
+    const row = await this.db.selectFrom('status_revision').select('revision').where('id', '=', 1).executeTakeFirst();
+    return Number(row?.revision ?? 0);
+  }
+
+  /** Every row with its project's key, ordered by project: the whole matrix in one query. */
+  async raw(projectId?: string): Promise<RawStateRow[]> {
+    let query = this.db
+      .selectFrom('deployment_state')
+      .innerJoin('projects', 'projects.id', 'deployment_state.project_id')
+      .select(['deployment_state.project_id', 'projects.key as project_key', 'deployment_state.environment_key', 'current', 'previous', 'in_flight', 'targets', 'current_version', 'targets_differ']);
+    if (projectId !== undefined) query = query.where('deployment_state.project_id', '=', projectId);
+    const rows = await query.orderBy('projects.key', 'asc').execute();
+    return rows.map((row) => ({
+      projectId: row.project_id,
+      projectKey: row.project_key,
+      environment: row.environment_key,
+      current: row.current,
+      previous: row.previous,
+      inFlight: row.in_flight,
+      targets: row.targets,
+      currentVersion: row.current_version,
+      targetsDiffer: row.targets_differ === 1,
+    }));
+  }
+}

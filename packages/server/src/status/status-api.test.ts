@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeployFixture, deployAndSucceed, drain, type DeployFixture } from '../deployments/deploy-fixtures.js';
+import { createTestApp, type TestApp } from '../testing/test-app.js';
+import { DIALECTS } from '../testing/test-database.js';
+
+describe.each(DIALECTS)('status and drift on %s', (dialect) => {
+  let t: TestApp;
+  let f: DeployFixture;
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    for (const [key, rank] of [['dev', 10], ['prod', 20]] as const) await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key, rank } });
+    f = await createDeployFixture(t, { lifecycle: ['dev', 'prod'] });
+  });
+  afterAll(async () => {
+    await f.cleanup();
+    await t.close();
+  });
+
+  const status = async () => (await t.request({ method: 'GET', url: `/api/v1/status?project=${f.project}`, token: await t.tokenFor('viewer') })).json();
+  const beat = async (env: string, payload: Record<string, unknown>, token?: string) =>
+    t.request({ method: 'POST', url: `/api/v1/projects/${f.project}/environments/${env}/heartbeat`, payload, token: token ?? (await t.tokenFor('engineer')) });
+
+  it('shows current, previous and in-flight per environment', async () => {
+    const v1 = await f.release();
+    const v2 = await f.release();
+    await deployAndSucceed(t, f, v1, 'dev');
+    await deployAndSucceed(t, f, v2, 'dev');
+    await deployAndSucceed(t, f, v1, 'prod');
+    const inflight = (await f.deploy({ version: v2, environment: 'prod' })).json();
+    const s = await status();
+    expect(s.environments).toEqual(['dev', 'prod']);
+    expect(s.items).toHaveLength(2);
+    expect(s.items[0]).toMatchObject({ project: f.project, environment: 'dev', current: { version: v2, tag: `v${v2}`, by: 'admin' }, previous: { version: v1 }, inFlight: null, targets: null, drift: null });
+    expect(s.items[1]).toMatchObject({ environment: 'prod', current: { version: v1 }, previous: null, inFlight: { deploymentId: inflight.id, version: v2, status: 'pending' } });
+    await t.request({ method: 'POST', url: `/api/v1/deployments/${inflight.id}/cancel` });
+    expect((await status()).items[1].inFlight).toBeNull();
+  });
+
+  it('detects drift: instances seen in the last 10 minutes running another version', async () => {
+    const s0 = await status();
+    const current = s0.items[0].current.version;
+    expect((await beat('dev', { version: current, instance: 'web-1' })).statusCode).toBe(202);
+    expect((await status()).items[0]).toMatchObject({ instances: 1, drift: null });
+    await beat('dev', { version: '0.0.1', instance: 'web-2' });
+    const drifted = (await status()).items[0];
+    expect(drifted.instances).toBe(2);
+    expect(drifted.drift).toEqual([expect.objectContaining({ instance: 'web-2', version: '0.0.1', expected: current })]);
+    // The old instance goes away: 11 minutes later only web-1 keeps reporting.
+    t.clock.advance(11 * 60 * 1000);
+    await beat('dev', { version: current, instance: 'web-1' });
+    expect((await status()).items[0]).toMatchObject({ instances: 1, drift: null });
+  });
+
+  it('needs engineer or above for heartbeats and checks project and environment', async () => {
+    expect((await beat('dev', { version: '1.0.0', instance: 'x' }, await t.tokenFor('viewer'))).statusCode).toBe(403);
+    expect((await beat('nowhere', { version: '1.0.0', instance: 'x' })).statusCode).toBe(404);
+    expect((await beat('dev', { version: '1.0.0' })).statusCode).toBe(400);
+    expect((await t.request({ method: 'GET', url: '/api/v1/status?project=ghost' })).statusCode).toBe(404);
+  });
+
+  it('takes heartbeats from a server SDK key of the same project and environment only', async () => {
+    const key = async (env: string, kind: string) => (await t.request({ method: 'POST', url: `/api/v1/projects/${f.project}/environments/${env}/sdk-keys`, payload: { kind } })).json().key as string;
+    const devServer = await key('dev', 'server');
+    expect((await beat('dev', { version: '1.0.0', instance: 'sdk-1' }, devServer)).statusCode).toBe(202);
+    const wrongEnv = await beat('prod', { version: '1.0.0', instance: 'sdk-1' }, devServer);
+    expect(wrongEnv.statusCode).toBe(403);
+    expect(wrongEnv.json().error.message).toContain('belongs to');
+    expect((await beat('dev', { version: '1.0.0', instance: 'sdk-1' }, await key('dev', 'client'))).statusCode).toBe(403);
+    expect((await beat('dev', { version: '1.0.0', instance: 'sdk-1' }, 'sdk-srv-not-a-key')).statusCode).toBe(401);
+    // An SDK key is good for heartbeats only, not for the rest of the API.
+    expect((await t.request({ method: 'GET', url: '/api/v1/status', token: devServer })).statusCode).toBe(401);
+  });
+
+  it('shows targets when they run different versions', async () => {
+    const env = 'multi';
+    await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key: env, rank: 30 } });
+    await t.request({ method: 'PATCH', url: `/api/v1/environments/${env}`, payload: { targets: [{ key: 'us', executor: { type: 'record' } }, { key: 'eu', executor: { type: 'record' } }] } });
+    const g = await createDeployFixture(t, { lifecycle: [env] });
+    try {
+      const v1 = await g.release();
+      const v2 = await g.release();
+      await deployAndSucceed(t, g, v1, env);
+      const d = (await g.deploy({ version: v2, environment: env })).json();
+      await drain(t);
+      const report = (target: string, status: string) => t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/status`, token: d.callbackToken, payload: { target, status } });
+      await report('us', 'succeeded');
+      await report('eu', 'failed');
+      await drain(t);
+      const cell = (await t.request({ method: 'GET', url: `/api/v1/status?project=${g.project}` })).json().items[0];
+      expect(cell.current.version).toBe(v1);
+      expect(cell.targets).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'us', version: v2 }), expect.objectContaining({ key: 'eu', version: v1 })]));
+      // An instance of target us reporting v2 is not drift; one of eu reporting v2 is.
+      await t.request({ method: 'POST', url: `/api/v1/projects/${g.project}/environments/${env}/heartbeat`, payload: { version: v2, instance: 'us-1', target: 'us' } });
+      await t.request({ method: 'POST', url: `/api/v1/projects/${g.project}/environments/${env}/heartbeat`, payload: { version: v2, instance: 'eu-1', target: 'eu' } });
+      const drift = (await t.request({ method: 'GET', url: `/api/v1/status?project=${g.project}` })).json().items[0].drift;
+      expect(drift).toEqual([expect.objectContaining({ instance: 'eu-1', expected: v1 })]);
+    } finally {
+      await g.cleanup();
+    }
+  });
+});
