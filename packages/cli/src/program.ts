@@ -1,10 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { ApiClient } from './client.js';
 import { auditCommands } from './commands/audit.js';
+import { channelCommands } from './commands/channels.js';
+import { deliveryCommands } from './commands/deliveries.js';
 import { demoCommands } from './commands/demo.js';
+import { deploymentCommands } from './commands/deployments.js';
+import { signoffCommands } from './commands/signoffs.js';
+import { statusCommands } from './commands/status.js';
 import { environmentCommands } from './commands/environments.js';
+import { flagCommands } from './commands/flags.js';
 import { projectCommands } from './commands/projects.js';
 import { releaseCommands } from './commands/releases.js';
+import { sdkKeyCommands } from './commands/sdk-keys.js';
+import { segmentCommands } from './commands/segments.js';
 import { tokenCommands } from './commands/tokens.js';
 import { createContext } from './context.js';
 import { CliError, processIo, type CliIo } from './io.js';
@@ -43,7 +51,15 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   projectCommands(program, ctx);
   tokenCommands(program, ctx);
   auditCommands(program, ctx);
+  channelCommands(program, ctx);
+  deliveryCommands(program, ctx);
   releaseCommands(program, ctx);
+  flagCommands(program, ctx);
+  segmentCommands(program, ctx);
+  sdkKeyCommands(program, ctx);
+  signoffCommands(program, ctx);
+  deploymentCommands(program, ctx);
+  statusCommands(program, ctx);
   demoCommands(program, ctx);
   return program;
 }
