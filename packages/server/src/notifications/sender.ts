@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type { Outbound } from './renderers/outbound.js';
 
 /** What one attempt to send came to. `permanent`: retrying the same request cannot help. */
@@ -55,6 +54,8 @@ export class NetworkSender implements Sender {
   }
 
   private async smtp(outbound: Extract<Outbound, { kind: 'smtp' }>): Promise<SendResult> {
+    // Loaded on first use: servers without an email channel do not pay for nodemailer at start.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: outbound.smtp.host,
       port: outbound.smtp.port,
