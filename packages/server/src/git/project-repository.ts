@@ -93,7 +93,6 @@ export class ProjectRepository {
     return this.exclusive(async () => {
       await this.ensureClone();
       await this.network([
-        '-c', 'fetch.writeCommitGraph=true',
         'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-show-forced-updates', 'origin', ...FETCH_REFSPECS,
       ]);
     });

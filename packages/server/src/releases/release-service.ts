@@ -83,9 +83,9 @@ export class ReleaseService {
       const ref = input.ref ?? (await repo.defaultBranch());
       const head = await repo.resolveCommit(ref);
       const all = await this.uow.reads.releases.summaries(project.id);
-      const reachable = await this.reachable(repo, all, head);
-      const previousFinal = highest(reachable.filter((r) => semver.prerelease(r.version) === null));
-      const latest = highest(reachable);
+      const latest = await this.highestReachable(repo, all, head, () => true);
+      const previousFinal =
+        latest === null || semver.prerelease(latest.version) === null ? latest : await this.highestReachable(repo, all, head, (r) => semver.prerelease(r.version) === null);
       const entries = this.parse(await repo.log(previousFinal?.commit ?? null, head), project);
       const sinceLatest = latest === previousFinal ? entries.length : await repo.countCommits(latest!.commit, head);
       const next = nextVersion({
@@ -140,8 +140,7 @@ export class ReleaseService {
         }
       }
       const all = await this.uow.reads.releases.summaries(project.id);
-      const onLine = (await this.reachable(repo, all, head)).filter((r) => semver.prerelease(r.version) === null && maintenanceLine(r.version) === line);
-      const previous = highest(onLine) ?? base;
+      const previous = (await this.highestReachable(repo, all, head, (r) => semver.prerelease(r.version) === null && maintenanceLine(r.version) === line)) ?? base;
       const entries = this.parse(await repo.log(previous.commit, head), project);
       const version = nextHotfixVersion(line, all.map((r) => r.version));
       if (entries.length === 0) {
@@ -243,11 +242,21 @@ export class ReleaseService {
     });
   }
 
-  /** Releases whose tag is reachable from `head`, by asking git which of our tags are merged into it. */
-  private async reachable(repo: ProjectRepository, all: Summary[], head: string): Promise<Summary[]> {
-    if (all.length === 0) return [];
+  /**
+   * The highest release matching `accept` whose commit is reachable from `head`. Candidates are
+   * tried from the highest version down with one ancestry check each — usually the first one is
+   * it — and after a few misses (e.g. many hotfixes on other lines) git is asked once for every
+   * tag merged into `head`, which walks the whole history.
+   */
+  private async highestReachable(repo: ProjectRepository, all: Summary[], head: string, accept: (r: Summary) => boolean): Promise<Summary | null> {
+    const candidates = all.filter(accept).sort((a, b) => semver.rcompare(a.version, b.version));
+    const DIRECT_CHECKS = 8;
+    for (const candidate of candidates.slice(0, DIRECT_CHECKS)) {
+      if (await repo.isAncestor(candidate.commit, head)) return candidate;
+    }
+    if (candidates.length <= DIRECT_CHECKS) return null;
     const merged = await repo.mergedTags(head);
-    return all.filter((r) => merged.has(r.tag));
+    return candidates.slice(DIRECT_CHECKS).find((r) => merged.has(r.tag)) ?? null;
   }
 
   private parse(commits: GitCommit[], project: ProjectRecord): ChangelogEntry[] {
@@ -347,10 +356,4 @@ export class ReleaseService {
       return release;
     });
   }
-}
-
-function highest<T extends { version: string }>(releases: T[]): T | null {
-  let best: T | null = null;
-  for (const r of releases) if (best === null || semver.gt(r.version, best.version)) best = r;
-  return best;
 }
