@@ -6,6 +6,8 @@ import { isFinished } from './deployment-store.js';
 
 /** How often a follower looks at the database when nothing nudged it (another server's work). */
 const POLL_MS = 1000;
+/** SSE comment lines sent while nothing happens. */
+const PING_MS = 15_000;
 
 /**
  * Server-sent events: `log` for each line, `deployment` when the state or a target changes, and
@@ -15,13 +17,19 @@ export async function streamLogs(request: FastifyRequest, reply: FastifyReply, d
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
+  res.flushHeaders();
   let closed = false;
   let wake: (() => void) | null = null;
   const unsubscribe = signals.onChange(id, () => wake?.());
-  request.raw.on('close', () => {
+  // The response closes when the client goes away (the request's own 'close' only says it was read).
+  res.on('close', () => {
     closed = true;
     wake?.();
   });
+  // A target may wait an hour for its report: keep idle proxies and clients from dropping the stream.
+  const ping = setInterval(() => {
+    if (!closed) res.write(': ping\n\n');
+  }, PING_MS);
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   let cursor = after;
   let lastState = '';
@@ -59,6 +67,7 @@ export async function streamLogs(request: FastifyRequest, reply: FastifyReply, d
   } catch (error) {
     send('error', { message: error instanceof Error ? error.message : String(error) });
   } finally {
+    clearInterval(ping);
     unsubscribe();
     res.end();
   }
