@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
+import { sessionRoutes } from './auth/session-routes.js';
 import type { Services } from './composition.js';
 import { pingDatabase } from './db/connect.js';
 import { environmentRoutes } from './environments/environment-routes.js';
@@ -29,6 +30,8 @@ import { deliveryRoutes } from './notifications/delivery-routes.js';
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** Which proxies' X-Forwarded-For to believe for the client address (SLIPWAY_TRUST_PROXY). */
+  trustProxy?: boolean | number | string[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,6 +56,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         .send({ error: { code: 'bad_request', message: `The URL is not valid: ${error.message}`, details: {} } });
     },
     forceCloseConnections: 'idle',
+    // A hop count becomes a function: Fastify's types take booleans, addresses and functions.
+    trustProxy: typeof options.trustProxy === 'number' ? ((hops: number) => (_address: string, hop: number) => hop < hops)(options.trustProxy) : (options.trustProxy ?? false),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
@@ -87,7 +92,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(
     async (api) => {
-      requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey);
+      requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey, services.sessions);
       await api.register(authRoutes(services.auth));
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
@@ -104,6 +109,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     { prefix: '/api/v1' },
   );
+  // Sign-in needs no credentials yet; sign-out clears the cookie even of an expired session.
+  await app.register(sessionRoutes(services.sessions, { secureCookies: services.publicUrl.startsWith('https:') }), { prefix: '/api/v1' });
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
