@@ -26,10 +26,13 @@ import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { statusRoutes } from './status/status-routes.js';
 import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
+import { registerWebApp } from './web/web-app.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** The built web app to serve at `/` (SLIPWAY_WEB_DIR); unset: no web app routes. */
+  webDir?: string;
   /** Which proxies' X-Forwarded-For to believe for the client address (SLIPWAY_TRUST_PROXY). */
   trustProxy?: boolean | number | string[];
 }
@@ -116,6 +119,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
+  // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.
+  if (options.webDir !== undefined) await registerWebApp(app, { webDir: options.webDir, secure: services.publicUrl.startsWith('https:') });
 
   return app;
 }

@@ -43,6 +43,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-slipway-csrf"]'],
       },
       trustProxy: config.trustProxy,
+      webDir: config.webDir,
     });
     logBackgroundError = (error, context) => app.log.error({ err: error }, `background work failed: ${context}`);
     // Flag changes reach SDK streams on every replica: LISTEN/NOTIFY on PostgreSQL, Redis pub/sub with REDIS_URL.
