@@ -73,6 +73,8 @@ export interface Services {
   readonly flagDelivery: FlagDelivery;
   /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
   readonly flagStream: { pingIntervalMs: number };
+  /** How often a /api/v1/status SSE stream looks for changes nothing woke it for (tests shorten it). */
+  readonly statusStream: { pollMs: number };
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -136,5 +138,6 @@ export function compose(options: CompositionOptions): Services {
     sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
     flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
     flagStream: { pingIntervalMs: 15_000 },
+    statusStream: { pollMs: 2_000 },
   };
 }
