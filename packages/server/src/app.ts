@@ -27,6 +27,7 @@ import { statusRoutes } from './status/status-routes.js';
 import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
 import { registerWebApp } from './web/web-app.js';
+import { deploymentTimelineRoutes } from './deployments/deployment-timeline-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -109,6 +110,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(statusRoutes(services.status, { outbox: services.outbox, pollMs: services.statusStream.pollMs }));
       await api.register(channelRoutes(services.notifications.channels));
       await api.register(deliveryRoutes(services.notifications.deliveries));
+      await api.register(deploymentTimelineRoutes(services.deploymentTimeline));
     },
     { prefix: '/api/v1' },
   );

@@ -20,6 +20,7 @@ import { loadOrCreateSecretKey, SecretBox } from './shared/secret-box.js';
 import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
+import { DeploymentTimeline } from './deployments/deployment-timeline.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 
 export interface CompositionOptions {
@@ -62,6 +63,8 @@ export interface Services {
   readonly secrets: SecretBox;
   readonly signoffs: SignoffService;
   readonly deployments: Deployments;
+  /** A deployment's event timeline, from its audit records. */
+  readonly deploymentTimeline: DeploymentTimeline;
   readonly status: StatusService;
   readonly notifications: Notifications;
   /** Announces committed flag changes in this process and, once started (server.ts), to other replicas. */
@@ -130,6 +133,7 @@ export function compose(options: CompositionOptions): Services {
     secrets,
     signoffs: new SignoffService(uow, releases, ids),
     deployments,
+    deploymentTimeline: new DeploymentTimeline(uow),
     status: new StatusService(uow, clock),
     notifications,
     flagFanout,
