@@ -28,6 +28,7 @@ import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
 import { registerWebApp } from './web/web-app.js';
 import { deploymentTimelineRoutes } from './deployments/deployment-timeline-routes.js';
+import { flagPreviewRoutes } from './flags/flag-preview-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -102,6 +103,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(projectRoutes(services.projects));
       await api.register(auditRoutes(services.audit));
       await api.register(releaseRoutes(services.releases));
+      // Before flagRoutes: /flags/evaluate is a static path beside /flags/:flag.
+      await api.register(flagPreviewRoutes(services.flagPreview));
       await api.register(flagRoutes(services.flags));
       await api.register(segmentRoutes(services.segments));
       await api.register(sdkKeyRoutes(services.sdkKeys));
@@ -118,7 +121,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sessionRoutes(services.sessions, { secureCookies: services.publicUrl.startsWith('https:') }), { prefix: '/api/v1' });
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
-  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
+  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, services.flagEvaluations));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
   // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.

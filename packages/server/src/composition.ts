@@ -21,6 +21,8 @@ import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
 import { DeploymentTimeline } from './deployments/deployment-timeline.js';
+import { FlagEvaluationTracker } from './flags/evaluation-tracker.js';
+import { FlagPreviewService } from './flags/flag-preview.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 
 export interface CompositionOptions {
@@ -76,6 +78,10 @@ export interface Services {
   readonly flagDelivery: FlagDelivery;
   /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
   readonly flagStream: { pingIntervalMs: number };
+  /** What flags serve one user everywhere, a configuration before it is saved, a flag's history. */
+  readonly flagPreview: FlagPreviewService;
+  /** Counts OFREP evaluations in memory and flushes them periodically (stale flag marks). */
+  readonly flagEvaluations: FlagEvaluationTracker;
   /** How often a /api/v1/status SSE stream looks for changes nothing woke it for (tests shorten it). */
   readonly statusStream: { pollMs: number };
 }
@@ -115,6 +121,7 @@ export function compose(options: CompositionOptions): Services {
     ...(options.notifications && { settings: options.notifications }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
+  const flagDelivery = new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery'));
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -140,8 +147,10 @@ export function compose(options: CompositionOptions): Services {
     flags: new FlagService(uow, ids, clock, flagFanout),
     segments: new SegmentService(uow, ids, flagFanout),
     sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
-    flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
+    flagDelivery,
+    flagPreview: new FlagPreviewService(uow, flagDelivery),
     flagStream: { pingIntervalMs: 15_000 },
     statusStream: { pollMs: 2_000 },
+    flagEvaluations: new FlagEvaluationTracker(uow, clock, (error) => options.onBackgroundError?.(error, 'flag evaluation counts')),
   };
 }
