@@ -29,6 +29,7 @@ import { deliveryRoutes } from './notifications/delivery-routes.js';
 import { registerWebApp } from './web/web-app.js';
 import { deploymentTimelineRoutes } from './deployments/deployment-timeline-routes.js';
 import { flagPreviewRoutes } from './flags/flag-preview-routes.js';
+import { badgeRoutes } from './web/badge-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -124,6 +125,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, services.flagEvaluations));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
+  await app.register(badgeRoutes(services.badges));
   // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.
   if (options.webDir !== undefined) await registerWebApp(app, { webDir: options.webDir, secure: services.publicUrl.startsWith('https:') });
 

@@ -23,6 +23,7 @@ import { StatusService } from './status/status-service.js';
 import { DeploymentTimeline } from './deployments/deployment-timeline.js';
 import { FlagEvaluationTracker } from './flags/evaluation-tracker.js';
 import { FlagPreviewService } from './flags/flag-preview.js';
+import { BadgeService } from './web/badge.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 
 export interface CompositionOptions {
@@ -80,6 +81,8 @@ export interface Services {
   readonly flagStream: { pingIntervalMs: number };
   /** What flags serve one user everywhere, a configuration before it is saved, a flag's history. */
   readonly flagPreview: FlagPreviewService;
+  /** The environment badge script (GET /badge.js). */
+  readonly badges: BadgeService;
   /** Counts OFREP evaluations in memory and flushes them periodically (stale flag marks). */
   readonly flagEvaluations: FlagEvaluationTracker;
   /** How often a /api/v1/status SSE stream looks for changes nothing woke it for (tests shorten it). */
@@ -122,6 +125,7 @@ export function compose(options: CompositionOptions): Services {
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
   const flagDelivery = new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery'));
+  const sdkKeys = new SdkKeyService(uow, ids, clock, flagFanout, options.random);
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -146,7 +150,8 @@ export function compose(options: CompositionOptions): Services {
     flagFanout,
     flags: new FlagService(uow, ids, clock, flagFanout),
     segments: new SegmentService(uow, ids, flagFanout),
-    sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
+    sdkKeys,
+    badges: new BadgeService(uow, sdkKeys.authenticateSdkKey),
     flagDelivery,
     flagPreview: new FlagPreviewService(uow, flagDelivery),
     flagStream: { pingIntervalMs: 15_000 },
