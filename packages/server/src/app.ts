@@ -103,7 +103,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
       await api.register(auditRoutes(services.audit));
-      await api.register(releaseRoutes(services.releases));
+      await api.register(releaseRoutes(services.releases, async (project) => (await services.projects.get(project)).ticketUrl));
       // Before flagRoutes: /flags/evaluate is a static path beside /flags/:flag.
       await api.register(flagPreviewRoutes(services.flagPreview));
       await api.register(flagRoutes(services.flags));

@@ -19,6 +19,8 @@ export interface AuditFilter {
   resourceId?: string;
   action?: string;
   since?: string;
+  /** Records before this time (exclusive): with `since`, a time range. */
+  until?: string;
   /** Keyset cursor: return records older than this id (newest first). */
   before?: string;
   limit: number;
@@ -66,6 +68,7 @@ export class AuditStore {
     if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);
     const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
     return rows.map(toRecord);
