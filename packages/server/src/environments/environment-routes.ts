@@ -27,7 +27,7 @@ const UpdateBody = Type.Object(
 const KeyParams = Type.Object({ env: Type.String({ maxLength: 200 }) });
 
 function present(env: Environment) {
-  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, production: env.production, badge: env.badge, ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
+  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, production: env.production ?? false, badge: env.badge ?? 'public', ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
 }
 
 export function environmentRoutes(environments: EnvironmentService): FastifyPluginAsyncTypebox {

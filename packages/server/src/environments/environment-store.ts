@@ -12,10 +12,10 @@ export interface Environment {
   rank: number;
   protected: boolean;
   color: string;
-  /** Production-marked: the environment badge draws nothing there. */
-  production: boolean;
-  /** Who may load the environment badge (GET /badge.js). */
-  badge: BadgeAccess;
+  /** Production-marked: the environment badge draws nothing there. Always set when read; optional to write (default false). */
+  production?: boolean;
+  /** Who may load the environment badge (GET /badge.js). Always set when read; optional to write (default public). */
+  badge?: BadgeAccess;
   /** Deployment settings (sign-offs, approvals, windows, …); shaped by the deployments feature. */
   settings: Record<string, unknown>;
   createdAt: string;
@@ -52,7 +52,7 @@ export class EnvironmentStore {
         protected: env.protected ? 1 : 0,
         color: env.color,
         production: env.production ? 1 : 0,
-        badge: env.badge,
+        badge: env.badge ?? 'public',
         settings: JSON.stringify(env.settings),
         created_at: env.createdAt,
         updated_at: env.updatedAt,
@@ -90,7 +90,7 @@ export class EnvironmentStore {
         protected: env.protected ? 1 : 0,
         color: env.color,
         production: env.production ? 1 : 0,
-        badge: env.badge,
+        badge: env.badge ?? 'public',
         settings: JSON.stringify(env.settings),
         updated_at: env.updatedAt,
       })

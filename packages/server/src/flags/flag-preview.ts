@@ -116,7 +116,7 @@ export class FlagPreviewService {
       allowed: problems.length === 0 && refusal === null,
       problems,
       refusal,
-      environment: { key: env.key, protected: env.protected, production: env.production },
+      environment: { key: env.key, protected: env.protected, production: env.production ?? false },
       requiredRole: env.protected ? PROTECTED_ENVIRONMENT_ROLE : 'engineer',
       before,
       after,

@@ -30,7 +30,7 @@ export function environmentState(env: Environment, now: Date): EnvironmentState 
   const settings = readSettings(env.settings);
   const freeze = activeFreeze(settings.freezes, now);
   const inWindow = isInWindow(settings.windows, now);
-  const base = { key: env.key, name: env.name, rank: env.rank, color: env.color, protected: env.protected, production: env.production };
+  const base = { key: env.key, name: env.name, rank: env.rank, color: env.color, protected: env.protected, production: env.production ?? false };
   const frozen = freeze ? { reason: freeze.reason, from: freeze.from, to: freeze.to } : null;
   if (!freeze && inWindow) return { ...base, frozen, inWindow, open: true, opensAt: null, opensAtLocal: null };
   // Step past freezes and closed hours until both allow a deploy (a few steps at most).
