@@ -33,3 +33,23 @@ export class DeploymentInProgressError extends DomainError {
 export class NothingToRollBackError extends DomainError {
   readonly code = 'nothing_to_roll_back';
 }
+/** 409: the approver's groups already have every approval they need. */
+export class ApprovalNotNeededError extends DomainError {
+  readonly code = 'approval_not_needed';
+}
+/** 409: the rollback cannot pick a version by itself (the last rollback to it failed): name one. */
+export class RollbackVersionNeededError extends DomainError {
+  readonly code = 'rollback_version_needed';
+}
+/** 409: only the environment's latest deployment can be rolled back (issue 11 §9). */
+export class NotLatestDeploymentError extends DomainError {
+  readonly code = 'not_latest_deployment';
+}
+/** 422: an explicit rollback version that never succeeded in the environment. */
+export class RollbackVersionUnknownError extends DomainError {
+  readonly code = 'rollback_version_unknown';
+}
+/** 409: an environment with a deployment in flight cannot be deleted (issue 11 §9). */
+export class EnvironmentBusyError extends DomainError {
+  readonly code = 'environment_busy';
+}

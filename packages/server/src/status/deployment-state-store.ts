@@ -31,6 +31,8 @@ export interface DeploymentState {
   inFlight: InFlight | null;
   targets: Record<string, Landed>;
   updatedAt: string;
+  /** The drift last announced (expected version and drifting versions), so each change is announced once. */
+  driftAnnounced?: string | null;
 }
 
 /**
@@ -65,7 +67,30 @@ export class DeploymentStateStore {
       inFlight: parse(row.in_flight),
       targets: JSON.parse(row.targets) as Record<string, Landed>,
       updatedAt: row.updated_at,
+      driftAnnounced: row.drift_announced,
     };
+  }
+
+  async setDriftAnnounced(projectId: string, environment: string, signature: string | null): Promise<void> {
+    await this.db.updateTable('deployment_state').set({ drift_announced: signature }).where('project_id', '=', projectId).where('environment_key', '=', environment).execute();
+  }
+
+  /**
+   * Forgets targets an environment no longer has (in every project): the matrix shows the targets
+   * that exist; their history stays in the deployments. Returns how many cells changed.
+   */
+  async pruneTargets(environment: string, keep: readonly string[], now: string): Promise<number> {
+    const rows = await this.db.selectFrom('deployment_state').select(['project_id', 'targets']).where('environment_key', '=', environment).execute();
+    let changed = 0;
+    for (const row of rows) {
+      const targets = JSON.parse(row.targets) as Record<string, Landed>;
+      const kept = Object.fromEntries(Object.entries(targets).filter(([key]) => keep.includes(key)));
+      if (Object.keys(kept).length === Object.keys(targets).length) continue;
+      const state = (await this.get(row.project_id, environment))!;
+      await this.put({ ...state, targets: kept, updatedAt: now });
+      changed++;
+    }
+    return changed;
   }
 
   async put(state: DeploymentState): Promise<void> {

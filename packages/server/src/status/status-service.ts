@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/actor.js';
+import { systemContext, type RequestContext } from '../auth/actor.js';
 import { authorize } from '../auth/permissions.js';
 import type { Uow } from '../db/stores.js';
 import type { Clock } from '../shared/clock.js';
@@ -8,6 +8,12 @@ import type { Heartbeat } from './heartbeat-store.js';
 
 /** Instances seen within this window count for drift; older reports are ignored. */
 export const DRIFT_WINDOW_MS = 10 * 60 * 1000;
+/** Instances kept per reporter (token or SDK key) and environment; the oldest go first. */
+export const HEARTBEAT_CAP = 500;
+/** Instances not seen for this long are forgotten. */
+export const HEARTBEAT_EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** Drifting instances listed per cell; `driftCount` and `driftVersions` summarise the rest. */
+export const DRIFT_LIST_MAX = 20;
 
 type Beat = Heartbeat & { projectKey: string };
 
@@ -97,7 +103,50 @@ export class StatusService {
     const [project, env] = await Promise.all([this.uow.reads.projects.get(projectKey), this.uow.reads.environments.get(environment)]);
     if (!project) throw new NotFoundError(`Project ${projectKey} does not exist.`, { project: projectKey });
     if (!env) throw new NotFoundError(`Environment ${environment} does not exist.`, { environment });
-    await this.uow.reads.heartbeats.upsert({ projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: this.clock.now().toISOString() });
+    const now = this.clock.now();
+    const reporter = ctx.actor.tokenId ?? ctx.actor.username;
+    await this.uow.reads.heartbeats.upsert({ projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: now.toISOString(), reporter });
+    await this.uow.reads.heartbeats.trim(project.id, environment, reporter, HEARTBEAT_CAP, new Date(now.getTime() - HEARTBEAT_EXPIRY_MS).toISOString());
+    await this.announceDrift(project.id, project.key, environment, now);
+  }
+
+  /**
+   * Announces `deployment.drift_detected` once per change of what drifts (the expected version and
+   * the versions instances run instead), naming the instances. Drift that ends re-arms it.
+   */
+  private async announceDrift(projectId: string, projectKey: string, environment: string, now: Date): Promise<void> {
+    const state = await this.uow.reads.deploymentState.get(projectId, environment);
+    if (!state) return;
+    const beats = await this.uow.reads.heartbeats.cell(projectId, environment, new Date(now.getTime() - DRIFT_WINDOW_MS).toISOString());
+    const expectedFor = (b: Heartbeat) => (b.target !== null && state.targets[b.target] ? state.targets[b.target]!.version : (state.current?.version ?? null));
+    const drifting = beats.filter((b) => b.version !== expectedFor(b));
+    const signature = drifting.length === 0 ? null : [...new Set(drifting.map((b) => `${b.target ?? '*'}:${expectedFor(b) ?? '-'}→${b.version}`))].sort().join(',');
+    if (signature === (state.driftAnnounced ?? null)) return;
+    await this.uow.transaction(async (tx) => {
+      await tx.stores.deploymentState.setDriftAnnounced(projectId, environment, signature);
+      if (signature === null) return;
+      const instances = drifting.slice(0, 50).map((b) => ({ instance: b.instance, target: b.target, version: b.version, expected: expectedFor(b), seenAt: b.seenAt }));
+      await tx.record(systemContext(), {
+        action: 'deployment.drift_detected',
+        resourceType: 'environment',
+        resourceId: `${projectKey}/${environment}`,
+        after: { instances, expected: state.current?.version ?? null },
+        event: {
+          type: 'deployment.drift_detected',
+          payload: {
+            project: projectKey,
+            environment,
+            version: state.current?.version ?? null,
+            expected: state.current?.version ?? null,
+            instances,
+            driftCount: drifting.length,
+            versions: [...new Set(drifting.map((b) => b.version))],
+          },
+          projectKey,
+          environmentKey: environment,
+        },
+      });
+    });
   }
 }
 
@@ -109,11 +158,17 @@ function cellJson(r: RawStateRow, beats: Beat[]): string {
     targets = JSON.stringify(Object.entries(byTarget).map(([key, t]) => ({ key, ...t })));
   }
   let drift = 'null';
+  let summary = ',"driftCount":0,"driftVersions":[]';
   if (beats.length > 0) {
     byTarget ??= beats.some((b) => b.target !== null) ? (JSON.parse(r.targets) as Record<string, Landed>) : {};
     const expectedFor = (b: Beat) => (b.target !== null && byTarget![b.target] ? byTarget![b.target]!.version : r.currentVersion);
-    const drifting = beats.filter((b) => b.version !== expectedFor(b)).map((b) => ({ instance: b.instance, target: b.target, version: b.version, seenAt: b.seenAt, expected: expectedFor(b) }));
-    if (drifting.length > 0) drift = JSON.stringify(drifting);
+    const drifting = beats.filter((b) => b.version !== expectedFor(b));
+    if (drifting.length > 0) {
+      drift = JSON.stringify(drifting.slice(0, DRIFT_LIST_MAX).map((b) => ({ instance: b.instance, target: b.target, version: b.version, seenAt: b.seenAt, expected: expectedFor(b) })));
+      const versions = new Map<string, number>();
+      for (const b of drifting) versions.set(b.version, (versions.get(b.version) ?? 0) + 1);
+      summary = `,"driftCount":${drifting.length},"driftVersions":${JSON.stringify([...versions].map(([version, instances]) => ({ version, instances })))}`;
+    }
   }
-  return `{"project":${JSON.stringify(r.projectKey)},"environment":${JSON.stringify(r.environment)},"current":${r.current ?? 'null'},"previous":${r.previous ?? 'null'},"inFlight":${r.inFlight ?? 'null'},"targets":${targets},"instances":${beats.length},"drift":${drift}}`;
+  return `{"project":${JSON.stringify(r.projectKey)},"environment":${JSON.stringify(r.environment)},"current":${r.current ?? 'null'},"previous":${r.previous ?? 'null'},"inFlight":${r.inFlight ?? 'null'},"targets":${targets},"instances":${beats.length},"drift":${drift}${summary}}`;
 }
