@@ -100,7 +100,7 @@ describe.each(DIALECTS)('delivery from the outbox on %s', (dialect) => {
     const succeeded = hooks.find((r) => r.json.event.type === 'deployment.succeeded')!;
     expect(succeeded.json.event.payload).toMatchObject({ project: 'api', version: '1.4.0', requestedBy: 'alice' });
     expect(succeeded.json.message.links).toEqual([
-      { name: 'Deployment in Slipway', url: 'http://127.0.0.1:4000/deployments/dep_01' },
+      { name: 'Deployment in Slipway', url: 'http://127.0.0.1:4000/api/v1/deployments/dep_01' },
       { name: 'APM', url: 'https://apm.example.com/d/api' },
       { name: 'Logs', url: 'https://logs.example.com/q?env=prod' },
     ]);
@@ -110,24 +110,25 @@ describe.each(DIALECTS)('delivery from the outbox on %s', (dialect) => {
     expect(slack.map((m) => m.text)).toHaveLength(10);
     const ok = slack.find((m) => m.text.includes('api 1.4.0 deployed to production'))!;
     const okText = JSON.stringify(ok.blocks);
-    for (const fact of ['production', '1.4.0', 'v1.4.0', 'eu-west: succeeded, us-east: succeeded', 'alice', 'weekly release', '1m 23s', 'succeeded', 'https://apm.example.com/d/api', 'http://127.0.0.1:4000/deployments/dep_01']) expect(okText).toContain(fact);
+    for (const fact of ['production', '1.4.0', 'v1.4.0', 'eu-west: succeeded, us-east: succeeded', 'alice', 'weekly release', '1m 23s', 'succeeded', 'https://apm.example.com/d/api', 'http://127.0.0.1:4000/api/v1/deployments/dep_01']) expect(okText).toContain(fact);
     const failed = slack.find((m) => m.text.includes('failed'))!;
     expect(failed.text).toContain('Failed on target us-east: health check timed out');
     expect(JSON.stringify(failed.blocks)).toContain('health check timed out after 60s');
     expect(slack.some((m) => m.text.includes('IS_FEATURE_AVAILABLE was added and set to false for a dark deployment'))).toBe(true);
     expect(slack.some((m) => m.text.includes('Qa go for api 1.4.0 in production'))).toBe(true);
 
-    // New Relic: a change-tracking deployment marker per production deployment event.
+    // New Relic: a change-tracking deployment marker per production deployment that ended
+    // (succeeded, failed, rolled back): requested, started and override are not markers.
     const nr = at('/graphql');
-    expect(nr.length).toBe(6);
+    expect(nr.length).toBe(3);
     expect(nr.every((r) => r.headers['api-key'] === 'NRAK-KEY')).toBe(true);
     const marker = nr.find((r) => r.json.variables.deployment.description.includes('deployed'))!.json;
     expect(marker.query).toContain('changeTrackingCreateDeployment');
-    expect(marker.variables.deployment).toMatchObject({ entityGuid: 'GUID-1', version: '1.4.0', commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', deploymentType: 'BASIC', user: 'alice', deepLink: 'http://127.0.0.1:4000/deployments/dep_01' });
+    expect(marker.variables.deployment).toMatchObject({ entityGuid: 'GUID-1', version: '1.4.0', commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', deploymentType: 'BASIC', user: 'alice', deepLink: 'http://127.0.0.1:4000/api/v1/deployments/dep_01' });
 
     // Datadog events and Grafana annotations.
     const dd = at('/dd/api/v1/events');
-    expect(dd).toHaveLength(7);
+    expect(dd).toHaveLength(3);
     expect(dd[0]!.headers['dd-api-key']).toBe('dd-key');
     const ddFailed = dd.find((r) => r.json.alert_type === 'error')!.json;
     expect(ddFailed.tags).toEqual(expect.arrayContaining(['project:api', 'environment:production', 'version:1.4.1', 'event:deployment.failed']));

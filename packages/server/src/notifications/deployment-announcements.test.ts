@@ -44,7 +44,7 @@ describe.each(DIALECTS)('announcements of real deployments on %s', (dialect) => 
     expect(http.requests.every((r) => r.signatureValid)).toBe(true);
     const done = http.requests.find((r) => r.json.event.type === 'deployment.succeeded' && r.json.event.payload.version === second)!.json;
     expect(done.message.title).toBe(`${f.project} ${second} deployed to dev`);
-    expect(done.message.links[0]).toEqual({ name: 'Deployment in Slipway', url: `http://127.0.0.1:4000/deployments/${d.id}` });
+    expect(done.message.links[0]).toEqual({ name: 'Deployment in Slipway', url: `http://127.0.0.1:4000/api/v1/deployments/${d.id}` });
     expect(done.message.facts).toEqual(expect.arrayContaining([{ label: 'Outcome', value: 'succeeded' }, { label: 'Requested by', value: 'admin' }]));
 
     expect(smtp.messages).toHaveLength(2);

@@ -88,7 +88,7 @@ describe.each(DIALECTS)('the release email on %s', (dialect) => {
       expect(body).not.toContain('STAGING_ONLY');
       expect(body).not.toContain('OLD_FLAG');
       expect(body).toContain(third.tag);
-      expect(body).toContain(`http://127.0.0.1:4000/deployments/dep-${third.version}-production`);
+      expect(body).toContain(`http://127.0.0.1:4000/api/v1/deployments/dep-${third.version}-production`);
     }
     expect(mail.html).toMatch(/<h3>Breaking changes<\/h3><ul><li><strong>api:<\/strong> drop v1 endpoints/);
     expect(mail.html).toContain('<h3>Tickets</h3>');
