@@ -27,7 +27,7 @@ export interface RollbackPlan {
   environment: string;
   from: { version: string; deploymentId: string; status: string; kind: string };
   to: { version: string; tag: string; commit: string; kind: string; succeededIn: string; explicit: boolean };
-  /** Per target: what it reported last, and whether the rollback deploys to it (only targets that changed). */
+  /** Per target: what it reported last, and whether the rollback deploys to it (only targets that changed: they ran in the deployment undone, or report another version). */
   targets: Array<{ key: string; current: string | null; to: string; rollsBack: boolean }>;
   /** What going back removes: the releases after `to` up to `from`, their tickets and hotfixes. */
   notes: { releases: Array<{ version: string; kind: string; tickets: string[] }>; tickets: string[]; hotfixes: string[] };
@@ -106,9 +106,13 @@ export class DeploymentRollbacks {
     if (!release) throw new NotFoundError(`Release ${to.version} of ${project.key} does not exist any more.`, { version: to.version });
     const state = await this.uow.reads.deploymentState.get(project.id, env.key);
     const configured = effectiveTargets(readSettings(env.settings));
+    // A target changed when it ran in the deployment being undone (succeeded, failed or timed out:
+    // a failure may leave it half-installed) or when what it reported is not the version to go back
+    // to. One that was cancelled before doing anything (or said it stopped) did not change.
+    const ran = new Set(base.targets.filter((t) => t.status === 'succeeded' || t.status === 'failed' || t.status === 'timed_out').map((t) => t.key));
     const targets = configured.map((t) => {
       const current = state?.targets[t.key]?.version ?? state?.current?.version ?? null;
-      return { key: t.key, current, to: to.version, rollsBack: current !== to.version };
+      return { key: t.key, current, to: to.version, rollsBack: ran.has(t.key) || current !== to.version };
     });
     let deployTo = configured.filter((t) => targets.find((x) => x.key === t.key)!.rollsBack);
     if (deployTo.length === 0) {

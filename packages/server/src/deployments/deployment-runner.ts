@@ -163,7 +163,11 @@ export class DeploymentRunner {
       // Commands run inside this claim, each with its own abort: a stop (a failed target, a cancel)
       // noticed meanwhile — here, from a report, or from another server — kills them.
       const running = new Map<string, AbortController>();
-      const check = () => void this.stopIfAsked(id, running).catch((error: unknown) => this.o.onError?.(error));
+      // Checks run one after the other, and are awaited before the claim moves on.
+      let checking: Promise<void> = Promise.resolve();
+      const check = () => {
+        checking = checking.then(() => this.stopIfAsked(id, running)).catch((error: unknown) => this.o.onError?.(error));
+      };
       const unsubscribe = this.o.signals.onChange(id, check);
       const poll = setInterval(check, 1000);
       try {
@@ -172,6 +176,7 @@ export class DeploymentRunner {
       } finally {
         unsubscribe();
         clearInterval(poll);
+        await checking;
       }
       if (leaseLost()) return null;
       // Stopping killed a command: whoever runs next should look at once and report it interrupted.
