@@ -49,15 +49,15 @@ export class DeploymentApprovals {
     const who = { username: ctx.actor.username, role: ctx.actor.role };
     const userKey = ctx.actor.userId ?? ctx.actor.username;
     if (d.status !== 'pending_approval') throw new ConflictError(`Deployment ${id} is ${d.status}: only a deployment waiting for approval can be approved.`, { deployment: id, status: d.status });
+    if (userKey === (d.requestedById ?? d.requestedBy)) {
+      throw new ForbiddenError('You requested this deployment: someone else must approve it (the requester never counts).', { deployment: id, requestedBy: d.requestedBy });
+    }
     const mine = d.approvalGroups.filter((g) => memberOf(g, who));
     if (mine.length === 0) {
       throw new ForbiddenError(`Approving deployment ${id} to ${d.environment} needs a member of ${d.approvalGroups.map(describeGroup).join(', ')}; you are ${ctx.actor.username} (${ctx.actor.role}).`, {
         groups: d.approvalGroups.map((g) => g.name),
         actual: ctx.actor.role,
       });
-    }
-    if (userKey === (d.requestedById ?? d.requestedBy)) {
-      throw new ForbiddenError('You requested this deployment: someone else must approve it (the requester never counts).', { deployment: id, requestedBy: d.requestedBy });
     }
     const after = await this.uow.transaction(async (tx) => {
       await tx.stores.deployments.lock(id);
