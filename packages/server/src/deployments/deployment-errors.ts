@@ -1,29 +1,10 @@
 import { DomainError } from '../shared/errors.js';
 
-// The refusals of PRODUCT.md §3 rule 4: each a 422 whose message says what to do.
+// The guard refusals of PRODUCT.md §3 rule 4 (not_in_lifecycle, promotion_order, signoff_missing,
+// signoff_no_go, frozen, outside_deploy_window, tag_mismatch) are produced by guardrails.ts as
+// GuardrailRefusedError with the guard's code; each is a 422 whose message says what to do.
 export class ReleaseUnknownError extends DomainError {
   readonly code = 'release_unknown';
-}
-export class NotInLifecycleError extends DomainError {
-  readonly code = 'not_in_lifecycle';
-}
-export class PromotionOrderError extends DomainError {
-  readonly code = 'promotion_order';
-}
-export class SignoffMissingError extends DomainError {
-  readonly code = 'signoff_missing';
-}
-export class SignoffNoGoError extends DomainError {
-  readonly code = 'signoff_no_go';
-}
-export class OutsideDeployWindowError extends DomainError {
-  readonly code = 'outside_deploy_window';
-}
-export class FrozenError extends DomainError {
-  readonly code = 'frozen';
-}
-export class TagMismatchError extends DomainError {
-  readonly code = 'tag_mismatch';
 }
 /** 409: one deployment in flight per project and environment (rule 5). */
 export class DeploymentInProgressError extends DomainError {

@@ -43,7 +43,7 @@ export class StatusService {
     const rows = await this.uow.reads.deploymentState.raw();
     // Read again after the rows: if a change landed in between, do not keep what may mix both.
     const after = await this.uow.reads.deploymentState.revision();
-    const built = { revision, rows, cells: rows.map((r) => cellJson(r, [])) };
+    const built = { revision, rows, cells: rows.map(cellPrefix) };
     if (after === revision) this.cache = built;
     return built;
   }
@@ -79,14 +79,15 @@ export class StatusService {
       const key = `${r.projectId}/${r.environment}`;
       const cellBeats = beatsByCell.get(key);
       beatsByCell.delete(key);
-      const json = cellBeats === undefined && cached ? cached[i]! : cellJson(r, cellBeats ?? []);
+      // The cell's first half is reused from the cache; only the instances part depends on heartbeats.
+      const json = (cached ? cached[i]! : cellPrefix(r)) + (cellBeats === undefined ? EMPTY_SUFFIX : cellSuffix(r, cellBeats));
       cells.push({ project: r.projectKey, rank: rank.get(r.environment) ?? 1e9, json });
     });
     // Instances reporting where nothing was deployed through Slipway: every one of them drifts.
     for (const list of beatsByCell.values()) {
       const first = list[0]!;
       const empty: RawStateRow = { projectId: first.projectId, projectKey: first.projectKey, environment: first.environment, current: null, previous: null, inFlight: null, targets: '{}', currentVersion: null, targetsDiffer: false };
-      cells.push({ project: first.projectKey, rank: rank.get(first.environment) ?? 1e9, json: cellJson(empty, list) });
+      cells.push({ project: first.projectKey, rank: rank.get(first.environment) ?? 1e9, json: cellPrefix(empty) + cellSuffix(empty, list) });
     }
     cells.sort((a, b) => (a.project === b.project ? a.rank - b.rank : a.project < b.project ? -1 : 1));
     const items = cells.map((c) => c.json).join(',');
@@ -150,25 +151,28 @@ export class StatusService {
   }
 }
 
-function cellJson(r: RawStateRow, beats: Beat[]): string {
+const EMPTY_SUFFIX = ',"instances":0,"drift":null,"driftCount":0,"driftVersions":[]}';
+
+/** The part of a cell that depends on the state row only (cached per revision). */
+function cellPrefix(r: RawStateRow): string {
   let targets = 'null';
-  let byTarget: Record<string, Landed> | null = null;
   if (r.targetsDiffer) {
-    byTarget = JSON.parse(r.targets) as Record<string, Landed>;
+    const byTarget = JSON.parse(r.targets) as Record<string, Landed>;
     targets = JSON.stringify(Object.entries(byTarget).map(([key, t]) => ({ key, ...t })));
   }
-  let drift = 'null';
-  let summary = ',"driftCount":0,"driftVersions":[]';
-  if (beats.length > 0) {
-    byTarget ??= beats.some((b) => b.target !== null) ? (JSON.parse(r.targets) as Record<string, Landed>) : {};
-    const expectedFor = (b: Beat) => (b.target !== null && byTarget![b.target] ? byTarget![b.target]!.version : r.currentVersion);
-    const drifting = beats.filter((b) => b.version !== expectedFor(b));
-    if (drifting.length > 0) {
-      drift = JSON.stringify(drifting.slice(0, DRIFT_LIST_MAX).map((b) => ({ instance: b.instance, target: b.target, version: b.version, seenAt: b.seenAt, expected: expectedFor(b) })));
-      const versions = new Map<string, number>();
-      for (const b of drifting) versions.set(b.version, (versions.get(b.version) ?? 0) + 1);
-      summary = `,"driftCount":${drifting.length},"driftVersions":${JSON.stringify([...versions].map(([version, instances]) => ({ version, instances })))}`;
-    }
-  }
-  return `{"project":${JSON.stringify(r.projectKey)},"environment":${JSON.stringify(r.environment)},"current":${r.current ?? 'null'},"previous":${r.previous ?? 'null'},"inFlight":${r.inFlight ?? 'null'},"targets":${targets},"instances":${beats.length},"drift":${drift}${summary}}`;
+  return `{"project":${JSON.stringify(r.projectKey)},"environment":${JSON.stringify(r.environment)},"current":${r.current ?? 'null'},"previous":${r.previous ?? 'null'},"inFlight":${r.inFlight ?? 'null'},"targets":${targets}`;
+}
+
+/** The instances part of a cell: how many reported, and which run another version than expected. */
+function cellSuffix(r: RawStateRow, beats: Beat[]): string {
+  // Targets only change the expectation when they run different versions.
+  const byTarget = r.targetsDiffer && beats.some((b) => b.target !== null) ? (JSON.parse(r.targets) as Record<string, Landed>) : null;
+  const expectedFor = (b: Beat) => (b.target !== null && byTarget?.[b.target] ? byTarget[b.target]!.version : r.currentVersion);
+  let drifting: Beat[] | null = null;
+  for (const b of beats) if (b.version !== expectedFor(b)) (drifting ??= []).push(b);
+  if (drifting === null) return `,"instances":${beats.length},"drift":null,"driftCount":0,"driftVersions":[]}`;
+  const drift = JSON.stringify(drifting.slice(0, DRIFT_LIST_MAX).map((b) => ({ instance: b.instance, target: b.target, version: b.version, seenAt: b.seenAt, expected: expectedFor(b) })));
+  const versions = new Map<string, number>();
+  for (const b of drifting) versions.set(b.version, (versions.get(b.version) ?? 0) + 1);
+  return `,"instances":${beats.length},"drift":${drift},"driftCount":${drifting.length},"driftVersions":${JSON.stringify([...versions].map(([version, instances]) => ({ version, instances })))}}`;
 }

@@ -36,7 +36,7 @@ export async function createTestApp(dialect: Dialect, options: { clock?: ManualC
   const adminToken = (await services.auth.bootstrap(systemContext(), null))!;
   const app = await buildApp(services);
   await app.ready();
-  const tokens = new Map<Role, string>();
+  const tokens = new Map<string, string>();
   const request: TestApp['request'] = ({ token, ...rest }) => {
     const bearer = token === undefined ? adminToken : token;
     const headers = { ...(rest.headers ?? {}), ...(bearer !== null && { authorization: `Bearer ${bearer}` }) };
