@@ -187,6 +187,7 @@ export interface DeploymentStateTable {
   targets_differ: number;
   updated_at: string;
   drift_announced: string | null;
+  row_revision: number;
 }
 
 export interface StatusRevisionTable {

@@ -103,15 +103,18 @@ export class DeploymentStateStore {
       targets_differ: Object.values(state.targets).some((t) => t.version !== state.current?.version) ? 1 : 0,
       updated_at: state.updatedAt,
     };
-    await this.db
-      .insertInto('deployment_state')
-      .values({ project_id: state.projectId, environment_key: state.environment, ...values })
-      .onConflict((oc) => oc.columns(['project_id', 'environment_key']).doUpdateSet(values))
-      .execute();
-    await this.db
+    // The revision first: its row lock orders writers, so rows carry revisions in commit order.
+    const bumped = await this.db
       .updateTable('status_revision')
       .set((eb) => ({ revision: eb('revision', '+', 1) }))
       .where('id', '=', 1)
+      .returning('revision')
+      .executeTakeFirst();
+    const withRevision = { ...values, row_revision: Number(bumped?.revision ?? 0) };
+    await this.db
+      .insertInto('deployment_state')
+      .values({ project_id: state.projectId, environment_key: state.environment, ...withRevision })
+      .onConflict((oc) => oc.columns(['project_id', 'environment_key']).doUpdateSet(withRevision))
       .execute();
   }
 
@@ -122,12 +125,13 @@ export class DeploymentStateStore {
   }
 
   /** Every row with its project's key, ordered by project: the whole matrix in one query. */
-  async raw(projectId?: string): Promise<RawStateRow[]> {
+  async raw(projectId?: string, changedAfter?: number): Promise<RawStateRow[]> {
     let query = this.db
       .selectFrom('deployment_state')
       .innerJoin('projects', 'projects.id', 'deployment_state.project_id')
       .select(['deployment_state.project_id', 'projects.key as project_key', 'deployment_state.environment_key', 'current', 'previous', 'in_flight', 'targets', 'current_version', 'targets_differ']);
     if (projectId !== undefined) query = query.where('deployment_state.project_id', '=', projectId);
+    if (changedAfter !== undefined) query = query.where('deployment_state.row_revision', '>', changedAfter);
     const rows = await query.orderBy('projects.key', 'asc').execute();
     return rows.map((row) => ({
       projectId: row.project_id,

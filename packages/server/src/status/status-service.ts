@@ -26,7 +26,8 @@ type Beat = Heartbeat & { projectKey: string };
 export class StatusService {
   /**
    * The last full matrix this process built, with the revision it was built at. It is checked
-   * against the database's revision on every request, so replicas never serve a stale one.
+   * against the database's revision on every request, so replicas never serve a stale one; when
+   * the revision moved, the rows that changed are merged in (see stateRows).
    */
   private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string } } | null = null;
 
@@ -35,17 +36,47 @@ export class StatusService {
     private readonly clock: Clock,
   ) {}
 
-  /** The state rows and their cell JSON (without heartbeats), reused while the revision holds. */
+  /**
+   * The state rows and the state part of each cell's JSON, reused while the revision holds. When
+   * it moved, only the rows whose `row_revision` is newer are read again and merged: a deployment
+   * anywhere costs one small indexed query, not a rebuild of 1,200 cells (docs/benchmarks.md).
+   * Merging is idempotent, so a row that changed while the revision was being read is simply read
+   * again next time.
+   */
   private async stateRows(projectId: string | undefined): Promise<{ rows: RawStateRow[]; cells: string[] | null; joined?: { environments: string; items: string } }> {
-    if (projectId !== undefined) return { rows: await this.uow.reads.deploymentState.raw(projectId), cells: null };
-    const revision = await this.uow.reads.deploymentState.revision();
-    if (this.cache?.revision === revision) return this.cache;
-    const rows = await this.uow.reads.deploymentState.raw();
-    // Read again after the rows: if a change landed in between, do not keep what may mix both.
-    const after = await this.uow.reads.deploymentState.revision();
-    const built = { revision, rows, cells: rows.map(cellPrefix) };
-    if (after === revision) this.cache = built;
-    return built;
+    const store = this.uow.reads.deploymentState;
+    if (projectId !== undefined) return { rows: await store.raw(projectId), cells: null };
+    const revision = await store.revision();
+    const cache = this.cache;
+    if (cache?.revision === revision) return cache;
+    if (cache && revision > cache.revision) {
+      const changed = await store.raw(undefined, cache.revision);
+      const rows = [...cache.rows];
+      const cells = [...cache.cells];
+      const at = new Map(rows.map((r, i) => [`${r.projectId}/${r.environment}`, i]));
+      let added = false;
+      for (const r of changed) {
+        const i = at.get(`${r.projectId}/${r.environment}`);
+        if (i === undefined) {
+          rows.push(r);
+          cells.push(cellPrefix(r));
+          added = true;
+        } else {
+          rows[i] = r;
+          cells[i] = cellPrefix(r);
+        }
+      }
+      if (added) {
+        const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.projectKey < rows[b]!.projectKey ? -1 : rows[a]!.projectKey > rows[b]!.projectKey ? 1 : 0));
+        this.cache = { revision, rows: order.map((i) => rows[i]!), cells: order.map((i) => cells[i]!) };
+      } else {
+        this.cache = { revision, rows, cells };
+      }
+      return this.cache;
+    }
+    const rows = await store.raw();
+    this.cache = { revision, rows, cells: rows.map(cellPrefix) };
+    return this.cache;
   }
 
   async matrixJson(filter: { project?: string } = {}): Promise<string> {

@@ -13,6 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('heartbeats').addColumn('reporter', 'text', (c) => c.notNull().defaultTo('')).execute();
   await db.schema.createIndex('heartbeats_reporter_idx').on('heartbeats').columns(['project_id', 'environment_key', 'reporter', 'seen_at']).execute();
   await db.schema.alterTable('deployment_state').addColumn('drift_announced', 'text').execute();
+  // The status revision at which the row last changed: a server refreshes only the rows that moved.
+  await db.schema.alterTable('deployment_state').addColumn('row_revision', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.createIndex('deployment_state_revision_idx').on('deployment_state').column('row_revision').execute();
   await db.schema.createIndex('deployments_env_inflight_idx').on('deployments').columns(['environment_key', 'in_flight_key']).execute();
 
   // The old single policy { required, roles } becomes one group named "approvers".
