@@ -148,8 +148,10 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
   switch (event.type) {
     case 'release.created':
       return { title: `Release ${what} created`, summary: `${capitalize(str(p.kind) ?? 'release')} ${str(p.tag) ?? version}${str(p.previous) ? ` with ${str(p.commits) ?? 'the'} commits since ${str(p.previous)}` : ''}.` };
-    case 'deployment.requested':
-      return { title: `Deployment of ${what} to ${env} requested`, summary: reason };
+    case 'deployment.requested': {
+      const missing = Array.isArray(p.approvalsMissing) ? p.approvalsMissing.map(String) : [];
+      return { title: `Deployment of ${what} to ${env} requested`, summary: [reason, missing.length > 0 ? `Waiting for approval by: ${missing.join(', ')}.` : null].filter(Boolean).join(' ') || null };
+    }
     case 'deployment.started':
       return { title: `Deploying ${what} to ${env}`, summary: reason };
     case 'deployment.succeeded':
