@@ -91,7 +91,7 @@ export class DeploymentApprovals {
         },
       ]);
       if (complete) await this.transitions.progressed(tx, current);
-      await this.transitions.event(tx, ctx, current, 'deployment.approved', { approvedBy: ctx.actor.username, approvedFor: helps.map((g) => g.name), comment: input.comment ?? null });
+      await this.transitions.event(tx, ctx, current, 'deployment.approved', { approver: ctx.actor.username, approvedFor: helps.map((g) => g.name), comment: input.comment ?? null });
       return current;
     });
     this.signals.changed(id);

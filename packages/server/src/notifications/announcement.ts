@@ -170,7 +170,7 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
       };
     }
     case 'deployment.approved': {
-      const by = str(p.approvedBy) ?? str(p.actor) ?? 'someone';
+      const by = str(p.approver) ?? str(p.actor) ?? 'someone';
       const missing = Array.isArray(p.approvalsMissing) ? p.approvalsMissing.map(String) : [];
       return { title: `Deployment of ${what} to ${env} approved by ${by}`, summary: missing.length > 0 ? `Still waiting for: ${missing.join(', ')}.` : 'Every approval group is satisfied.' };
     }
