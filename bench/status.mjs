@@ -109,8 +109,18 @@ async function run(label, extraEnv, target) {
       const bump = () => database.db.updateTable('status_revision').set((eb) => ({ revision: eb('revision', '+', 1) })).where('id', '=', 1).execute();
       const invalidated = await measure(`${base}/api/v1/status`, auth, bump);
       await seedHeartbeats(database.db);
-      const beats = await measure(`${base}/api/v1/status`, auth);
-      const both = await measure(`${base}/api/v1/status`, auth, bump);
+      // One more heartbeat reaches the server before every request: the server reuses the
+      // instances it read for up to a second, and a heartbeat it receives clears that, so each
+      // measured request reads all 1,200+ instances again (the worst case, not the common one).
+      const beat = async () => {
+        const res = await fetch(`${base}/api/v1/projects/service-000/environments/dev/heartbeat`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ version: '0.0.9', instance: 'bench-probe' }) });
+        if (res.status !== 202) throw new Error(`heartbeat: ${res.status}`);
+      };
+      const beats = await measure(`${base}/api/v1/status`, auth, beat);
+      const both = await measure(`${base}/api/v1/status`, auth, async () => {
+        await beat();
+        await bump();
+      });
       return { label, seedMs, status, one, health, invalidated, beats, both };
     } finally {
       await database.close();
@@ -132,7 +142,7 @@ for (const r of results) {
   console.log(`| ${r.label}: GET /api/v1/status (all ${PROJECTS * ENVS.length} cells) | ${ms(r.status.p50)} | ${ms(r.status.p95)} | ${(r.status.bytes / 1024).toFixed(0)} KiB |`);
   console.log(`| ${r.label}: GET /api/v1/status?project= (one project) | ${ms(r.one.p50)} | ${ms(r.one.p95)} | ${(r.one.bytes / 1024).toFixed(1)} KiB |`);
   console.log(`| ${r.label}: GET /api/v1/status, cache invalidated before each request | ${ms(r.invalidated.p50)} | ${ms(r.invalidated.p95)} | ${(r.invalidated.bytes / 1024).toFixed(0)} KiB |`);
-  console.log(`| ${r.label}: GET /api/v1/status with ${HEARTBEATS} recent heartbeats | ${ms(r.beats.p50)} | ${ms(r.beats.p95)} | ${(r.beats.bytes / 1024).toFixed(0)} KiB |`);
+  console.log(`| ${r.label}: GET /api/v1/status with ${HEARTBEATS} recent heartbeats, re-read every request | ${ms(r.beats.p50)} | ${ms(r.beats.p95)} | ${(r.beats.bytes / 1024).toFixed(0)} KiB |`);
   console.log(`| ${r.label}: GET /api/v1/status, heartbeats and cache invalidated | ${ms(r.both.p50)} | ${ms(r.both.p95)} | ${(r.both.bytes / 1024).toFixed(0)} KiB |`);
   console.log(`| ${r.label}: anchor GET /healthz, same server | ${ms(r.health.p50)} | ${ms(r.health.p95)} | - |`);
 }

@@ -131,18 +131,23 @@ export class DeploymentStateStore {
       .innerJoin('projects', 'projects.id', 'deployment_state.project_id')
       .select(['deployment_state.project_id', 'projects.key as project_key', 'deployment_state.environment_key', 'current', 'previous', 'in_flight', 'targets', 'current_version', 'targets_differ']);
     if (projectId !== undefined) query = query.where('deployment_state.project_id', '=', projectId);
-    if (changedAfter !== undefined) query = query.where('deployment_state.row_revision', '>', changedAfter);
+    // Rows that changed since a revision: few, found through the index; the caller merges them.
+    if (changedAfter !== undefined) return (await query.where('deployment_state.row_revision', '>', changedAfter).execute()).map(toRaw);
     const rows = await query.orderBy('projects.key', 'asc').execute();
-    return rows.map((row) => ({
-      projectId: row.project_id,
-      projectKey: row.project_key,
-      environment: row.environment_key,
-      current: row.current,
-      previous: row.previous,
-      inFlight: row.in_flight,
-      targets: row.targets,
-      currentVersion: row.current_version,
-      targetsDiffer: row.targets_differ === 1,
-    }));
+    return rows.map(toRaw);
   }
+}
+
+function toRaw(row: { project_id: string; project_key: string; environment_key: string; current: string | null; previous: string | null; in_flight: string | null; targets: string; current_version: string | null; targets_differ: number }): RawStateRow {
+  return {
+    projectId: row.project_id,
+    projectKey: row.project_key,
+    environment: row.environment_key,
+    current: row.current,
+    previous: row.previous,
+    inFlight: row.in_flight,
+    targets: row.targets,
+    currentVersion: row.current_version,
+    targetsDiffer: row.targets_differ === 1,
+  };
 }

@@ -12,10 +12,12 @@ export const DRIFT_WINDOW_MS = 10 * 60 * 1000;
 export const HEARTBEAT_CAP = 500;
 /** Instances not seen for this long are forgotten. */
 export const HEARTBEAT_EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** How long the whole matrix reuses the heartbeats it read (this server's own heartbeats clear it). */
+export const BEATS_REUSE_MS = 1000;
 /** Drifting instances listed per cell; `driftCount` and `driftVersions` summarise the rest. */
 export const DRIFT_LIST_MAX = 20;
 
-type Beat = Heartbeat & { projectKey: string };
+type Beat = Heartbeat;
 
 /**
  * The status matrix as a JSON string: for each project and environment `current`, `previous`,
@@ -79,6 +81,38 @@ export class StatusService {
     return this.cache;
   }
 
+  /**
+   * Instances seen in the drift window. For the whole matrix they are read at most once a second
+   * per server (and at once after a heartbeat reached this server): drift is judged over ten
+   * minutes, so a second-old list changes nothing, and a dashboard polling /status no longer
+   * re-reads 1,200 rows per request (docs/benchmarks.md).
+   */
+  private beats: { at: number; list: Heartbeat[] } | null = null;
+
+  private async recentBeats(now: Date, projectId: string | undefined): Promise<Heartbeat[]> {
+    const since = new Date(now.getTime() - DRIFT_WINDOW_MS).toISOString();
+    if (projectId !== undefined) return this.uow.reads.heartbeats.seenSince(since, projectId);
+    const t = now.getTime();
+    if (this.beats && t - this.beats.at >= 0 && t - this.beats.at < BEATS_REUSE_MS) return this.beats.list;
+    const list = await this.uow.reads.heartbeats.seenSince(since);
+    this.beats = { at: t, list };
+    return list;
+  }
+
+  /** Cells in display order (project, then environment rank) and their keys, kept while rows and environments hold. */
+  private order: { rows: RawStateRow[]; environments: string; order: number[]; keys: string[] } | null = null;
+
+  private sorted(rows: RawStateRow[], environments: string, rank: Map<string, number>): { order: number[]; keys: string[] } {
+    if (this.order?.rows === rows && this.order.environments === environments) return this.order;
+    const order = rows.map((_, i) => i);
+    const r = (i: number) => rank.get(rows[i]!.environment) ?? 1e9;
+    order.sort((a, b) => (rows[a]!.projectKey === rows[b]!.projectKey ? r(a) - r(b) : rows[a]!.projectKey < rows[b]!.projectKey ? -1 : 1));
+    const built = { rows, environments, order, keys: rows.map((x) => `${x.projectId}/${x.environment}`) };
+    // Kept for the whole matrix only: a one-project answer has rows of its own each time.
+    if (rows === this.cache?.rows) this.order = built;
+    return built;
+  }
+
   async matrixJson(filter: { project?: string } = {}): Promise<string> {
     const now = this.clock.now();
     let projectId: string | undefined;
@@ -90,7 +124,7 @@ export class StatusService {
     const [envs, { rows, cells: cached }, beats] = await Promise.all([
       this.uow.reads.environments.all(),
       this.stateRows(projectId),
-      this.uow.reads.heartbeats.seenSince(new Date(now.getTime() - DRIFT_WINDOW_MS).toISOString(), projectId),
+      this.recentBeats(now, projectId),
     ]);
     const environments = JSON.stringify(envs.map((e) => e.key));
     const cache = this.cache;
@@ -105,23 +139,30 @@ export class StatusService {
       if (list) list.push(b);
       else beatsByCell.set(key, [b]);
     }
-    const cells: Array<{ project: string; rank: number; json: string }> = [];
-    rows.forEach((r, i) => {
-      const key = `${r.projectId}/${r.environment}`;
-      const cellBeats = beatsByCell.get(key);
-      beatsByCell.delete(key);
+    const { order, keys } = this.sorted(rows, environments, rank);
+    const parts: string[] = new Array<string>(order.length);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const cellBeats = beatsByCell.get(keys[i]!);
+      if (cellBeats !== undefined) beatsByCell.delete(keys[i]!);
       // The cell's first half is reused from the cache; only the instances part depends on heartbeats.
-      const json = (cached ? cached[i]! : cellPrefix(r)) + (cellBeats === undefined ? EMPTY_SUFFIX : cellSuffix(r, cellBeats));
-      cells.push({ project: r.projectKey, rank: rank.get(r.environment) ?? 1e9, json });
-    });
-    // Instances reporting where nothing was deployed through Slipway: every one of them drifts.
-    for (const list of beatsByCell.values()) {
-      const first = list[0]!;
-      const empty: RawStateRow = { projectId: first.projectId, projectKey: first.projectKey, environment: first.environment, current: null, previous: null, inFlight: null, targets: '{}', currentVersion: null, targetsDiffer: false };
-      cells.push({ project: first.projectKey, rank: rank.get(first.environment) ?? 1e9, json: cellPrefix(empty) + cellSuffix(empty, list) });
+      parts[k] = (cached ? cached[i]! : cellPrefix(rows[i]!)) + (cellBeats === undefined ? EMPTY_SUFFIX : cellSuffix(rows[i]!, cellBeats));
     }
-    cells.sort((a, b) => (a.project === b.project ? a.rank - b.rank : a.project < b.project ? -1 : 1));
-    const items = cells.map((c) => c.json).join(',');
+    let cells: Array<{ project: string; rank: number; json: string }> | null = null;
+    if (beatsByCell.size > 0) {
+      // Instances reporting where nothing was deployed through Slipway: every one of them drifts.
+      cells = order.map((i, k) => ({ project: rows[i]!.projectKey, rank: rank.get(rows[i]!.environment) ?? 1e9, json: parts[k]! }));
+      const projectKeys = await this.uow.reads.heartbeats.projectKeys([...new Set([...beatsByCell.values()].map((list) => list[0]!.projectId))]);
+      for (const list of beatsByCell.values()) {
+        const first = list[0]!;
+        const projectKey = projectKeys.get(first.projectId);
+        if (projectKey === undefined) continue; // the project is gone
+        const empty: RawStateRow = { projectId: first.projectId, projectKey, environment: first.environment, current: null, previous: null, inFlight: null, targets: '{}', currentVersion: null, targetsDiffer: false };
+        cells.push({ project: projectKey, rank: rank.get(first.environment) ?? 1e9, json: cellPrefix(empty) + cellSuffix(empty, list) });
+      }
+      cells.sort((a, b) => (a.project === b.project ? a.rank - b.rank : a.project < b.project ? -1 : 1));
+    }
+    const items = cells ? cells.map((c) => c.json).join(',') : parts.join(',');
     if (whole) cache.joined = { environments, items };
     return `{"environments":${environments},"items":[${items}],"generatedAt":"${now.toISOString()}"}`;
   }
@@ -137,6 +178,7 @@ export class StatusService {
     if (!env) throw new NotFoundError(`Environment ${environment} does not exist.`, { environment });
     const now = this.clock.now();
     const reporter = ctx.actor.tokenId ?? ctx.actor.username;
+    this.beats = null;
     await this.uow.reads.heartbeats.upsert({ projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: now.toISOString(), reporter });
     await this.uow.reads.heartbeats.trim(project.id, environment, reporter, HEARTBEAT_CAP, new Date(now.getTime() - HEARTBEAT_EXPIRY_MS).toISOString());
     await this.announceDrift(project.id, project.key, environment, now);
@@ -202,6 +244,7 @@ function cellSuffix(r: RawStateRow, beats: Beat[]): string {
   let drifting: Beat[] | null = null;
   for (const b of beats) if (b.version !== expectedFor(b)) (drifting ??= []).push(b);
   if (drifting === null) return `,"instances":${beats.length},"drift":null,"driftCount":0,"driftVersions":[]}`;
+  drifting.sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0));
   const drift = JSON.stringify(drifting.slice(0, DRIFT_LIST_MAX).map((b) => ({ instance: b.instance, target: b.target, version: b.version, seenAt: b.seenAt, expected: expectedFor(b) })));
   const versions = new Map<string, number>();
   for (const b of drifting) versions.set(b.version, (versions.get(b.version) ?? 0) + 1);
