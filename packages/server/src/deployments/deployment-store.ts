@@ -1,5 +1,6 @@
-import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
-import type { Database, DeploymentTable, DeploymentTargetTable } from '../db/schema.js';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { toDeployment, toTarget } from './deployment-rows.js';
 import type { ApprovalGroup, ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
 
 export type DeploymentStatus = 'pending_approval' | 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'cancelled' | 'rejected';
@@ -90,57 +91,6 @@ export interface ListFilter {
 }
 
 export const inFlightKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
-
-function toTarget(row: Selectable<DeploymentTargetTable>): DeploymentTarget {
-  return {
-    key: row.target_key,
-    position: row.position,
-    executor: JSON.parse(row.executor) as ExecutorConfig,
-    status: row.status as TargetStatus,
-    message: row.message,
-    deadlineAt: row.deadline_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    stopRequestedAt: row.stop_requested_at,
-  };
-}
-
-function toDeployment(row: Selectable<DeploymentTable>, targets: DeploymentTarget[], approvals: Approval[]): Deployment {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    projectKey: row.project_key,
-    environment: row.environment_key,
-    version: row.version,
-    tag: row.tag,
-    commit: row.commit_sha,
-    kind: row.kind as Deployment['kind'],
-    rollbackOf: row.rollback_of,
-    status: row.status as DeploymentStatus,
-    phase: row.phase as DeploymentPhase,
-    reason: row.reason,
-    override: row.override_reason === null ? null : { reason: row.override_reason, overridden: JSON.parse(row.overridden) as string[] },
-    requestedBy: row.requested_by,
-    requestedById: row.requested_by_id,
-    approvalsRequired: row.approvals_required,
-    approvalRoles: JSON.parse(row.approval_roles) as string[],
-    approvalGroups: JSON.parse(row.approval_groups) as ApprovalGroup[],
-    releaseKind: row.release_kind,
-    stopReason: row.stop_reason as Deployment['stopReason'],
-    rejection: row.rejected_by === null ? null : (JSON.parse(row.rejected_by) as Deployment['rejection']),
-    smoke: row.smoke === null ? null : (JSON.parse(row.smoke) as SmokeConfig),
-    autoRollback: row.auto_rollback === 1,
-    callbackTokenHash: row.callback_token_hash,
-    failureReason: row.failure_reason,
-    failureTarget: row.failure_target,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    updatedAt: row.updated_at,
-    targets,
-    approvals,
-  };
-}
 
 export class DeploymentStore {
   private readonly postgres: boolean;
