@@ -78,11 +78,12 @@ describe('slipway report, cancel, reject, user, env set, signoffs, heartbeat', (
     expect(await ok(TOKEN, 'user', 'update', 'rm', '--role', 'release-manager')).toMatch(/role\s+release-manager/);
     expect(await ok(TOKEN, 'user', 'list')).toMatch(/quinn\s+qa/);
 
-    const set = await ok(TOKEN, 'env', 'set', 'live', '--require-signoff', 'qa', '--approvals', '1', '--approver-roles', 'release-manager', '--window', 'fri 22:00-02:00 UTC', '--target', 'k8s', '--record', '--smoke-http', 'http://127.0.0.1:9/health', '--expect', '204', '--auto-rollback');
+    const set = await ok(TOKEN, 'env', 'set', 'live', '--require-signoff', 'qa', '--approvals', '1', '--approver-roles', 'release-manager', '--window', 'fri 22:00-02:00 UTC', '--target', 'k8s', '--record', '--smoke-http', 'http://127.0.0.1:9/health', '--expect', '204', '--auto-rollback', '--dashboard', 'Grafana=https://grafana.example.com/d/app');
     expect(set).toMatch(/approvals\s+approvers: 1 by release-manager/);
     expect(set).toMatch(/windows\s+fri 22:00-02:00 UTC/);
     expect(set).toMatch(/targets\s+k8s=record/);
     expect(set).toMatch(/smoke\s+GET http:\/\/127\.0\.0\.1:9\/health → 204/);
+    expect(set).toMatch(/dashboards\s+Grafana=https:\/\/grafana\.example\.com\/d\/app/);
     await ok(TOKEN, 'env', 'set', 'live', '--approval-group', 'security', '--approvals', '1', '--approver-users', 'quinn', '--kinds', 'hotfix');
     const env = await api('GET', '/api/v1/environments/live');
     expect(env.approvals).toEqual([

@@ -91,7 +91,10 @@ interface SetOptions {
   expect?: number;
   smokeCommand?: string;
   noSmoke?: boolean;
+  smokeTimeoutMs?: number;
   autoRollback?: boolean;
+  dashboard: string[];
+  clearDashboards?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -106,6 +109,7 @@ export function describeSettings(e: any): string {
     ['targets', e.targets.map((t: any) => `${t.key}=${t.executor.type}${t.executor.url ? ` ${t.executor.url}` : ''}${t.executor.command ? ` ${JSON.stringify(t.executor.command)}` : ''}`).join(', ') || 'default=record'],
     ['smoke', e.smoke ? (e.smoke.http ? `GET ${e.smoke.http.url} → ${e.smoke.http.expectStatus}` : JSON.stringify(e.smoke.command)) : '-'],
     ['auto-rollback', e.autoRollback],
+    ['dashboards', e.dashboards.map((d: any) => `${d.name}=${d.url}`).join(', ') || '-'],
   ]);
 }
 
@@ -136,9 +140,12 @@ export function environmentSettingsCommand(env: Command, ctx: CommandContext): v
     .option('--smoke-http <url>', 'after the targets, GET this URL (with --expect)')
     .option('--expect <status>', 'the status the smoke check expects', integer)
     .option('--smoke-command <argv>', 'after the targets, run this program; exit 0 passes')
+    .option('--smoke-timeout-ms <ms>', 'how long the smoke check may take', integer)
     .option('--no-smoke', 'no smoke check')
     .option('--auto-rollback', 'roll back the targets that changed when a deployment fails')
     .option('--no-auto-rollback', 'do not roll back automatically')
+    .option('--dashboard <name=url>', 'a dashboard linked from messages, e.g. "Grafana=https://grafana.example.com/d/api" (repeat; replaces the list)', collect, [])
+    .option('--clear-dashboards', 'no dashboard links')
     .action(async (key: string, opts: SetOptions & { smoke?: boolean }, cmd: Command) => {
       const api = ctx.api();
       const current = await api.request('GET', `/api/v1/environments/${encodeURIComponent(key)}`);
@@ -186,8 +193,16 @@ export function environmentSettingsCommand(env: Command, ctx: CommandContext): v
       }
       if (targets) body.targets = targets;
       if (opts.smoke === false) body.smoke = null;
-      else if (opts.smokeHttp) body.smoke = { http: { url: opts.smokeHttp, ...(opts.expect !== undefined && { expectStatus: opts.expect }) } };
-      else if (opts.smokeCommand) body.smoke = { command: splitArgv(opts.smokeCommand) };
+      else if (opts.smokeHttp) body.smoke = { http: { url: opts.smokeHttp, ...(opts.expect !== undefined && { expectStatus: opts.expect }), ...(opts.smokeTimeoutMs !== undefined && { timeoutMs: opts.smokeTimeoutMs }) } };
+      else if (opts.smokeCommand) body.smoke = { command: splitArgv(opts.smokeCommand), ...(opts.smokeTimeoutMs !== undefined && { timeoutMs: opts.smokeTimeoutMs }) };
+      if (opts.clearDashboards) body.dashboards = [];
+      else if (opts.dashboard.length > 0) {
+        body.dashboards = opts.dashboard.map((d) => {
+          const at = d.indexOf('=');
+          if (at <= 0) throw new CliError(`--dashboard "${d}": write it as NAME=URL.`);
+          return { name: d.slice(0, at), url: d.slice(at + 1) };
+        });
+      }
       if (opts.autoRollback !== undefined) body.autoRollback = opts.autoRollback;
       if (Object.keys(body).length === 0) throw new CliError('Nothing to change: see slipway env set --help.');
       const updated = await api.request('PATCH', `/api/v1/environments/${encodeURIComponent(key)}`, body);
