@@ -5,6 +5,8 @@ import { channelCommands } from './commands/channels.js';
 import { deliveryCommands } from './commands/deliveries.js';
 import { demoCommands } from './commands/demo.js';
 import { deploymentCommands } from './commands/deployments.js';
+import { deploymentActionCommands } from './commands/deployment-actions.js';
+import { userCommands } from './commands/users.js';
 import { signoffCommands } from './commands/signoffs.js';
 import { statusCommands } from './commands/status.js';
 import { environmentCommands } from './commands/environments.js';
@@ -60,6 +62,8 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   sdkKeyCommands(program, ctx);
   signoffCommands(program, ctx);
   deploymentCommands(program, ctx);
+  deploymentActionCommands(program, ctx);
+  userCommands(program, ctx);
   statusCommands(program, ctx);
   demoCommands(program, ctx);
   webSupportCommands(program, ctx);

@@ -110,7 +110,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(segmentRoutes(services.segments));
       await api.register(sdkKeyRoutes(services.sdkKeys));
       await api.register(signoffRoutes(services.signoffs));
-      await api.register(deploymentRoutes(services.deployments.service, services.deployments.signals));
+      await api.register(deploymentRoutes(services.deployments));
       await api.register(statusRoutes(services.status, { outbox: services.outbox, pollMs: services.statusStream.pollMs }));
       await api.register(channelRoutes(services.notifications.channels));
       await api.register(deliveryRoutes(services.notifications.deliveries));

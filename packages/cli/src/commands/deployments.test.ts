@@ -80,7 +80,7 @@ describe('slipway signoff, deploy, approve, rollback, status, deployments', () =
     expect(history.out).toMatch(/ID\s+ENV\s+VERSION\s+KIND\s+STATUS/);
     expect(history.out).toMatch(/dev\s+1\.0\.2\s+deploy\s+failed/);
 
-    const rollback = await cli('rollback', '--project', 'shop', '--env', 'dev', '--reason', 'broken', '--follow');
+    const rollback = await cli('rollback', '--project', 'shop', '--env', 'dev', '--reason', 'broken', '--yes', '--follow');
     expect(rollback.code).toBe(0);
     expect(rollback.out).toContain(`from 1.0.2 to ${v2}`);
   });

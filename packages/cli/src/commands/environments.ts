@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { integer, type CommandContext } from '../context.js';
 import { details, table } from '../format.js';
+import { environmentSettingsCommand } from './env-settings.js';
 
 const describe = (e: any) =>
   details([
@@ -57,4 +58,6 @@ export function environmentCommands(program: Command, ctx: CommandContext): void
       const updated = await ctx.api().request('PATCH', `/api/v1/environments/${encodeURIComponent(key)}`, body);
       ctx.print(cmd, updated, () => `Updated environment ${updated.key}.\n${describe(updated)}`);
     });
+
+  environmentSettingsCommand(env, ctx);
 }

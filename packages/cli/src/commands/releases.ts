@@ -81,8 +81,24 @@ export function releaseCommands(program: Command, ctx: CommandContext): void {
     .description('one release with its changelog grouped, and tickets')
     .requiredOption('--project <key>', 'project')
     .action(async (version: string, opts: { project: string }, cmd: Command) => {
-      const r = await ctx.api().request('GET', path(opts.project, `/releases/${encodeURIComponent(version)}`));
-      ctx.print(cmd, r, () => describeRelease(r));
+      const api = ctx.api();
+      const r = await api.request('GET', path(opts.project, `/releases/${encodeURIComponent(version)}`));
+      // Sign-offs and where it runs come from their own resources (the CLI uses the public API only).
+      const [signoffs, status] = await Promise.all([
+        api.list(path(opts.project, `/releases/${encodeURIComponent(version)}/signoffs`), 200),
+        api.request('GET', `/api/v1/status?project=${encodeURIComponent(opts.project)}`),
+      ]);
+      const runs = status.items.flatMap((c: any) => {
+        const targets: any[] = c.targets ?? [];
+        const here = targets.filter((t) => t.version === r.version).map((t) => t.key);
+        if (c.current?.version === r.version && (targets.length === 0 || here.length === targets.length)) return [c.environment];
+        return here.length > 0 ? [`${c.environment} (${here.join(', ')})`] : [];
+      });
+      const shown = { ...r, signoffs, runsIn: runs };
+      ctx.print(cmd, shown, () => {
+        const lines = signoffs.map((s: any) => `  ${s.createdAt}  ${s.kind} ${s.decision}${s.environment ? ` in ${s.environment}` : ''} by ${s.createdBy}${s.comment ? `: ${s.comment}` : ''}`);
+        return `${describeRelease(r)}\nRuns in: ${runs.join(', ') || 'nowhere yet'}\nSign-offs:\n${lines.join('\n') || '  (none)'}\n`;
+      });
     });
 
   release

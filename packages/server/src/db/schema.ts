@@ -146,6 +146,10 @@ export interface DeploymentTable {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  approval_groups: string;
+  stop_reason: string | null;
+  rejected_by: string | null;
+  release_kind: string | null;
 }
 
 export interface DeploymentTargetTable {
@@ -158,6 +162,7 @@ export interface DeploymentTargetTable {
   deadline_at: string | null;
   started_at: string | null;
   finished_at: string | null;
+  stop_requested_at: string | null;
 }
 
 export interface DeploymentApprovalTable {
@@ -187,6 +192,8 @@ export interface DeploymentStateTable {
   current_version: string | null;
   targets_differ: number;
   updated_at: string;
+  drift_announced: string | null;
+  row_revision: number;
 }
 
 export interface StatusRevisionTable {
@@ -201,6 +208,7 @@ export interface HeartbeatTable {
   target_key: string | null;
   version: string;
   seen_at: string;
+  reporter: string;
 }
 
 export interface NotificationChannelTable {

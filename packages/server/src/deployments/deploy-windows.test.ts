@@ -46,4 +46,16 @@ describe('deploy windows', () => {
     expect(activeFreeze(freezes, new Date('2026-12-25T00:00:00Z'))?.reason).toBe('holidays');
     expect(activeFreeze(freezes, new Date('2027-01-04T00:00:00Z'))).toBeNull();
   });
+
+  it('treats 22:00–02:00 as one overnight window that closes the next morning', () => {
+    const night: DeployWindow = { days: ['fri'], start: '22:00', end: '02:00', timezone: 'UTC' };
+    // 2026-01-09 is a Friday.
+    expect(isInWindow([night], new Date('2026-01-09T21:59:00Z'))).toBe(false);
+    expect(isInWindow([night], new Date('2026-01-09T22:00:00Z'))).toBe(true);
+    expect(isInWindow([night], new Date('2026-01-10T01:59:00Z'))).toBe(true); // Saturday morning, still Friday's window
+    expect(isInWindow([night], new Date('2026-01-10T02:00:00Z'))).toBe(false);
+    expect(isInWindow([night], new Date('2026-01-10T22:30:00Z'))).toBe(false); // Saturday night: not a listed day
+    expect(isInWindow([night], new Date('2026-01-09T01:00:00Z'))).toBe(false); // Friday 01:00 belongs to Thursday's window
+    expect(nextWindowOpening([night], new Date('2026-01-10T03:00:00Z'))?.at.toISOString()).toBe('2026-01-16T22:00:00.000Z');
+  });
 });

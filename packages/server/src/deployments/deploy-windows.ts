@@ -57,7 +57,12 @@ export function isInWindow(windows: DeployWindow[], now: Date): boolean {
   if (windows.length === 0) return true;
   return windows.some((w) => {
     const local = localTime(now, w.timezone);
-    return w.days.includes(local.weekday) && local.minutes >= toMinutes(w.start) && local.minutes < toMinutes(w.end);
+    const start = toMinutes(w.start);
+    const end = toMinutes(w.end);
+    if (start < end) return w.days.includes(local.weekday) && local.minutes >= start && local.minutes < end;
+    // Overnight (22:00–02:00): one window that opens on a listed day and closes the next morning.
+    const yesterday = DAYS[(DAYS.indexOf(local.weekday) + 6) % 7]!;
+    return (w.days.includes(local.weekday) && local.minutes >= start) || (w.days.includes(yesterday) && local.minutes < end);
   });
 }
 
@@ -90,5 +95,5 @@ export function activeFreeze(freezes: Freeze[], now: Date): Freeze | null {
 }
 
 export function describeWindows(windows: DeployWindow[]): string {
-  return windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end} ${w.timezone}`).join('; ');
+  return windows.map((w) => `${w.days.join(',')} ${w.start}–${w.end}${w.start > w.end ? ' (overnight, ends the next day)' : ''} ${w.timezone}`).join('; ');
 }

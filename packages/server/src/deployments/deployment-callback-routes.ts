@@ -9,7 +9,7 @@ import { CALLBACK_TOKEN_PREFIX, type DeploymentReports } from './deployment-repo
 const Body = Type.Object(
   {
     target: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
-    status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')]),
+    status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')], { description: 'cancelled: the target stopped when told to (action cancel)' }),
     message: Type.Optional(Type.String({ maxLength: 5000 })),
   },
   { additionalProperties: false },

@@ -1,4 +1,5 @@
 import type { DeploymentSettings } from '../environments/deployment-settings.js';
+import { approvalsView, waitingFor } from './deployment-presenter.js';
 import type { Deployment } from './deployment-store.js';
 import type { LogLine } from './deployment-log-store.js';
 
@@ -19,8 +20,12 @@ export function deploymentPayload(d: Deployment, extra: { settings?: DeploymentS
     kind: d.kind,
     rollbackOf: d.rollbackOf,
     status: d.status,
-    targets: d.targets.map((t) => ({ key: t.key, executor: t.executor.type, status: t.status, message: t.message })),
+    releaseKind: d.releaseKind,
+    targets: d.targets.map((t) => ({ key: t.key, executor: t.executor.type, status: t.status, message: t.message, waitingFor: waitingFor(t) })),
     requestedBy: d.requestedBy,
+    approvedBy: d.approvals.map((a) => a.username),
+    approvalsMissing: approvalsView(d).missing,
+    rejection: d.rejection,
     reason: d.reason,
     override: d.override,
     startedAt: d.startedAt,

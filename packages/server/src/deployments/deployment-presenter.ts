@@ -1,11 +1,20 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable, Timestamp } from '../http/schemas.js';
-import type { Deployment } from './deployment-store.js';
+import { groupProgress } from './deployment-approvals.js';
+import type { Deployment, DeploymentTarget } from './deployment-store.js';
+
+/** What a running target waits for: a person's report (record), the executor's callback (webhook). */
+export function waitingFor(t: DeploymentTarget): 'report' | 'callback' | null {
+  if (t.status !== 'running') return null;
+  return t.executor.type === 'record' ? 'report' : t.executor.type === 'webhook' ? 'callback' : null;
+}
 
 export const TargetSchema = Type.Object({
   key: Type.String(),
   executor: Type.String({ description: 'record, command or webhook' }),
-  status: Type.String({ description: 'pending, running, succeeded, failed or cancelled' }),
+  status: Type.String({ description: 'pending, running, succeeded, failed, timed_out or cancelled' }),
+  waitingFor: Nullable(Type.String({ description: 'report: someone must report it (slipway report); callback: the webhook executor reports it' })),
+  stopRequestedAt: Nullable(Type.String({ description: 'when Slipway told it to stop (another target failed, or a cancel)' })),
   message: Nullable(Type.String()),
   startedAt: Nullable(Type.String()),
   finishedAt: Nullable(Type.String()),
@@ -21,7 +30,10 @@ export const DeploymentSchema = Type.Object({
   commit: Type.String(),
   kind: Type.String({ description: 'deploy or rollback' }),
   rollbackOf: Nullable(Type.String()),
-  status: Type.String({ description: 'pending_approval, pending, running, succeeded, failed, rolled_back or cancelled' }),
+  status: Type.String({ description: 'pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected' }),
+  releaseKind: Nullable(Type.String()),
+  stopping: Nullable(Type.String({ description: 'target_failed or cancelled: the other targets were told to stop; it ends when every target has' })),
+  rejection: Nullable(Type.Object({ by: Type.String(), comment: Type.String(), at: Type.String() })),
   reason: Nullable(Type.String()),
   override: Nullable(Type.Object({ reason: Type.String(), overridden: Type.Array(Type.String()) })),
   requestedBy: Type.String(),
@@ -29,6 +41,18 @@ export const DeploymentSchema = Type.Object({
     required: Type.Integer(),
     roles: Type.Array(Type.String()),
     given: Type.Array(Type.Object({ username: Type.String(), role: Type.String(), at: Type.String() })),
+    groups: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        required: Type.Integer(),
+        roles: Type.Array(Type.String()),
+        users: Type.Array(Type.String()),
+        kinds: Type.Optional(Type.Array(Type.String())),
+        approvedBy: Type.Array(Type.String()),
+        missing: Type.Integer(),
+      }),
+    ),
+    missing: Type.Array(Type.String(), { description: 'names of the groups still missing approvals' }),
   }),
   targets: Type.Array(TargetSchema),
   smoke: Type.Boolean(),
@@ -54,11 +78,24 @@ export function presentDeployment(d: Deployment, callbackToken?: string) {
     kind: d.kind,
     rollbackOf: d.rollbackOf,
     status: d.status,
+    releaseKind: d.releaseKind,
+    stopping: d.status === 'running' ? d.stopReason : null,
+    rejection: d.rejection,
     reason: d.reason,
     override: d.override,
     requestedBy: d.requestedBy,
-    approvals: { required: d.approvalsRequired, roles: d.approvalRoles, given: d.approvals.map((a) => ({ username: a.username, role: a.role, at: a.createdAt })) },
-    targets: d.targets.map((t) => ({ key: t.key, executor: t.executor.type, status: t.status, message: t.message, startedAt: t.startedAt, finishedAt: t.finishedAt, deadlineAt: t.deadlineAt })),
+    approvals: approvalsView(d),
+    targets: d.targets.map((t) => ({
+      key: t.key,
+      executor: t.executor.type,
+      status: t.status,
+      waitingFor: waitingFor(t),
+      stopRequestedAt: t.stopRequestedAt,
+      message: t.message,
+      startedAt: t.startedAt,
+      finishedAt: t.finishedAt,
+      deadlineAt: t.deadlineAt,
+    })),
     smoke: d.smoke !== null,
     autoRollback: d.autoRollback,
     failure: d.failureReason === null ? null : { reason: d.failureReason, target: d.failureTarget },
@@ -67,5 +104,16 @@ export function presentDeployment(d: Deployment, callbackToken?: string) {
     finishedAt: d.finishedAt,
     updatedAt: d.updatedAt,
     ...(callbackToken !== undefined && { callbackToken }),
+  };
+}
+
+export function approvalsView(d: Deployment) {
+  const groups = groupProgress(d.approvalGroups, d.approvals);
+  return {
+    required: d.approvalsRequired,
+    roles: d.approvalRoles,
+    given: d.approvals.map((a) => ({ username: a.username, role: a.role, at: a.createdAt })),
+    groups,
+    missing: d.status === 'pending_approval' ? groups.filter((g) => g.missing > 0).map((g) => g.name) : [],
   };
 }

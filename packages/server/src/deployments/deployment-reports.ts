@@ -5,12 +5,13 @@ import { hashToken } from '../auth/secrets.js';
 import type { Uow } from '../db/stores.js';
 import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors.js';
 import type { DeploymentSignals } from './deployment-signals.js';
-import type { Deployment, TargetStatus } from './deployment-store.js';
+import { targetEnded, type Deployment } from './deployment-store.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
 
 export interface StatusReport {
   target: string;
-  status: 'running' | 'succeeded' | 'failed';
+  /** `cancelled`: the executor stopped when told to (action `cancel`). */
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   message?: string;
 }
 
@@ -38,6 +39,10 @@ export class DeploymentReports {
     return { userId: null, username: `executor:${d.projectKey}/${d.environment}`, role: 'engineer', tokenId: null };
   }
 
+  /**
+   * A target's progress or result. Reports are taken until that target has ended — also after
+   * another target failed and the deployment is waiting for the rest (issue 10 §1).
+   */
   async report(ctx: RequestContext, id: string, input: StatusReport, viaCallbackToken: boolean): Promise<Deployment> {
     const d = await this.uow.reads.deployments.get(id);
     if (!d) throw new NotFoundError(`Deployment ${id} does not exist.`, { deployment: id });
@@ -47,25 +52,31 @@ export class DeploymentReports {
     }
     const target = d.targets.find((t) => t.key === input.target);
     if (!target) throw new NotFoundError(`Deployment ${id} has no target ${input.target}; its targets are ${d.targets.map((t) => t.key).join(', ')}.`, { deployment: id, target: input.target });
-    if (d.status !== 'pending' && d.status !== 'running') {
-      throw new ConflictError(`Deployment ${id} is ${d.status}: it no longer takes reports.`, { deployment: id, status: d.status });
+    if (targetEnded(target.status)) {
+      if (target.status === input.status) return d;
+      throw new ConflictError(`Target ${input.target} of deployment ${id} has already ended ${target.status}${target.message ? ` (${target.message})` : ''}: it no longer takes reports.`, {
+        deployment: id,
+        target: input.target,
+        status: target.status,
+      });
     }
-    if (target.status === input.status && input.status !== 'running') return d;
-    const from: TargetStatus[] = ['pending', 'running'];
+    if (d.status === 'pending_approval') {
+      throw new ConflictError(`Deployment ${id} is waiting for approval: it has not started, so there is nothing to report yet.`, { deployment: id, status: d.status });
+    }
     const after = await this.uow.transaction(async (tx) => {
-      const finished = input.status !== 'running';
-      const changed = await tx.stores.deployments.updateTarget(id, input.target, from, {
-        status: input.status,
+      if (input.status !== 'running') {
+        const ended = await this.transitions.targetEnded(tx, ctx, id, input.target, input.status, input.message ?? null);
+        if (!ended) throw new ConflictError(`Target ${input.target} of deployment ${id} has already ended.`, { deployment: id, target: input.target });
+        return ended;
+      }
+      const changed = await tx.stores.deployments.updateTarget(id, input.target, ['pending', 'running'], {
+        status: 'running',
         ...(input.message !== undefined && { message: input.message }),
         ...(target.startedAt === null && { startedAt: tx.now }),
-        ...(finished && { finishedAt: tx.now }),
       });
       if (!changed) throw new ConflictError(`Target ${input.target} of deployment ${id} has already ended.`, { deployment: id, target: input.target });
-      await this.transitions.log(tx, id, [{ target: input.target, line: `${input.status}${input.message ? `: ${input.message}` : ''}` }]);
-      if (finished) await tx.stores.deployments.scheduleCheck(id, tx.now);
-      const current = (await tx.stores.deployments.get(id))!;
-      await this.transitions.event(tx, ctx, current, 'deployment.target_reported');
-      return current;
+      await this.transitions.log(tx, id, [{ target: input.target, line: `running${input.message ? `: ${input.message}` : ''}` }]);
+      return (await tx.stores.deployments.get(id))!;
     });
     this.signals.changed(id);
     return after;

@@ -7,15 +7,17 @@ import type { IdGenerator } from '../shared/ids.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { LogLine } from './deployment-log-store.js';
 import type { DeploymentSignals } from './deployment-signals.js';
-import type { Deployment, DeploymentTarget } from './deployment-store.js';
-import type { DeploymentTransitions } from './deployment-transitions.js';
-import { callbackTokenFor, type DeploymentService } from './deployment-service.js';
-import { runCommand, runSmoke, sendWebhook } from './executors.js';
+import { targetEnded, type Deployment, type DeploymentTarget } from './deployment-store.js';
+import type { DeploymentTransitions, TargetOutcome } from './deployment-transitions.js';
+import { callbackTokenFor } from './deployment-service.js';
+import type { DeploymentRollbacks } from './deployment-rollbacks.js';
+import { runCommand, runSmoke, sendWebhook, type WebhookAction, type WebhookCall } from './executors.js';
 
 export interface RunnerOptions {
   uow: Uow;
   transitions: DeploymentTransitions;
-  deployments: DeploymentService;
+  /** Starts the automatic rollback after a failure. */
+  deployments: Pick<DeploymentRollbacks, 'rollback'>;
   signals: DeploymentSignals;
   secrets: SecretBox;
   clock: Clock;
@@ -40,6 +42,10 @@ const RUNNER = systemContext();
  * compare-and-set in the database), renewed while held: after a crash the lease expires and any
  * server resumes the deployment — a command that was running ends `failed` (interrupted), a
  * webhook target keeps waiting for its callback until its deadline.
+ *
+ * Every target is tracked to its own end (succeeded, failed, timed_out, cancelled); the deployment
+ * ends only when all have. The first failure stops the others (see stopOthers) and names the
+ * deployment's failure; what each target reported stays visible and moves the status matrix.
  */
 export class DeploymentRunner {
   readonly owner: string;
@@ -154,17 +160,51 @@ export class DeploymentRunner {
     if (d.status !== 'running') return null;
 
     if (d.phase === 'targets') {
-      await Promise.all(d.targets.map((t) => this.target(d!, t)));
+      // Commands run inside this claim, each with its own abort: a stop (a failed target, a cancel)
+      // noticed meanwhile — here, from a report, or from another server — kills them.
+      const running = new Map<string, AbortController>();
+      // Checks run one after the other, and are awaited before the claim moves on.
+      let checking: Promise<void> = Promise.resolve();
+      const check = () => {
+        checking = checking.then(() => this.stopIfAsked(id, running)).catch((error: unknown) => this.o.onError?.(error));
+      };
+      const unsubscribe = this.o.signals.onChange(id, check);
+      const poll = setInterval(check, 1000);
+      try {
+        if (d.stopReason !== null) await this.stopOthers(d, running);
+        await Promise.all(d.targets.map((t) => this.target(d!, t, running)));
+      } finally {
+        unsubscribe();
+        clearInterval(poll);
+        await checking;
+      }
       if (leaseLost()) return null;
       // Stopping killed a command: whoever runs next should look at once and report it interrupted.
       if (this.stopped) return this.o.clock.now().toISOString();
       d = (await this.o.uow.reads.deployments.get(id))!;
-      const failed = d.targets.find((t) => t.status === 'failed');
-      if (failed) return this.fail(d, failed.message?.startsWith('interrupted') ? 'interrupted' : failed.message?.startsWith('timeout') ? 'timeout' : 'target_failed', failed.key);
-      const waiting = d.targets.filter((t) => t.status !== 'succeeded');
-      if (waiting.length > 0) {
-        const deadlines = waiting.map((t) => t.deadlineAt).filter((x): x is string => x !== null);
+      if (d.stopReason !== null) await this.stopOthers(d, running);
+      const now = this.o.clock.now().toISOString();
+      for (const t of d.targets) {
+        if (t.status === 'running' && t.deadlineAt !== null && t.deadlineAt <= now) {
+          const timeoutMs = t.executor.timeoutMs ?? DEFAULT_TIMEOUT_MS[t.executor.type];
+          await this.endTarget(id, t.key, 'timed_out', `no result reported within ${timeoutMs} ms`);
+        }
+      }
+      d = (await this.o.uow.reads.deployments.get(id))!;
+      // A deployment ends only when every target has ended.
+      const open = d.targets.filter((t) => !targetEnded(t.status));
+      if (open.length > 0) {
+        const deadlines = open.map((t) => t.deadlineAt).filter((x): x is string => x !== null);
         return deadlines.length > 0 ? deadlines.sort()[0]! : null;
+      }
+      if (d.failureTarget !== null || d.targets.some((t) => t.status === 'failed' || t.status === 'timed_out')) {
+        const first = d.targets.find((t) => t.key === d!.failureTarget) ?? d.targets.find((t) => t.status === 'failed' || t.status === 'timed_out')!;
+        return this.fail(d, d.failureReason ?? (first.status === 'timed_out' ? 'timeout' : 'target_failed'), first.key);
+      }
+      if (d.stopReason === 'cancelled' || d.targets.some((t) => t.status === 'cancelled')) {
+        await this.o.uow.transaction((tx) => this.o.transitions.finish(tx, RUNNER, d!, 'cancelled', null, ['running']));
+        this.o.signals.changed(id);
+        return null;
       }
       if (d.smoke) {
         await this.o.uow.reads.deployments.update(id, ['running'], { phase: 'smoke', updatedAt: this.o.clock.now().toISOString() });
@@ -183,39 +223,90 @@ export class DeploymentRunner {
     return null;
   }
 
+  private async stopIfAsked(id: string, running: Map<string, AbortController>): Promise<void> {
+    const d = await this.o.uow.reads.deployments.get(id);
+    if (d && d.stopReason !== null) await this.stopOthers(d, running);
+  }
+
+  /**
+   * Tells every target that has not ended to stop, as far as its executor can hear it: a command
+   * gets SIGTERM (then SIGKILL), a webhook gets action `cancel` once and keeps its own outcome
+   * open until it reports or its deadline passes; a target not started yet, or one only a person
+   * can report (`record`), ends `cancelled` at once.
+   */
+  private async stopOthers(d: Deployment, running: Map<string, AbortController>): Promise<void> {
+    const why = d.stopReason === 'cancelled' ? 'the deployment was cancelled' : `target ${d.failureTarget ?? '?'} failed`;
+    for (const t of d.targets) {
+      if (targetEnded(t.status)) continue;
+      if (t.status === 'pending') {
+        await this.endTarget(d.id, t.key, 'cancelled', `not started: ${why}`);
+      } else if (t.executor.type === 'command') {
+        const controller = running.get(t.key);
+        if (controller && !controller.signal.aborted && (await this.o.uow.reads.deployments.markStopRequested(d.id, t.key, this.o.clock.now().toISOString()))) {
+          await this.o.uow.reads.deploymentLogs.append(d.id, [this.line(t.key, 'slipway', `stopping: ${why} (SIGTERM, then SIGKILL after 1 s)`)]);
+          controller.abort();
+        }
+      } else if (t.executor.type === 'webhook') {
+        if (!(await this.o.uow.reads.deployments.markStopRequested(d.id, t.key, this.o.clock.now().toISOString()))) continue;
+        const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('cancel', d, t.key, why), 30_000);
+        await this.o.uow.reads.deploymentLogs.append(d.id, [
+          this.line(t.key, 'slipway', `${sent.ok ? 'asked to stop' : 'could not ask to stop'} (action cancel: ${why}): ${sent.detail}; its own report is still taken until ${t.deadlineAt ?? 'it reports'}`),
+        ]);
+        this.o.signals.changed(d.id);
+      } else {
+        await this.endTarget(d.id, t.key, 'cancelled', `${why}; nobody to tell for a record target: whoever deploys it should stop`);
+      }
+    }
+  }
+
   private async fail(d: Deployment, reason: string, target: string | null, detail?: string): Promise<null> {
     const ended = await this.o.uow.transaction(async (tx) => {
       if (detail) await this.o.transitions.log(tx, d.id, [{ line: detail }]);
       return this.o.transitions.finish(tx, RUNNER, d, 'failed', { reason, target }, ['running']);
     });
     this.o.signals.changed(d.id);
-    if (ended && ended.autoRollback && ended.kind === 'deploy') await this.autoRollback(ended, reason);
+    if (ended && ended.autoRollback && ended.kind === 'deploy') await this.autoRollback(ended, ended.failureReason ?? reason);
     return null;
   }
 
+  /** Rolls back only the targets that changed (the service decides and says which). */
   private async autoRollback(d: Deployment, reason: string): Promise<void> {
     const ctx: RequestContext = systemContext();
     try {
-      const { deployment } = await this.o.deployments.rollback(ctx, d.id, { reason: `automatic: ${d.version} failed (${reason})` });
-      await this.o.uow.reads.deploymentLogs.append(d.id, [this.line(null, 'slipway', `automatic rollback to ${deployment.version} started: deployment ${deployment.id}`)]);
+      const { deployment } = await this.o.deployments.rollback(ctx, { deploymentId: d.id, reason: `automatic: ${d.version} failed (${reason})`, automatic: true });
+      await this.o.uow.reads.deploymentLogs.append(d.id, [
+        this.line(null, 'slipway', `automatic rollback to ${deployment.version} started on ${deployment.targets.map((t) => t.key).join(', ')} (the targets that changed): deployment ${deployment.id}`),
+      ]);
     } catch (error) {
       await this.o.uow.reads.deploymentLogs.append(d.id, [this.line(null, 'slipway', `automatic rollback not started: ${(error as Error).message}`)]);
     }
     this.o.signals.changed(d.id);
   }
 
-  /** Starts, resumes or times out one target. */
-  private async target(d: Deployment, t: DeploymentTarget): Promise<void> {
+  private webhookCall(action: WebhookAction, d: Deployment, target: string, reason?: string): WebhookCall {
+    return {
+      action,
+      deploymentId: d.id,
+      project: d.projectKey,
+      environment: d.environment,
+      target,
+      version: d.version,
+      tag: d.tag,
+      commit: d.commit,
+      callbackUrl: `${this.o.publicUrl}/api/v1/deployments/${d.id}/status`,
+      callbackToken: callbackTokenFor(this.o.secrets, d.id),
+      ...(reason !== undefined && { reason }),
+    };
+  }
+
+  /** Starts one target, or finds that one "running" command belonged to a server that died. */
+  private async target(d: Deployment, t: DeploymentTarget, running: Map<string, AbortController>): Promise<void> {
     const now = this.o.clock.now();
     const store = this.o.uow.reads.deployments;
     const timeoutMs = t.executor.timeoutMs ?? DEFAULT_TIMEOUT_MS[t.executor.type];
     if (t.status === 'running') {
-      if (t.executor.type === 'command') {
-        // Commands run inside a claim; one still "running" when a claim starts belonged to a server that died.
-        await this.endTarget(d.id, t.key, 'failed', 'interrupted: the server running the command stopped before it finished');
-      } else if (t.deadlineAt !== null && t.deadlineAt <= now.toISOString()) {
-        await this.endTarget(d.id, t.key, 'failed', `timeout: no result reported within ${timeoutMs} ms`);
-      }
+      // Commands run inside a claim; one still "running" when a claim starts belonged to a server that died.
+      if (t.executor.type === 'command') await this.endTarget(d.id, t.key, 'failed', 'interrupted: the server running the command stopped before it finished', 'interrupted');
       return;
     }
     if (t.status !== 'pending') return;
@@ -223,44 +314,37 @@ export class DeploymentRunner {
     if (!(await store.updateTarget(d.id, t.key, ['pending'], { status: 'running', startedAt: now.toISOString(), deadlineAt }))) return;
     const sink = this.sink(d.id, t.key);
     if (t.executor.type === 'record') {
-      sink.push('slipway', `waiting for a report: POST /api/v1/deployments/${d.id}/status {"target":"${t.key}","status":"succeeded"|"failed"}`);
+      sink.push('slipway', `waiting for someone to report target ${t.key}: slipway report ${d.id} --target ${t.key} --succeeded|--failed (or POST /api/v1/deployments/${d.id}/status)`);
       await sink.flush();
       return;
     }
     if (t.executor.type === 'webhook') {
-      const payload = {
-        deploymentId: d.id,
-        project: d.projectKey,
-        environment: d.environment,
-        target: t.key,
-        version: d.version,
-        tag: d.tag,
-        commit: d.commit,
-        callbackUrl: `${this.o.publicUrl}/api/v1/deployments/${d.id}/status`,
-        callbackToken: callbackTokenFor(this.o.secrets, d.id),
-      };
-      const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), payload, timeoutMs);
+      const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('deploy', d, t.key), timeoutMs);
       sink.push('slipway', sent.ok ? `webhook accepted (${sent.detail}); waiting for its callback until ${deadlineAt}` : `webhook failed: ${sent.detail}`);
       await sink.flush();
       if (!sent.ok) await this.endTarget(d.id, t.key, 'failed', `webhook failed: ${sent.detail}`);
       return;
     }
+    const controller = new AbortController();
+    running.set(t.key, controller);
+    const onServerStop = () => controller.abort();
+    this.abort.signal.addEventListener('abort', onServerStop, { once: true });
     sink.push('slipway', `running ${JSON.stringify(t.executor.command)}`);
-    const result = await runCommand(t.executor.command, this.commandEnv(d, t.key), timeoutMs, (stream, line) => sink.push(stream, line), this.abort.signal);
+    const result = await runCommand(t.executor.command, this.commandEnv(d, t.key), timeoutMs, (stream, line) => sink.push(stream, line), controller.signal);
+    this.abort.signal.removeEventListener('abort', onServerStop);
+    running.delete(t.key);
     await sink.flush();
-    if (result.aborted) return; // the server is stopping: the next claim reports it interrupted
-    if (result.ok) await this.endTarget(d.id, t.key, 'succeeded', 'command exited with 0');
-    else await this.endTarget(d.id, t.key, 'failed', result.timedOut ? `timeout: killed after ${timeoutMs} ms` : result.error ? `command could not start: ${result.error}` : `command exited with ${result.exitCode}`);
+    if (result.aborted && this.stopped) return; // the server is stopping: the next claim reports it interrupted
+    if (result.aborted) await this.endTarget(d.id, t.key, 'cancelled', `stopped when told to (exit ${result.exitCode ?? 'by signal'})`);
+    else if (result.ok) await this.endTarget(d.id, t.key, 'succeeded', 'command exited with 0');
+    else if (result.timedOut) await this.endTarget(d.id, t.key, 'timed_out', `killed after ${timeoutMs} ms`);
+    else await this.endTarget(d.id, t.key, 'failed', result.error ? `command could not start: ${result.error}` : `command exited with ${result.exitCode}`);
   }
 
-  private async endTarget(id: string, key: string, status: 'succeeded' | 'failed', message: string): Promise<void> {
-    const at = this.o.clock.now().toISOString();
-    if (await this.o.uow.reads.deployments.updateTarget(id, key, ['running'], { status, message, finishedAt: at })) {
-      await this.o.uow.reads.deploymentLogs.append(id, [this.line(key, 'slipway', `${status}: ${message}`)]);
-      this.o.signals.changed(id);
-    }
+  private async endTarget(id: string, key: string, status: TargetOutcome, message: string, reason?: string): Promise<void> {
+    const ended = await this.o.uow.transaction((tx) => this.o.transitions.targetEnded(tx, RUNNER, id, key, status, message, reason));
+    if (ended) this.o.signals.changed(id);
   }
-
 
   private commandEnv(d: Deployment, target: string): Record<string, string> {
     // Only what the command needs: the server's own environment (database URL, keys) stays out.

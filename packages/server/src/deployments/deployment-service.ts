@@ -4,7 +4,7 @@ import { hashToken } from '../auth/secrets.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Uow } from '../db/stores.js';
-import { effectiveTargets, readSettings, type DeploymentSettings } from '../environments/deployment-settings.js';
+import { effectiveTargets, groupsFor, readSettings, type ApprovalGroup, type DeploymentSettings, type TargetConfig } from '../environments/deployment-settings.js';
 import type { Environment } from '../environments/environment-store.js';
 import type { RepositoryRegistry } from '../git/repository-registry.js';
 import type { Project, ProjectService } from '../projects/project-service.js';
@@ -13,12 +13,13 @@ import type { Clock } from '../shared/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
-import { DeploymentInProgressError, NothingToRollBackError, ReleaseUnknownError } from './deployment-errors.js';
+import { DeploymentInProgressError, ReleaseUnknownError } from './deployment-errors.js';
 import type { LogLine } from './deployment-log-store.js';
 import type { DeploymentSignals } from './deployment-signals.js';
 import type { Deployment, DeploymentStatus } from './deployment-store.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
-import { checkGuardrails } from './guardrails.js';
+import { checkGuardrails, collectRefusals, GUARDS, judge, type Guard, type GuardrailInput, type Refusal } from './guardrails.js';
+import { describeGroup } from './deployment-approvals.js';
 
 export interface RequestDeploymentInput {
   version: string;
@@ -27,22 +28,34 @@ export interface RequestDeploymentInput {
   override?: { reason: string };
 }
 
+/** What `dryRun: true` answers: every refusal, the approval groups it would wait for, nothing created. */
+export interface Preflight {
+  allowed: boolean;
+  refusals: Refusal[];
+  /** Codes an override with a reason (release-manager+) would set aside. */
+  overridable: string[];
+  approvals: Array<{ name: string; required: number; roles: string[]; users: string[]; description: string }>;
+  targets: string[];
+}
+
 /** A new deployment and its callback token: shown once, for whoever reports the result. */
 export interface RequestedDeployment {
   deployment: Deployment;
   callbackToken: string;
 }
 
-interface NewDeployment {
+export interface NewDeployment {
   project: Project;
   env: Environment;
   settings: DeploymentSettings;
-  release: Pick<Release, 'version' | 'tag' | 'commit'>;
+  release: Pick<Release, 'version' | 'tag' | 'commit'> & { kind?: string };
   kind: Deployment['kind'];
   rollbackOf: string | null;
   reason: string | null;
   override: Deployment['override'];
-  approvalsRequired: number;
+  approvalGroups: ApprovalGroup[];
+  /** The targets to deploy to (a rollback may go to some of them only). */
+  targets: TargetConfig[];
 }
 
 /** The callback token of a deployment: derived from the server key, so only its hash is stored. */
@@ -61,6 +74,8 @@ export class DeploymentService {
     private readonly secrets: SecretBox,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** The guards every request passes (issue 14 adds its own to the list). */
+    private readonly guards: readonly Guard[] = GUARDS,
   ) {}
 
   async get(id: string): Promise<Deployment> {
@@ -80,7 +95,7 @@ export class DeploymentService {
     return this.uow.reads.deploymentLogs.after(id, afterId, limit);
   }
 
-  async request(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput): Promise<RequestedDeployment> {
+  private async prepare(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput) {
     authorize(ctx.actor, { role: 'engineer', action: 'Deploying' });
     const project = await this.projects.get(projectKey);
     const env = await this.environment(input.environment);
@@ -92,9 +107,8 @@ export class DeploymentService {
         version: input.version,
       });
     }
-    await this.refuseIfInFlight(project, env.key);
     const settings = readSettings(env.settings);
-    const overridden = await checkGuardrails({
+    const guard: GuardrailInput = {
       project,
       release,
       environment: env.key,
@@ -105,7 +119,34 @@ export class DeploymentService {
       signoffs: () => this.uow.reads.signoffs.forRelease(project.id, release.version),
       succeededIn: (e) => this.uow.reads.deployments.hasSucceeded(project.id, e, release.version),
       remoteTag: () => this.repositories.forProject(project).remoteTag(release.tag),
-    });
+    };
+    return { project, env, release, settings, guard };
+  }
+
+  /**
+   * `dryRun`: every guard that would refuse (not only the first), which approval groups the
+   * request would wait for, and what an override would set aside. Creates nothing (rule 9).
+   */
+  async preflight(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput): Promise<Preflight> {
+    const { project, env, release, settings, guard } = await this.prepare(ctx, projectKey, input);
+    const refusals = await collectRefusals(guard, this.guards);
+    const busy = await this.uow.reads.deployments.inFlight(project.id, env.key);
+    if (busy) refusals.unshift(this.inFlightRefusal(busy, env.key));
+    const verdict = judge(refusals, guard);
+    const groups = groupsFor(settings.approvals, release.kind);
+    return {
+      allowed: verdict.blocking.length === 0 && !verdict.overrideForbidden,
+      refusals,
+      overridable: verdict.overridable,
+      approvals: groups.map((g) => ({ name: g.name, required: g.required, roles: g.roles, users: g.users, description: describeGroup(g) })),
+      targets: effectiveTargets(settings).map((t) => t.key),
+    };
+  }
+
+  async request(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput): Promise<RequestedDeployment> {
+    const { project, env, release, settings, guard } = await this.prepare(ctx, projectKey, input);
+    await this.refuseIfInFlight(project, env.key);
+    const overridden = await checkGuardrails(guard, this.guards);
     return this.insert(ctx, {
       project,
       env,
@@ -115,100 +156,45 @@ export class DeploymentService {
       rollbackOf: null,
       reason: input.reason ?? null,
       override: input.override ? { reason: input.override.reason, overridden } : null,
-      approvalsRequired: settings.approvals.required,
+      approvalGroups: groupsFor(settings.approvals, release.kind),
+      targets: effectiveTargets(settings),
     });
   }
 
   /**
-   * Deploys the last version that succeeded in the environment before `id`. Promotion, sign-off,
-   * window and approval gates are skipped — going back to a version that ran there is the
-   * emergency path — but permissions are not.
+   * Cancels a deployment. One that has not started ends at once; a running one is stopped: each
+   * target is told to stop as far as its executor can hear it, and the deployment ends
+   * `cancelled` when every target has ended (what each one really did stays recorded).
    */
-  async rollback(ctx: RequestContext, id: string, input: { reason?: string } = {}): Promise<RequestedDeployment> {
-    const original = await this.get(id);
-    const env = await this.environment(original.environment);
-    authorize(ctx.actor, { role: 'engineer', action: 'Rolling back', environment: env });
-    const project = await this.projects.get(original.projectKey);
-    if (original.status !== 'succeeded' && original.status !== 'failed') {
-      throw new DeploymentInProgressError(
-        original.status === 'rolled_back' || original.status === 'cancelled'
-          ? `Deployment ${id} is ${original.status}: there is nothing to roll back.`
-          : `Deployment ${id} is still ${original.status}: wait for it to end (or cancel it) before rolling back.`,
-        { deployment: id, status: original.status },
-      );
-    }
-    const target = await this.uow.reads.deployments.lastSucceededBefore(original.projectId, original.environment, original.id, original.version);
-    if (!target) {
-      throw new NothingToRollBackError(`No other version succeeded in ${original.environment} before ${original.version}: deploy a release instead.`, {
-        deployment: id,
-        environment: original.environment,
-      });
-    }
-    await this.refuseIfInFlight(project, env.key);
-    return this.insert(ctx, {
-      project,
-      env,
-      settings: readSettings(env.settings),
-      release: target,
-      kind: 'rollback',
-      rollbackOf: original.id,
-      reason: `rollback of ${original.version} (${original.id})${input.reason ? `: ${input.reason}` : ''}`,
-      override: null,
-      approvalsRequired: 0,
-    });
-  }
-
-  /** An approval by someone with a listed role who is not the requester; the last one needed starts it. */
-  async approve(ctx: RequestContext, id: string, input: { comment?: string } = {}): Promise<Deployment> {
-    const d = await this.get(id);
-    if (d.status !== 'pending_approval') throw new ConflictError(`Deployment ${id} is ${d.status}: only a deployment waiting for approval can be approved.`, { deployment: id, status: d.status });
-    if (!d.approvalRoles.includes(ctx.actor.role) && ctx.actor.role !== 'admin') {
-      throw new ForbiddenError(`Approving deployments to ${d.environment} needs one of these roles: ${d.approvalRoles.join(', ')}; you have ${ctx.actor.role}.`, { required: d.approvalRoles, actual: ctx.actor.role });
-    }
-    const userKey = ctx.actor.userId ?? ctx.actor.username;
-    if (userKey === (d.requestedById ?? d.requestedBy)) {
-      throw new ForbiddenError('You requested this deployment: someone else must approve it.', { deployment: id, requestedBy: d.requestedBy });
-    }
-    if (d.approvals.some((a) => a.userKey === userKey)) throw new ConflictError(`You already approved deployment ${id}.`, { deployment: id });
-    const after = await this.uow.transaction(async (tx) => {
-      try {
-        await tx.stores.deployments.addApproval(id, { userKey, username: ctx.actor.username, role: ctx.actor.role, createdAt: tx.now });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError(`You already approved deployment ${id}.`, { deployment: id });
-        throw error;
-      }
-      const approvals = d.approvals.length + 1;
-      const complete = approvals >= d.approvalsRequired;
-      if (complete && !(await tx.stores.deployments.update(id, ['pending_approval'], { status: 'pending', nextCheckAt: tx.now, updatedAt: tx.now }))) {
-        throw new ConflictError(`Deployment ${id} is no longer waiting for approval.`, { deployment: id });
-      }
-      const current = (await tx.stores.deployments.get(id))!;
-      await this.transitions.log(tx, id, [{ line: `approved by ${ctx.actor.username} (${approvals}/${d.approvalsRequired})${input.comment ? `: ${input.comment}` : ''}` }]);
-      if (complete) await this.transitions.progressed(tx, current);
-      await this.transitions.event(tx, ctx, current, 'deployment.approved');
-      return current;
-    });
-    this.signals.changed(id);
-    return after;
-  }
-
-  /** Cancels a deployment that has not started yet. */
   async cancel(ctx: RequestContext, id: string, input: { reason?: string } = {}): Promise<Deployment> {
     const d = await this.get(id);
     authorize(ctx.actor, { role: 'engineer', action: 'Cancelling a deployment', environment: await this.environment(d.environment) });
+    const why = `cancelled by ${ctx.actor.username}${input.reason ? `: ${input.reason}` : ''}`;
     const after = await this.uow.transaction(async (tx) => {
-      const ended = await this.transitions.finish(tx, ctx, d, 'cancelled', input.reason ? { reason: `cancelled by ${ctx.actor.username}: ${input.reason}`, target: null } : null, ['pending_approval', 'pending']);
-      if (!ended) {
-        const now = (await tx.stores.deployments.get(id))!;
-        throw new ConflictError(`Deployment ${id} is ${now.status}: only a pending deployment can be cancelled${now.status === 'running' ? '; roll it back when it ends' : ''}.`, { deployment: id, status: now.status });
+      await tx.stores.deployments.lock(id);
+      const now = (await tx.stores.deployments.get(id))!;
+      if (now.status === 'pending_approval' || now.status === 'pending') {
+        for (const t of now.targets) await tx.stores.deployments.updateTarget(id, t.key, ['pending'], { status: 'cancelled', message: why, finishedAt: tx.now });
+        const fresh = (await tx.stores.deployments.get(id))!;
+        const ended = await this.transitions.finish(tx, ctx, fresh, 'cancelled', input.reason ? { reason: why, target: null } : null, ['pending_approval', 'pending']);
+        if (ended) return ended;
       }
-      return ended;
+      if (now.status === 'running') {
+        if (now.stopReason !== null) throw new ConflictError(`Deployment ${id} is already stopping (${now.stopReason === 'cancelled' ? 'cancelled' : `target ${now.failureTarget} failed`}): it ends when every target has.`, { deployment: id, status: now.status });
+        await tx.stores.deployments.update(id, ['running'], { stopReason: 'cancelled', updatedAt: tx.now });
+        await tx.stores.deployments.scheduleCheck(id, tx.now);
+        await this.transitions.log(tx, id, [{ line: `${why}; the targets are told to stop` }]);
+        const fresh = (await tx.stores.deployments.get(id))!;
+        await this.transitions.event(tx, ctx, fresh, 'deployment.cancel_requested', { cancelledBy: ctx.actor.username });
+        return fresh;
+      }
+      throw new ConflictError(`Deployment ${id} is ${now.status}: it has ended, so there is nothing to cancel${now.status === 'succeeded' || now.status === 'failed' ? '; roll it back instead' : ''}.`, { deployment: id, status: now.status });
     });
     this.signals.changed(id);
     return after;
   }
 
-  private async insert(ctx: RequestContext, n: NewDeployment): Promise<RequestedDeployment> {
+  async insert(ctx: RequestContext, n: NewDeployment): Promise<RequestedDeployment> {
     const id = this.ids.next();
     const callbackToken = callbackTokenFor(this.secrets, id);
     const result = await this.uow
@@ -223,14 +209,18 @@ export class DeploymentService {
           commit: n.release.commit,
           kind: n.kind,
           rollbackOf: n.rollbackOf,
-          status: n.approvalsRequired > 0 ? 'pending_approval' : 'pending',
+          status: n.approvalGroups.length > 0 ? 'pending_approval' : 'pending',
           phase: 'targets',
           reason: n.reason,
           override: n.override,
           requestedBy: ctx.actor.username,
           requestedById: ctx.actor.userId,
-          approvalsRequired: n.approvalsRequired,
-          approvalRoles: n.approvalsRequired > 0 ? n.settings.approvals.roles : [],
+          approvalsRequired: n.approvalGroups.reduce((sum, g) => sum + g.required, 0),
+          approvalRoles: [...new Set(n.approvalGroups.flatMap((g) => g.roles))],
+          approvalGroups: n.approvalGroups,
+          releaseKind: n.release.kind ?? null,
+          stopReason: null,
+          rejection: null,
           smoke: n.settings.smoke,
           autoRollback: n.settings.autoRollback,
           callbackTokenHash: hashToken(callbackToken),
@@ -240,7 +230,7 @@ export class DeploymentService {
           startedAt: null,
           finishedAt: null,
           updatedAt: tx.now,
-          targets: effectiveTargets(n.settings).map((t, position) => ({ key: t.key, position, executor: t.executor, status: 'pending', message: null, deadlineAt: null, startedAt: null, finishedAt: null })),
+          targets: n.targets.map((t, position) => ({ key: t.key, position, executor: t.executor, status: 'pending', message: null, deadlineAt: null, startedAt: null, finishedAt: null, stopRequestedAt: null })),
           approvals: [],
         };
         await tx.stores.deployments.insert(deployment);
@@ -259,17 +249,23 @@ export class DeploymentService {
     return { deployment: result, callbackToken };
   }
 
-  private async refuseIfInFlight(project: Project, environment: string): Promise<void> {
+  private inFlightRefusal(busy: Deployment, environment: string): Refusal {
+    return {
+      code: 'deployment_in_progress',
+      message: `Deployment ${busy.id} of ${busy.version} to ${environment} is ${busy.status} (requested by ${busy.requestedBy}): wait for it to end or cancel it (slipway cancel ${busy.id}), then deploy again.`,
+      details: { deployment: busy.id, version: busy.version, status: busy.status, environment },
+    };
+  }
+
+  async refuseIfInFlight(project: Project, environment: string): Promise<void> {
     const busy = await this.uow.reads.deployments.inFlight(project.id, environment);
     if (busy) {
-      throw new DeploymentInProgressError(
-        `Deployment ${busy.id} of ${busy.version} to ${environment} is ${busy.status} (requested by ${busy.requestedBy}): wait for it to end${busy.status === 'running' ? '' : ' or cancel it'}, then deploy again.`,
-        { deployment: busy.id, version: busy.version, status: busy.status, environment },
-      );
+      const r = this.inFlightRefusal(busy, environment);
+      throw new DeploymentInProgressError(r.message, r.details);
     }
   }
 
-  private async environment(key: string): Promise<Environment> {
+  async environment(key: string): Promise<Environment> {
     const env = await this.uow.reads.environments.get(key);
     if (!env) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
     return env;

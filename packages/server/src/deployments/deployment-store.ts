@@ -1,9 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, DeploymentTable, DeploymentTargetTable } from '../db/schema.js';
-import type { ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { toDeployment, toTarget } from './deployment-rows.js';
+import type { ApprovalGroup, ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
 
-export type DeploymentStatus = 'pending_approval' | 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'cancelled';
-export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type DeploymentStatus = 'pending_approval' | 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back' | 'cancelled' | 'rejected';
+export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+/** A target has ended once it is in one of these: a deployment ends only when all its targets have. */
+export const TARGET_ENDED: readonly TargetStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
+export const targetEnded = (status: TargetStatus) => TARGET_ENDED.includes(status);
 /** Where the runner is in a running deployment. */
 export type DeploymentPhase = 'targets' | 'smoke' | 'done';
 
@@ -20,6 +24,8 @@ export interface DeploymentTarget {
   deadlineAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** When the runner told this target to stop (another target failed, or someone cancelled). */
+  stopRequestedAt: string | null;
 }
 
 export interface Approval {
@@ -48,6 +54,14 @@ export interface Deployment {
   requestedById: string | null;
   approvalsRequired: number;
   approvalRoles: string[];
+  /** The approval groups that applied to this release's kind when it was requested. */
+  approvalGroups: ApprovalGroup[];
+  /** The release's kind (major, minor, patch, hotfix, prerelease). */
+  releaseKind: string | null;
+  /** Set when the runner must stop the other targets: the first target failed, or someone cancelled. */
+  stopReason: 'target_failed' | 'cancelled' | null;
+  /** Who rejected the request, and why (status `rejected`). */
+  rejection: { by: string; comment: string; at: string } | null;
   smoke: SmokeConfig | null;
   autoRollback: boolean;
   callbackTokenHash: string;
@@ -62,8 +76,11 @@ export interface Deployment {
 }
 
 /** The columns a transition may change. */
-export type DeploymentPatch = Partial<Pick<Deployment, 'status' | 'phase' | 'failureReason' | 'failureTarget' | 'startedAt' | 'finishedAt'>> & { nextCheckAt?: string | null; updatedAt: string };
-export type TargetPatch = Partial<Pick<DeploymentTarget, 'status' | 'message' | 'deadlineAt' | 'startedAt' | 'finishedAt'>>;
+export type DeploymentPatch = Partial<Pick<Deployment, 'status' | 'phase' | 'failureReason' | 'failureTarget' | 'startedAt' | 'finishedAt' | 'stopReason' | 'rejection'>> & {
+  nextCheckAt?: string | null;
+  updatedAt: string;
+};
+export type TargetPatch = Partial<Pick<DeploymentTarget, 'status' | 'message' | 'deadlineAt' | 'startedAt' | 'finishedAt' | 'stopRequestedAt'>>;
 
 export interface ListFilter {
   environment?: string;
@@ -75,54 +92,22 @@ export interface ListFilter {
 
 export const inFlightKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
 
-function toTarget(row: Selectable<DeploymentTargetTable>): DeploymentTarget {
-  return {
-    key: row.target_key,
-    position: row.position,
-    executor: JSON.parse(row.executor) as ExecutorConfig,
-    status: row.status as TargetStatus,
-    message: row.message,
-    deadlineAt: row.deadline_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-function toDeployment(row: Selectable<DeploymentTable>, targets: DeploymentTarget[], approvals: Approval[]): Deployment {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    projectKey: row.project_key,
-    environment: row.environment_key,
-    version: row.version,
-    tag: row.tag,
-    commit: row.commit_sha,
-    kind: row.kind as Deployment['kind'],
-    rollbackOf: row.rollback_of,
-    status: row.status as DeploymentStatus,
-    phase: row.phase as DeploymentPhase,
-    reason: row.reason,
-    override: row.override_reason === null ? null : { reason: row.override_reason, overridden: JSON.parse(row.overridden) as string[] },
-    requestedBy: row.requested_by,
-    requestedById: row.requested_by_id,
-    approvalsRequired: row.approvals_required,
-    approvalRoles: JSON.parse(row.approval_roles) as string[],
-    smoke: row.smoke === null ? null : (JSON.parse(row.smoke) as SmokeConfig),
-    autoRollback: row.auto_rollback === 1,
-    callbackTokenHash: row.callback_token_hash,
-    failureReason: row.failure_reason,
-    failureTarget: row.failure_target,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    updatedAt: row.updated_at,
-    targets,
-    approvals,
-  };
-}
-
 export class DeploymentStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly postgres: boolean;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  /**
+   * Locks the deployment's row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite
+   * serialises writing transactions already): read-count-write sequences such as approvals then
+   * see every committed approval and cannot interleave.
+   */
+  async lock(id: string): Promise<void> {
+    if (this.postgres) await this.db.selectFrom('deployments').select('id').where('id', '=', id).forUpdate().execute();
+    else await this.db.updateTable('deployments').set({ wake: (eb) => eb('wake', '+', 0) }).where('id', '=', id).execute();
+  }
 
   /** Inserts the deployment and its targets; a unique violation means one is already in flight. */
   async insert(d: Deployment): Promise<void> {
@@ -147,6 +132,10 @@ export class DeploymentStore {
         requested_by_id: d.requestedById,
         approvals_required: d.approvalsRequired,
         approval_roles: JSON.stringify(d.approvalRoles),
+        approval_groups: JSON.stringify(d.approvalGroups),
+        release_kind: d.releaseKind,
+        stop_reason: d.stopReason,
+        rejected_by: d.rejection === null ? null : JSON.stringify(d.rejection),
         smoke: d.smoke === null ? null : JSON.stringify(d.smoke),
         auto_rollback: d.autoRollback ? 1 : 0,
         callback_token_hash: d.callbackTokenHash,
@@ -175,6 +164,7 @@ export class DeploymentStore {
             deadline_at: t.deadlineAt,
             started_at: t.startedAt,
             finished_at: t.finishedAt,
+            stop_requested_at: t.stopRequestedAt,
           })),
         )
         .execute();
@@ -193,6 +183,46 @@ export class DeploymentStore {
       targets.map(toTarget),
       approvals.map((a) => ({ userKey: a.user_key, username: a.username, role: a.role, createdAt: a.created_at })),
     );
+  }
+
+  /** Whether any deployment to the environment is pending or running, in any project. */
+  async anyInFlightIn(environment: string): Promise<{ id: string; projectKey: string; version: string; status: string } | null> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .select(['id', 'project_key', 'version', 'status'])
+      .where('environment_key', '=', environment)
+      .where('in_flight_key', 'is not', null)
+      .executeTakeFirst();
+    return row ? { id: row.id, projectKey: row.project_key, version: row.version, status: row.status } : null;
+  }
+
+  /** The newest deployment in the environment that ran (succeeded or failed), of any kind. */
+  async latestRan(projectId: string, environment: string): Promise<Deployment | null> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('environment_key', '=', environment)
+      .where('status', 'in', ['succeeded', 'failed', 'rolled_back'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? this.get(row.id) : null;
+  }
+
+  /** The newest deployment of `version` that succeeded in the environment. */
+  async lastSucceededOf(projectId: string, environment: string, version: string): Promise<Deployment | null> {
+    const row = await this.db
+      .selectFrom('deployments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('environment_key', '=', environment)
+      .where('version', '=', version)
+      .where('status', '=', 'succeeded')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toDeployment(row, [], []) : null;
   }
 
   /** The deployment pending or running for a project and environment, if any. */
@@ -253,6 +283,8 @@ export class DeploymentStore {
         ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
         ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
         ...(patch.nextCheckAt !== undefined && { next_check_at: patch.nextCheckAt }),
+        ...(patch.stopReason !== undefined && { stop_reason: patch.stopReason }),
+        ...(patch.rejection !== undefined && { rejected_by: patch.rejection === null ? null : JSON.stringify(patch.rejection) }),
         ...(finished && { in_flight_key: null, lease_owner: null, lease_expires_at: null, next_check_at: null }),
         updated_at: patch.updatedAt,
       })
@@ -271,12 +303,31 @@ export class DeploymentStore {
         ...(patch.deadlineAt !== undefined && { deadline_at: patch.deadlineAt }),
         ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
         ...(patch.finishedAt !== undefined && { finished_at: patch.finishedAt }),
+        ...(patch.stopRequestedAt !== undefined && { stop_requested_at: patch.stopRequestedAt }),
       })
       .where('deployment_id', '=', id)
       .where('target_key', '=', key)
       .where('status', 'in', [...from])
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Marks that a target was told to stop; false when it already was (only one cancel is sent). */
+  async markStopRequested(id: string, key: string, at: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deployment_targets')
+      .set({ stop_requested_at: at })
+      .where('deployment_id', '=', id)
+      .where('target_key', '=', key)
+      .where('status', 'in', ['pending', 'running'])
+      .where('stop_requested_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async approvals(id: string): Promise<Approval[]> {
+    const rows = await this.db.selectFrom('deployment_approvals').selectAll().where('deployment_id', '=', id).orderBy('created_at', 'asc').execute();
+    return rows.map((a) => ({ userKey: a.user_key, username: a.username, role: a.role, createdAt: a.created_at }));
   }
 
   async addApproval(id: string, approval: Approval): Promise<void> {

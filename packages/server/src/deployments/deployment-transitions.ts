@@ -6,10 +6,13 @@ import type { IdGenerator } from '../shared/ids.js';
 import type { DeploymentState, Landed } from '../status/deployment-state-store.js';
 import { deploymentPayload } from './deployment-events.js';
 import type { LogLine } from './deployment-log-store.js';
-import type { Deployment, DeploymentStatus } from './deployment-store.js';
+import type { Deployment, DeploymentStatus, TargetStatus } from './deployment-store.js';
 
 export type DeployTx = Tx<Stores>;
-export type Outcome = 'succeeded' | 'failed' | 'cancelled';
+export type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'rejected';
+export type TargetOutcome = Exclude<TargetStatus, 'pending' | 'running'>;
+
+const isInFlight = (status: DeploymentStatus) => status === 'pending_approval' || status === 'pending' || status === 'running';
 
 const landed = (d: Deployment, at: string): Landed => ({ deploymentId: d.id, version: d.version, tag: d.tag, commit: d.commit, at, by: d.requestedBy });
 
@@ -38,15 +41,47 @@ export class DeploymentTransitions {
     return deploymentPayload(d, { ...(env && { settings: readSettings(env.settings) }), lastLogLines, now: tx.now });
   }
 
-  async event(tx: DeployTx, ctx: RequestContext, d: Deployment, type: string, action: string = type, before: unknown = undefined): Promise<void> {
+  async event(tx: DeployTx, ctx: RequestContext, d: Deployment, type: string, extra: Record<string, unknown> = {}): Promise<void> {
     await tx.record(ctx, {
-      action,
+      action: type,
       resourceType: 'deployment',
       resourceId: d.id,
-      ...(before !== undefined && { before }),
       after: { ...d, callbackTokenHash: undefined, targets: d.targets.map((t) => ({ key: t.key, status: t.status, message: t.message })) },
-      event: { type, payload: await this.payload(tx, d), projectKey: d.projectKey, environmentKey: d.environment },
+      event: { type, payload: { ...(await this.payload(tx, d)), ...extra }, projectKey: d.projectKey, environmentKey: d.environment },
     });
+  }
+
+  /**
+   * One target ended (its executor said so, a person reported, or its deadline passed). What it
+   * reported is what the status matrix shows for it, at once. The first target to fail names the
+   * deployment's failure and asks the runner to stop the others. Returns null when the target had
+   * already ended (whoever loses a race stops).
+   */
+  async targetEnded(tx: DeployTx, ctx: RequestContext, id: string, key: string, status: TargetOutcome, message: string | null, reason?: string): Promise<Deployment | null> {
+    const before = await tx.stores.deployments.get(id);
+    const target = before?.targets.find((t) => t.key === key);
+    if (!before || !target) return null;
+    const changed = await tx.stores.deployments.updateTarget(id, key, ['pending', 'running'], {
+      status,
+      ...(message !== null && { message }),
+      ...(target.startedAt === null && { startedAt: tx.now }),
+      finishedAt: tx.now,
+    });
+    if (!changed) return null;
+    await this.log(tx, id, [{ target: key, line: `${status}${message ? `: ${message}` : ''}` }]);
+    if (status === 'succeeded') {
+      const state = await this.state(tx, before);
+      await tx.stores.deploymentState.put({ ...state, targets: { ...state.targets, [key]: landed(before, tx.now) }, updatedAt: tx.now });
+    }
+    if ((status === 'failed' || status === 'timed_out') && before.failureTarget === null && isInFlight(before.status)) {
+      const failureReason = reason ?? (status === 'timed_out' ? 'timeout' : 'target_failed');
+      await tx.stores.deployments.update(id, ['pending', 'running'], { failureReason, failureTarget: key, stopReason: before.stopReason ?? 'target_failed', updatedAt: tx.now });
+      await this.log(tx, id, [{ line: `target ${key} ${status === 'timed_out' ? 'timed out' : 'failed'} first: the other targets are told to stop; each one's own outcome is still recorded` }]);
+    }
+    await tx.stores.deployments.scheduleCheck(id, tx.now);
+    const after = (await tx.stores.deployments.get(id))!;
+    await this.event(tx, ctx, after, 'deployment.target_reported', { reportedTarget: { key, status, message } });
+    return after;
   }
 
   /** A new deployment (already inserted): it is now the in-flight one. */
@@ -72,12 +107,15 @@ export class DeploymentTransitions {
    * whoever loses a race simply stops.
    */
   async finish(tx: DeployTx, ctx: RequestContext, d: Deployment, outcome: Outcome, failure: { reason: string; target: string | null } | null, from: readonly DeploymentStatus[]): Promise<Deployment | null> {
+    const stored = await tx.stores.deployments.get(d.id);
+    // The first failing target, recorded when it failed, stays the deployment's failure.
+    const keepFailure = stored !== null && stored.failureReason !== null;
     const ok = await tx.stores.deployments.update(d.id, from, {
       status: outcome,
       phase: 'done',
       finishedAt: tx.now,
       updatedAt: tx.now,
-      ...(failure && { failureReason: failure.reason, failureTarget: failure.target }),
+      ...(failure && !keepFailure && { failureReason: failure.reason, failureTarget: failure.target }),
     });
     if (!ok) return null;
     const after = (await tx.stores.deployments.get(d.id))!;
@@ -92,13 +130,21 @@ export class DeploymentTransitions {
       next.current = landed(after, tx.now);
     }
     await tx.stores.deploymentState.put(next);
-    await this.log(tx, d.id, [{ line: `deployment ${outcome}${failure ? `: ${failure.reason}${failure.target ? ` (target ${failure.target})` : ''}` : ''}` }]);
+    const named = after.failureReason !== null ? { reason: after.failureReason, target: after.failureTarget } : failure;
+    await this.log(tx, d.id, [{ line: `deployment ${outcome}${named ? `: ${named.reason}${named.target ? ` (target ${named.target})` : ''}` : ''}` }]);
     await this.event(tx, ctx, after, `deployment.${outcome}`);
     if (outcome === 'succeeded' && after.kind === 'rollback' && after.rollbackOf) {
       const original = await tx.stores.deployments.get(after.rollbackOf);
       if (original && (await tx.stores.deployments.update(original.id, ['succeeded', 'failed'], { status: 'rolled_back', updatedAt: tx.now }))) {
-        await this.log(tx, original.id, [{ line: `rolled back to ${after.version} by deployment ${after.id}` }]);
-        await this.event(tx, ctx, { ...original, status: 'rolled_back' }, 'deployment.rolled_back');
+        await this.log(tx, original.id, [{ line: `rolled back to ${after.version} by deployment ${after.id} (targets ${after.targets.map((t) => t.key).join(', ')})` }]);
+        // The message is about the rollback: its own reason, the version it went back to and where.
+        await this.event(tx, ctx, { ...original, status: 'rolled_back' }, 'deployment.rolled_back', {
+          rolledBackTo: after.version,
+          rollbackDeploymentId: after.id,
+          rollbackReason: after.reason,
+          rollbackTargets: after.targets.map((t) => t.key),
+          rollbackBy: after.requestedBy,
+        });
       }
     }
     return after;

@@ -167,7 +167,8 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
   });
 
   it('waits for approvals: not by the requester, only listed roles; cancel while pending', async () => {
-    await patchEnv('production', { approvals: { required: 1, roles: ['release-manager'] } });
+    // The old single policy is still accepted, as one group.
+    await patchEnv('production', { approvals: { required: 1, roles: ['release-manager', 'admin'] } });
     try {
       const f = await fixture({ lifecycle: ['production'] });
       const version = await f.release();
@@ -177,7 +178,7 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
       const res = await f.deploy({ version, environment: 'production' }, rm);
       expect(res.statusCode, res.body).toBe(201);
       const d = res.json();
-      expect(d).toMatchObject({ status: 'pending_approval', approvals: { required: 1, roles: ['release-manager'], given: [] } });
+      expect(d).toMatchObject({ status: 'pending_approval', approvals: { required: 1, roles: ['release-manager', 'admin'], given: [], missing: ['approvers'] } });
       await drain(t);
       expect((await t.request({ method: 'GET', url: `/api/v1/deployments/${d.id}` })).json().status).toBe('pending_approval');
       const self = await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/approve`, token: rm });
@@ -190,6 +191,12 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
       expect(approved.json()).toMatchObject({ status: 'pending', approvals: { given: [{ username: 'admin' }] } });
       await drain(t);
       expect((await t.request({ method: 'GET', url: `/api/v1/deployments/${d.id}` })).json().status).toBe('running');
+      // Cancelling a running deployment stops its targets; it ends cancelled once every target has ended.
+      const stopping = await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/cancel` });
+      expect(stopping.statusCode, stopping.body).toBe(200);
+      expect(stopping.json()).toMatchObject({ status: 'running', stopping: 'cancelled' });
+      await drain(t);
+      expect((await t.request({ method: 'GET', url: `/api/v1/deployments/${d.id}` })).json()).toMatchObject({ status: 'cancelled', targets: [{ status: 'cancelled' }] });
       expect((await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/cancel` })).statusCode).toBe(409);
 
       const g = await fixture({ lifecycle: ['production'] });
@@ -233,7 +240,7 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
       { windows: [{ days: ['mon'], start: '09:00', end: '17:00', timezone: 'Mars/Olympus' }] },
       { windows: [{ days: ['monday'], start: '09:00', end: '17:00', timezone: 'UTC' }] },
       { windows: [{ days: ['mon'], start: '9:00', end: '17:00', timezone: 'UTC' }] },
-      { windows: [{ days: ['mon'], start: '17:00', end: '09:00', timezone: 'UTC' }] },
+      { windows: [{ days: ['mon'], start: '09:00', end: '09:00', timezone: 'UTC' }] },
       { freezes: [{ from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z', reason: 'x' }] },
       { freezes: [{ from: 'tomorrow', to: '2026-01-01T00:00:00Z', reason: 'x' }] },
       { targets: [{ key: 'a', executor: { type: 'ssh' } }] },

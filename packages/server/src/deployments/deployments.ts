@@ -4,15 +4,20 @@ import type { ProjectService } from '../projects/project-service.js';
 import type { Clock } from '../shared/clock.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { SecretBox } from '../shared/secret-box.js';
+import { DeploymentApprovals } from './deployment-approvals.js';
 import { DeploymentReports } from './deployment-reports.js';
+import { DeploymentRollbacks } from './deployment-rollbacks.js';
 import { DeploymentRunner } from './deployment-runner.js';
 import { DeploymentService } from './deployment-service.js';
 import { DeploymentSignals } from './deployment-signals.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
+import type { Guard } from './guardrails.js';
 
 /** The deployments feature as the composition root wires it. */
 export interface Deployments {
   readonly service: DeploymentService;
+  readonly approvals: DeploymentApprovals;
+  readonly rollbacks: DeploymentRollbacks;
   readonly reports: DeploymentReports;
   readonly signals: DeploymentSignals;
   /** Started by server.ts, stopped on shutdown; tests drive it with runOnce(). */
@@ -28,17 +33,20 @@ export interface DeploymentsOptions {
   clock: Clock;
   publicUrl: string;
   leaseMs?: number;
+  /** The deployment guards (default GUARDS; other features append theirs). */
+  guards?: readonly Guard[];
   onError?: (error: unknown) => void;
 }
 
 export function createDeployments(o: DeploymentsOptions): Deployments {
   const signals = new DeploymentSignals();
   const transitions = new DeploymentTransitions(o.ids);
-  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock);
+  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, o.guards);
+  const rollbacks = new DeploymentRollbacks(o.uow, o.projects, service);
   const runner = new DeploymentRunner({
     uow: o.uow,
     transitions,
-    deployments: service,
+    deployments: rollbacks,
     signals,
     secrets: o.secrets,
     clock: o.clock,
@@ -47,5 +55,5 @@ export function createDeployments(o: DeploymentsOptions): Deployments {
     ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
     ...(o.onError && { onError: o.onError }),
   });
-  return { service, reports: new DeploymentReports(o.uow, transitions, signals), signals, runner };
+  return { service, approvals: new DeploymentApprovals(o.uow, transitions, signals), rollbacks, reports: new DeploymentReports(o.uow, transitions, signals), signals, runner };
 }

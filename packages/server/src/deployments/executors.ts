@@ -86,13 +86,46 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/**
+ * What a webhook executor is asked to do, in its `action` field. A vocabulary rather than a flag:
+ * `deploy` (install the version on the target) and `cancel` (stop: another target failed or
+ * someone cancelled; report `cancelled`, or what really happened) today; progressive rollouts add
+ * `set-weight`, `promote` and `rollback` with `weight`, `stableVersion` and `canaryVersion`.
+ */
+export type WebhookAction = 'deploy' | 'cancel';
+
+export interface WebhookCall {
+  action: WebhookAction;
+  deploymentId: string;
+  project: string;
+  environment: string;
+  target: string;
+  version: string;
+  tag: string;
+  commit: string;
+  callbackUrl: string;
+  callbackToken: string;
+  /** Why (for `cancel`: which target failed, or who cancelled). */
+  reason?: string;
+  /** Fields later actions carry (canary weight and versions); absent for deploy and cancel. */
+  weight?: number;
+  stableVersion?: string;
+  canaryVersion?: string;
+}
+
 /** POSTs a signed JSON body; 2xx means the receiver accepted the work. */
-export async function sendWebhook(url: string, secret: string, payload: Record<string, unknown>, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+export async function sendWebhook(url: string, secret: string, payload: WebhookCall, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(payload);
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'slipway', 'x-slipway-event': 'deployment', 'x-slipway-signature': signBody(secret, body) },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'slipway',
+        'x-slipway-event': 'deployment',
+        'x-slipway-action': payload.action,
+        'x-slipway-signature': signBody(secret, body),
+      },
       body,
       signal: AbortSignal.timeout(Math.min(timeoutMs, 30_000)),
       redirect: 'manual',

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ROLES, type Role } from '../auth/roles.js';
+import { Discriminated, Switch } from '../http/unions.js';
 import { ValidationError } from '../shared/errors.js';
 import type { SecretBox } from '../shared/secret-box.js';
 
@@ -11,7 +12,7 @@ export interface DeployWindow {
   days: Day[];
   /** HH:MM, local time in `timezone`. */
   start: string;
-  /** HH:MM (24:00 allowed), after start. */
+  /** HH:MM (24:00 allowed). Before start: an overnight window that ends the next day. */
   end: string;
   timezone: string;
 }
@@ -35,9 +36,25 @@ export interface TargetConfig {
 
 export type SmokeConfig = { http: { url: string; expectStatus: number; timeoutMs?: number } } | { command: string[]; timeoutMs?: number };
 
+export const RELEASE_KINDS = ['major', 'minor', 'patch', 'hotfix', 'prerelease'] as const;
+export type ReleaseKind = (typeof RELEASE_KINDS)[number];
+
+/**
+ * One approval group: `required` distinct approvers who hold one of `roles` or are listed in
+ * `users`. A group with `kinds` applies only to releases of those kinds. Every group that applies
+ * must be satisfied (seed 002: hotfix → senior engineer and security).
+ */
+export interface ApprovalGroup {
+  name: string;
+  required: number;
+  roles: Role[];
+  users: string[];
+  kinds?: ReleaseKind[];
+}
+
 export interface DeploymentSettings {
   requiredSignoffs: string[];
-  approvals: { required: number; roles: Role[] };
+  approvals: ApprovalGroup[];
   windows: DeployWindow[];
   freezes: Freeze[];
   targets: TargetConfig[];
@@ -55,7 +72,7 @@ const Argv = Type.Array(Type.String({ minLength: 1, maxLength: 4000 }), { minIte
 const SignoffKind = Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' });
 const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 
-const ExecutorInput = Type.Union([
+const ExecutorInput = Discriminated('type', [
   Type.Object({ type: Type.Literal('record'), timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('command'), command: Argv, timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false }),
   Type.Object(
@@ -69,23 +86,46 @@ const ExecutorInput = Type.Union([
   ),
 ]);
 
-const SmokeInput = Type.Union([
-  Type.Object(
-    { http: Type.Object({ url: HttpUrl, expectStatus: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })), timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false }) },
-    { additionalProperties: false },
-  ),
-  Type.Object({ command: Argv, timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false }),
-]);
+const SmokeHttp = Type.Object(
+  { http: Type.Object({ url: HttpUrl, expectStatus: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })), timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false }) },
+  { additionalProperties: false },
+);
+const SmokeCommand = Type.Object({ command: Argv, timeoutMs: Type.Optional(TimeoutMs) }, { additionalProperties: false });
+// Told apart by which of `http` and `command` is present; null turns the smoke check off.
+const SmokeInput = Switch<Static<typeof SmokeHttp> | Static<typeof SmokeCommand> | null>(
+  [
+    { when: { type: 'null' }, then: Type.Null() },
+    { when: { type: 'object', required: ['http'] }, then: SmokeHttp },
+  ],
+  SmokeCommand,
+  { description: '{ "http": { "url", "expectStatus"? } } or { "command": [argv] }, or null' },
+);
+
+const GroupName = Type.String({ pattern: '^[a-z0-9][a-z0-9 _-]{0,62}$', description: 'e.g. security, senior-engineers' });
+const ApprovalGroupInput = Type.Object(
+  {
+    name: GroupName,
+    required: Type.Integer({ minimum: 1, maximum: 10 }),
+    roles: Type.Optional(Type.Array(RoleSchema, { maxItems: 5, uniqueItems: true })),
+    users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, uniqueItems: true })),
+    kinds: Type.Optional(Type.Array(Type.Union(RELEASE_KINDS.map((k) => Type.Literal(k))), { minItems: 1, maxItems: 5, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+const LegacyApprovals = Type.Object({ required: Type.Integer({ minimum: 0, maximum: 10 }), roles: Type.Array(RoleSchema, { maxItems: 5, uniqueItems: true }) }, { additionalProperties: false });
+const ApprovalsInput = Switch<Array<Static<typeof ApprovalGroupInput>> | Static<typeof LegacyApprovals> | null>(
+  [
+    { when: { type: 'null' }, then: Type.Null() },
+    { when: { type: 'array' }, then: Type.Array(ApprovalGroupInput, { maxItems: 20 }) },
+  ],
+  LegacyApprovals,
+  { description: 'a list of groups [{ name, required, roles?, users?, kinds? }] that must all be satisfied; the old { required, roles } is one group; null: none' },
+);
 
 /** The deployment-settings fields a PATCH /environments/{env} may carry. */
 export const SettingsInputFields = {
   requiredSignoffs: Type.Optional(Type.Array(SignoffKind, { maxItems: 20, uniqueItems: true })),
-  approvals: Type.Optional(
-    Type.Union([
-      Type.Object({ required: Type.Integer({ minimum: 0, maximum: 10 }), roles: Type.Array(RoleSchema, { maxItems: 5, uniqueItems: true }) }, { additionalProperties: false }),
-      Type.Null(),
-    ]),
-  ),
+  approvals: Type.Optional(ApprovalsInput),
   windows: Type.Optional(
     Type.Array(
       Type.Object(
@@ -103,7 +143,7 @@ export const SettingsInputFields = {
   targets: Type.Optional(
     Type.Array(Type.Object({ key: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), executor: ExecutorInput }, { additionalProperties: false }), { maxItems: 50 }),
   ),
-  smoke: Type.Optional(Type.Union([SmokeInput, Type.Null()])),
+  smoke: Type.Optional(SmokeInput),
   autoRollback: Type.Optional(Type.Boolean()),
   dashboards: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), url: HttpUrl }, { additionalProperties: false }), { maxItems: 20 })),
 };
@@ -114,7 +154,9 @@ export type SettingsInput = Static<typeof SettingsInputObject>;
 /** The settings as the API shows them: webhook secrets replaced by `hasSecret`. */
 export const SettingsResponseFields = {
   requiredSignoffs: Type.Array(Type.String()),
-  approvals: Type.Object({ required: Type.Integer(), roles: Type.Array(Type.String()) }),
+  approvals: Type.Array(
+    Type.Object({ name: Type.String(), required: Type.Integer(), roles: Type.Array(Type.String()), users: Type.Array(Type.String()), kinds: Type.Optional(Type.Array(Type.String())) }),
+  ),
   windows: Type.Array(Type.Object({ days: Type.Array(Type.String()), start: Type.String(), end: Type.String(), timezone: Type.String() })),
   freezes: Type.Array(Type.Object({ from: Type.String(), to: Type.String(), reason: Type.String() })),
   targets: Type.Array(
@@ -141,7 +183,7 @@ export function readSettings(stored: Record<string, unknown>): DeploymentSetting
   const s = stored as Partial<DeploymentSettings>;
   return {
     requiredSignoffs: s.requiredSignoffs ?? [],
-    approvals: s.approvals ?? { required: 0, roles: [] },
+    approvals: readApprovals(s.approvals as unknown),
     windows: s.windows ?? [],
     freezes: s.freezes ?? [],
     targets: s.targets ?? [],
@@ -149,6 +191,29 @@ export function readSettings(stored: Record<string, unknown>): DeploymentSetting
     autoRollback: s.autoRollback ?? false,
     dashboards: s.dashboards ?? [],
   };
+}
+
+/** Groups from what is stored (or sent): the old single policy `{ required, roles }` is one group. */
+export function readApprovals(value: unknown): ApprovalGroup[] {
+  if (Array.isArray(value)) {
+    return (value as Array<Partial<ApprovalGroup> & { name: string; required: number }>).map((g) => ({
+      name: g.name,
+      required: g.required,
+      roles: (g.roles ?? []) as Role[],
+      users: g.users ?? [],
+      ...(g.kinds && { kinds: g.kinds }),
+    }));
+  }
+  if (value && typeof value === 'object') {
+    const old = value as { required?: number; roles?: Role[] };
+    return (old.required ?? 0) > 0 ? [{ name: 'approvers', required: old.required!, roles: old.roles ?? [], users: [] }] : [];
+  }
+  return [];
+}
+
+/** The groups that apply to a release of `kind` (groups without `kinds` apply to every release). */
+export function groupsFor(groups: ApprovalGroup[], kind: string): ApprovalGroup[] {
+  return groups.filter((g) => g.kinds === undefined || g.kinds.includes(kind as ReleaseKind));
 }
 
 /** The targets a deployment goes to: the configured ones, or one `default` target that records. */
@@ -175,13 +240,19 @@ export function applySettings(current: DeploymentSettings, input: SettingsInput,
   const next: DeploymentSettings = { ...current };
   if (input.requiredSignoffs !== undefined) next.requiredSignoffs = input.requiredSignoffs;
   if (input.approvals !== undefined) {
-    next.approvals = input.approvals === null ? { required: 0, roles: [] } : { required: input.approvals.required, roles: input.approvals.roles as Role[] };
-    if (next.approvals.required > 0 && next.approvals.roles.length === 0) problems.push({ field: 'approvals.roles', message: 'name at least one role that may approve' });
+    next.approvals = readApprovals(input.approvals);
+    const names = new Set<string>();
+    next.approvals.forEach((g, i) => {
+      if (names.has(g.name)) problems.push({ field: `approvals/${i}/name`, message: `group ${g.name} appears twice` });
+      names.add(g.name);
+      if (g.roles.length === 0 && g.users.length === 0) problems.push({ field: `approvals/${i}/roles`, message: `group ${g.name}: name at least one role or user that may approve` });
+    });
   }
   if (input.windows !== undefined) {
     input.windows.forEach((w, i) => {
       if (!isKnownTimeZone(w.timezone)) problems.push({ field: `windows/${i}/timezone`, message: `unknown time zone ${JSON.stringify(w.timezone)}; use an IANA name such as Europe/Paris` });
-      if (w.start >= w.end) problems.push({ field: `windows/${i}`, message: `start ${w.start} must be before end ${w.end}` });
+      // start > end is one overnight window (22:00–02:00); only an empty one is refused.
+      if (w.start === w.end) problems.push({ field: `windows/${i}`, message: `start and end are both ${w.start}: a window needs a length (an overnight window ends before it starts, e.g. 22:00–02:00)` });
     });
     next.windows = input.windows.map((w) => ({ days: w.days as Day[], start: w.start, end: w.end, timezone: w.timezone }));
   }

@@ -2,11 +2,12 @@ import type { RequestContext } from '../auth/actor.js';
 import { authorize } from '../auth/permissions.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Uow } from '../db/stores.js';
+import { EnvironmentBusyError } from '../deployments/deployment-errors.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
 import type { SecretBox } from '../shared/secret-box.js';
-import { applySettings, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
+import { applySettings, effectiveTargets, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
 import type { BadgeAccess, Environment } from './environment-store.js';
 
 export interface CreateEnvironmentInput {
@@ -105,6 +106,10 @@ export class EnvironmentService {
         after.settings = { ...before.settings, ...applySettings(readSettings(before.settings), input, this.secrets) };
       }
       await tx.stores.environments.update(after);
+      if (input.targets !== undefined) {
+        // A target removed from the settings leaves the status matrix (its history stays in the deployments).
+        await tx.stores.deploymentState.pruneTargets(key, effectiveTargets(readSettings(after.settings)).map((t) => t.key), tx.now);
+      }
       await tx.record(ctx, {
         action: 'environment.updated',
         resourceType: 'environment',
@@ -123,6 +128,13 @@ export class EnvironmentService {
       const before = await tx.stores.environments.get(key);
       if (!before) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
       authorize(ctx.actor, { role: 'admin', action: 'Deleting an environment', environment: before });
+      const busy = await tx.stores.deployments.anyInFlightIn(key);
+      if (busy) {
+        throw new EnvironmentBusyError(`Deployment ${busy.id} of ${busy.projectKey} ${busy.version} to ${key} is ${busy.status}: wait for it to end (or cancel it: slipway cancel ${busy.id}) before deleting ${key}.`, {
+          deployment: busy.id,
+          status: busy.status,
+        });
+      }
       const users = await tx.stores.projects.usingEnvironment(key);
       if (users.length > 0) {
         throw new ConflictError(`Environment ${key} is in the lifecycle of ${users.join(', ')}: remove it from those projects first.`, { projects: users });

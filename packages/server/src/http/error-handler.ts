@@ -15,6 +15,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   cherry_pick_conflict: 409,
   push_rejected: 409,
   deployment_in_progress: 409,
+  approval_not_needed: 409,
+  rollback_version_needed: 409,
+  not_latest_deployment: 409,
+  environment_busy: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
@@ -30,14 +34,18 @@ export function statusForCode(code: string): number {
 }
 
 interface AjvIssue {
+  keyword?: string;
   instancePath?: string;
   message?: string;
   params?: Record<string, unknown>;
 }
 
-function describeValidation(context: string | undefined, issues: AjvIssue[]): { message: string; problems: Array<{ path: string; message: string }> } {
-  const problems = issues.slice(0, 20).map((issue) => {
-    const extra = issue.params?.additionalProperty ? ` (${String(issue.params.additionalProperty)})` : '';
+export function describeValidation(context: string | undefined, all: AjvIssue[]): { message: string; problems: Array<{ path: string; message: string }> } {
+  // `if` issues only say "must match then schema": the branch's own issues (reported too) say what is wrong.
+  const issues = all.filter((issue) => issue.keyword !== 'if');
+  const problems = (issues.length > 0 ? issues : all).slice(0, 20).map((issue) => {
+    const allowed = Array.isArray(issue.params?.allowedValues) ? `: ${(issue.params.allowedValues as unknown[]).map(String).join(', ')}` : '';
+    const extra = (issue.params?.additionalProperty ? ` (${String(issue.params.additionalProperty)})` : '') + allowed;
     const path = `${context ?? 'body'}${issue.instancePath ?? ''}`;
     return { path, message: `${issue.message ?? 'is invalid'}${extra}` };
   });

@@ -1,5 +1,6 @@
 import type { OutboxEvent } from '../outbox/outbox-store.js';
 import type { ReleaseNotes } from '../releases/changelog.js';
+import { slipwayLink } from './links.js';
 
 /**
  * The one event model every renderer works from. Built from an outbox event, it shows whatever fields
@@ -123,6 +124,8 @@ const TONES: Record<string, Tone> = {
   'deployment.rolled_back': 'warning',
   'deployment.cancelled': 'warning',
   'deployment.override_used': 'warning',
+  'deployment.rejected': 'failure',
+  'deployment.drift_detected': 'warning',
 };
 
 function capitalize(text: string): string {
@@ -145,8 +148,10 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
   switch (event.type) {
     case 'release.created':
       return { title: `Release ${what} created`, summary: `${capitalize(str(p.kind) ?? 'release')} ${str(p.tag) ?? version}${str(p.previous) ? ` with ${str(p.commits) ?? 'the'} commits since ${str(p.previous)}` : ''}.` };
-    case 'deployment.requested':
-      return { title: `Deployment of ${what} to ${env} requested`, summary: reason };
+    case 'deployment.requested': {
+      const missing = Array.isArray(p.approvalsMissing) ? p.approvalsMissing.map(String) : [];
+      return { title: `Deployment of ${what} to ${env} requested`, summary: [reason, missing.length > 0 ? `Waiting for approval by: ${missing.join(', ')}.` : null].filter(Boolean).join(' ') || null };
+    }
     case 'deployment.started':
       return { title: `Deploying ${what} to ${env}`, summary: reason };
     case 'deployment.succeeded':
@@ -156,8 +161,30 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
       const why = failureReason(p);
       return { title: `Deployment of ${what} to ${env} failed`, summary: [target ? `Failed on target ${target}` : 'Failed', why ? `: ${why}` : ''].join('') + '.' };
     }
-    case 'deployment.rolled_back':
-      return { title: `Deployment of ${what} to ${env} rolled back`, summary: reason };
+    case 'deployment.rolled_back': {
+      const to = str(p.rolledBackTo);
+      const targets = Array.isArray(p.rollbackTargets) ? p.rollbackTargets.map(String).join(', ') : null;
+      return {
+        title: `Deployment of ${what} to ${env} rolled back${to ? ` to ${to}` : ''}`,
+        summary: [str(p.rollbackReason) ?? reason, targets ? `Rolled back on ${targets}.` : null].filter(Boolean).join(' ') || null,
+      };
+    }
+    case 'deployment.approved': {
+      const by = str(p.approver) ?? str(p.actor) ?? 'someone';
+      const missing = Array.isArray(p.approvalsMissing) ? p.approvalsMissing.map(String) : [];
+      return { title: `Deployment of ${what} to ${env} approved by ${by}`, summary: missing.length > 0 ? `Still waiting for: ${missing.join(', ')}.` : 'Every approval group is satisfied.' };
+    }
+    case 'deployment.rejected': {
+      const rejection = p.rejection && typeof p.rejection === 'object' ? (p.rejection as Record<string, unknown>) : {};
+      return { title: `Deployment of ${what} to ${env} rejected by ${str(rejection.by) ?? str(p.actor) ?? 'someone'}`, summary: str(rejection.comment), tone: 'failure' };
+    }
+    case 'deployment.cancel_requested':
+      return { title: `Stopping the deployment of ${what} to ${env}`, summary: `Cancelled by ${str(p.cancelledBy) ?? str(p.actor) ?? 'someone'}; the targets are told to stop.`, tone: 'warning' };
+    case 'deployment.drift_detected': {
+      const count = typeof p.driftCount === 'number' ? p.driftCount : Array.isArray(p.instances) ? p.instances.length : 0;
+      const versions = Array.isArray(p.versions) ? p.versions.map(String).join(', ') : '?';
+      return { title: `Drift in ${project} / ${env}: ${count} instance${count === 1 ? '' : 's'} not running ${str(p.expected) ?? 'the deployed version'}`, summary: `Running instead: ${versions}.`, tone: 'warning' };
+    }
     case 'deployment.cancelled':
       return { title: `Deployment of ${what} to ${env} cancelled`, summary: reason };
     case 'deployment.override_used':
@@ -198,13 +225,19 @@ function facts(event: OutboxEvent, p: Record<string, unknown>): Fact[] {
   add('Targets', formatTargets(p.targets));
   add('Flag', str(p.flag));
   add('Decision', str(p.decision));
-  add('Requested by', str(p.requestedBy) ?? (event.type.startsWith('deployment.') ? str(p.actor) : null));
+  add('Requested by', str(p.requestedBy) ?? (event.type.startsWith('deployment.') && event.type !== 'deployment.drift_detected' ? str(p.actor) : null));
+  if (Array.isArray(p.approvedBy) && p.approvedBy.length > 0) add('Approved by', p.approvedBy.map(String).join(', '));
+  else if (typeof p.approvedBy === 'string') add('Approved by', p.approvedBy);
+  if (event.type === 'deployment.rolled_back') add('Rolled back to', str(p.rolledBackTo));
+  if (event.type === 'deployment.drift_detected' && Array.isArray(p.instances)) {
+    add('Instances', p.instances.slice(0, 20).map((i) => { const o = (i ?? {}) as Record<string, unknown>; return `${str(o.instance) ?? '?'}${str(o.target) ? ` (${str(o.target)})` : ''}: ${str(o.version) ?? '?'}`; }).join(', '));
+  }
   if (!event.type.startsWith('deployment.')) add('By', str(p.by) ?? str(p.actor));
   add('Why', event.type === 'signoff.recorded' ? null : str(p.reason));
   const override = p.override;
   add('Override', typeof override === 'string' ? override : override && typeof override === 'object' ? str((override as Record<string, unknown>).reason) ?? 'yes' : override === true ? 'yes' : null);
   if (typeof p.durationMs === 'number') add('Duration', formatDuration(p.durationMs));
-  const finished = ['deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'deployment.cancelled'].includes(event.type);
+  const finished = ['deployment.succeeded', 'deployment.failed', 'deployment.rolled_back', 'deployment.cancelled', 'deployment.rejected'].includes(event.type);
   add('Outcome', str(p.outcome) ?? (finished ? event.type.slice('deployment.'.length).replace(/_/g, ' ') : null));
   add('Failed target', failureTarget(p));
   if (Array.isArray(p.tickets) && p.tickets.length > 0) add('Tickets', p.tickets.map(String).slice(0, 50).join(', '));
@@ -213,19 +246,19 @@ function facts(event: OutboxEvent, p: Record<string, unknown>): Fact[] {
   return out;
 }
 
-/** Links to Slipway's own page of the thing the event is about. */
+/** Links to Slipway's own resource of the thing the event is about (built by slipwayLink only). */
 function ownLink(event: OutboxEvent, p: Record<string, unknown>, publicUrl: string): Link | null {
-  const enc = encodeURIComponent;
   const project = str(p.project) ?? event.projectKey;
   if (event.type.startsWith('deployment.')) {
     const id = deploymentId(p);
-    if (id) return { name: 'Deployment in Slipway', url: `${publicUrl}/deployments/${enc(id)}` };
+    if (id) return { name: 'Deployment in Slipway', url: slipwayLink(publicUrl, { kind: 'deployment', id }) };
+    if (event.type === 'deployment.drift_detected' && project) return { name: 'Status in Slipway', url: slipwayLink(publicUrl, { kind: 'status', project }) };
   }
   if (project && str(p.version) && (event.type.startsWith('deployment.') || event.type.startsWith('release.') || event.type.startsWith('signoff.'))) {
-    return { name: 'Release in Slipway', url: `${publicUrl}/projects/${enc(project)}/releases/${enc(str(p.version)!)}` };
+    return { name: 'Release in Slipway', url: slipwayLink(publicUrl, { kind: 'release', project, version: str(p.version)! }) };
   }
-  if (project && str(p.flag)) return { name: 'Flag in Slipway', url: `${publicUrl}/projects/${enc(project)}/flags/${enc(str(p.flag)!)}` };
-  if (project) return { name: 'Project in Slipway', url: `${publicUrl}/projects/${enc(project)}` };
+  if (project && str(p.flag)) return { name: 'Flag in Slipway', url: slipwayLink(publicUrl, { kind: 'flag', project, flag: str(p.flag)! }) };
+  if (project) return { name: 'Project in Slipway', url: slipwayLink(publicUrl, { kind: 'project', project }) };
   return null;
 }
 

@@ -48,7 +48,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
         url: HttpUrl,
         secret: Type.String({ minLength: 16, maxLength: 1000, description: 'HMAC-SHA256 key of the x-slipway-signature header' }),
         // Header values often carry credentials (Authorization), so they are sealed too.
-        headers: Type.Optional(Type.Record(Type.String({ pattern: HeaderName }), Type.String({ maxLength: 4000, pattern: '^[^\\r\\n]*$' }), { maxProperties: 20 })),
+        headers: Type.Optional(Type.Record(Type.String({ pattern: HeaderName }), Type.String({ maxLength: 4000, pattern: '^[^\\r\\n]*$' }), { maxProperties: 20, additionalProperties: false })),
       },
       { additionalProperties: false },
     ),

@@ -106,7 +106,7 @@ export class Dispatcher {
         for (const channel of channels) {
           // A channel hears what happens after it was created, not the backlog from before it.
           if (event.createdAt < channel.createdAt) continue;
-          if (!subscribes(channel.subscriptions, event) || !applies(channel.type, event.type, event.payload)) continue;
+          if (!subscribes(channel.subscriptions, event) || !applies(channel, event.type, event.payload)) continue;
           deliveries.push(this.newDelivery(event, channel, now));
         }
       }

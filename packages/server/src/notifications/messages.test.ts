@@ -94,3 +94,33 @@ describe('the release summary line', () => {
     expect(listing(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])).toBe('a, b, c, d, e and 3 more');
   });
 });
+
+describe('deployment messages people read (issue 10 §5)', () => {
+  const ctx = { publicUrl: 'https://slipway.example.com/' };
+  const base = { project: 'api', environment: 'production', version: '2.2.0', deploymentId: 'dep1' };
+
+  it('a rollback carries its own reason, the version it went back to and where', () => {
+    const a = describeEvent(event('deployment.rolled_back', { ...base, reason: 'weekly release', rolledBackTo: '2.1.3', rollbackReason: 'error rate above 1%', rollbackTargets: ['eu'] }), ctx);
+    expect(a.title).toBe('Deployment of api 2.2.0 to production rolled back to 2.1.3');
+    expect(a.summary).toBe('error rate above 1% Rolled back on eu.');
+    expect(a.facts).toContainEqual({ label: 'Rolled back to', value: '2.1.3' });
+  });
+
+  it('names the approvers and the groups still missing', () => {
+    const a = describeEvent(event('deployment.approved', { ...base, approver: 'sam', approvedBy: ['sec', 'sam'], approvalsMissing: ['product'] }), ctx);
+    expect(a.title).toBe('Deployment of api 2.2.0 to production approved by sam');
+    expect(a.summary).toBe('Still waiting for: product.');
+    expect(a.facts).toContainEqual({ label: 'Approved by', value: 'sec, sam' });
+    const requested = describeEvent(event('deployment.requested', { ...base, approvalsMissing: ['security', 'senior-engineers'] }), ctx);
+    expect(requested.summary).toBe('Waiting for approval by: security, senior-engineers.');
+  });
+
+  it('announces drift with its instances and links every message to the web page of its resource', () => {
+    const a = describeEvent(event('deployment.drift_detected', { project: 'api', environment: 'production', expected: '2.2.0', versions: ['2.1.0'], driftCount: 1, instances: [{ instance: 'web-3', target: 'eu', version: '2.1.0' }] }), ctx);
+    expect(a.title).toBe('Drift in api / production: 1 instance not running 2.2.0');
+    expect(a.facts).toContainEqual({ label: 'Instances', value: 'web-3 (eu): 2.1.0' });
+    expect(a.links[0]!.url).toBe('https://slipway.example.com/projects/api');
+    expect(describeEvent(event('deployment.failed', base), ctx).links[0]!.url).toBe('https://slipway.example.com/deployments/dep1');
+    expect(describeEvent(event('release.created', { project: 'api', version: '2.2.0' }), ctx).links[0]!.url).toBe('https://slipway.example.com/projects/api/releases/2.2.0');
+  });
+});

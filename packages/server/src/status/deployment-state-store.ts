@@ -31,6 +31,8 @@ export interface DeploymentState {
   inFlight: InFlight | null;
   targets: Record<string, Landed>;
   updatedAt: string;
+  /** The drift last announced (expected version and drifting versions), so each change is announced once. */
+  driftAnnounced?: string | null;
 }
 
 /**
@@ -65,7 +67,30 @@ export class DeploymentStateStore {
       inFlight: parse(row.in_flight),
       targets: JSON.parse(row.targets) as Record<string, Landed>,
       updatedAt: row.updated_at,
+      driftAnnounced: row.drift_announced,
     };
+  }
+
+  async setDriftAnnounced(projectId: string, environment: string, signature: string | null): Promise<void> {
+    await this.db.updateTable('deployment_state').set({ drift_announced: signature }).where('project_id', '=', projectId).where('environment_key', '=', environment).execute();
+  }
+
+  /**
+   * Forgets targets an environment no longer has (in every project): the matrix shows the targets
+   * that exist; their history stays in the deployments. Returns how many cells changed.
+   */
+  async pruneTargets(environment: string, keep: readonly string[], now: string): Promise<number> {
+    const rows = await this.db.selectFrom('deployment_state').select(['project_id', 'targets']).where('environment_key', '=', environment).execute();
+    let changed = 0;
+    for (const row of rows) {
+      const targets = JSON.parse(row.targets) as Record<string, Landed>;
+      const kept = Object.fromEntries(Object.entries(targets).filter(([key]) => keep.includes(key)));
+      if (Object.keys(kept).length === Object.keys(targets).length) continue;
+      const state = (await this.get(row.project_id, environment))!;
+      await this.put({ ...state, targets: kept, updatedAt: now });
+      changed++;
+    }
+    return changed;
   }
 
   async put(state: DeploymentState): Promise<void> {
@@ -78,15 +103,18 @@ export class DeploymentStateStore {
       targets_differ: Object.values(state.targets).some((t) => t.version !== state.current?.version) ? 1 : 0,
       updated_at: state.updatedAt,
     };
-    await this.db
-      .insertInto('deployment_state')
-      .values({ project_id: state.projectId, environment_key: state.environment, ...values })
-      .onConflict((oc) => oc.columns(['project_id', 'environment_key']).doUpdateSet(values))
-      .execute();
-    await this.db
+    // The revision first: its row lock orders writers, so rows carry revisions in commit order.
+    const bumped = await this.db
       .updateTable('status_revision')
       .set((eb) => ({ revision: eb('revision', '+', 1) }))
       .where('id', '=', 1)
+      .returning('revision')
+      .executeTakeFirst();
+    const withRevision = { ...values, row_revision: Number(bumped?.revision ?? 0) };
+    await this.db
+      .insertInto('deployment_state')
+      .values({ project_id: state.projectId, environment_key: state.environment, ...withRevision })
+      .onConflict((oc) => oc.columns(['project_id', 'environment_key']).doUpdateSet(withRevision))
       .execute();
   }
 
@@ -97,23 +125,29 @@ export class DeploymentStateStore {
   }
 
   /** Every row with its project's key, ordered by project: the whole matrix in one query. */
-  async raw(projectId?: string): Promise<RawStateRow[]> {
+  async raw(projectId?: string, changedAfter?: number): Promise<RawStateRow[]> {
     let query = this.db
       .selectFrom('deployment_state')
       .innerJoin('projects', 'projects.id', 'deployment_state.project_id')
       .select(['deployment_state.project_id', 'projects.key as project_key', 'deployment_state.environment_key', 'current', 'previous', 'in_flight', 'targets', 'current_version', 'targets_differ']);
     if (projectId !== undefined) query = query.where('deployment_state.project_id', '=', projectId);
+    // Rows that changed since a revision: few, found through the index; the caller merges them.
+    if (changedAfter !== undefined) return (await query.where('deployment_state.row_revision', '>', changedAfter).execute()).map(toRaw);
     const rows = await query.orderBy('projects.key', 'asc').execute();
-    return rows.map((row) => ({
-      projectId: row.project_id,
-      projectKey: row.project_key,
-      environment: row.environment_key,
-      current: row.current,
-      previous: row.previous,
-      inFlight: row.in_flight,
-      targets: row.targets,
-      currentVersion: row.current_version,
-      targetsDiffer: row.targets_differ === 1,
-    }));
+    return rows.map(toRaw);
   }
+}
+
+function toRaw(row: { project_id: string; project_key: string; environment_key: string; current: string | null; previous: string | null; in_flight: string | null; targets: string; current_version: string | null; targets_differ: number }): RawStateRow {
+  return {
+    projectId: row.project_id,
+    projectKey: row.project_key,
+    environment: row.environment_key,
+    current: row.current,
+    previous: row.previous,
+    inFlight: row.in_flight,
+    targets: row.targets,
+    currentVersion: row.current_version,
+    targetsDiffer: row.targets_differ === 1,
+  };
 }

@@ -99,4 +99,50 @@ describe.each(DIALECTS)('status and drift on %s', (dialect) => {
       await g.cleanup();
     }
   });
+
+  it('announces drift once per change of what drifts, naming the instances', async () => {
+    const g = await createDeployFixture(t, { lifecycle: ['dev'] });
+    try {
+      const v1 = await g.release();
+      await deployAndSucceed(t, g, v1, 'dev');
+      const drifts = async () => (await t.services.uow.reads.outbox.listAfter(null, 100_000)).filter((e) => e.type === 'deployment.drift_detected' && e.projectKey === g.project);
+      const hb = (instance: string, version: string) => t.request({ method: 'POST', url: `/api/v1/projects/${g.project}/environments/dev/heartbeat`, payload: { version, instance } });
+      await hb('web-1', v1);
+      expect(await drifts()).toHaveLength(0);
+      await hb('web-2', '0.0.1');
+      await hb('web-2', '0.0.1');
+      await hb('web-3', '0.0.1');
+      let events = await drifts();
+      expect(events).toHaveLength(1);
+      expect(events[0]!.payload).toMatchObject({ expected: v1, versions: ['0.0.1'], instances: [expect.objectContaining({ instance: 'web-2', version: '0.0.1', expected: v1 })] });
+      await hb('web-3', '0.0.2');
+      events = await drifts();
+      expect(events).toHaveLength(2);
+      expect(events[1]!.payload.instances).toEqual(expect.arrayContaining([expect.objectContaining({ instance: 'web-2' }), expect.objectContaining({ instance: 'web-3', version: '0.0.2' })]));
+      const cell = (await t.request({ method: 'GET', url: `/api/v1/status?project=${g.project}` })).json().items[0];
+      expect(cell).toMatchObject({ driftCount: 2, driftVersions: expect.arrayContaining([{ version: '0.0.1', instances: 1 }, { version: '0.0.2', instances: 1 }]) });
+    } finally {
+      await g.cleanup();
+    }
+  });
+
+  it('keeps at most 500 instances per reporter and environment', async () => {
+    const g = await createDeployFixture(t, { lifecycle: ['dev'] });
+    try {
+      for (let i = 0; i < 505; i++) {
+        t.clock.advance(10);
+        const res = await t.request({ method: 'POST', url: `/api/v1/projects/${g.project}/environments/dev/heartbeat`, payload: { version: '1.0.0', instance: `pod-${i}` } });
+        expect(res.statusCode).toBe(202);
+      }
+      const cell = (await t.request({ method: 'GET', url: `/api/v1/status?project=${g.project}` })).json().items.find((c: any) => c.environment === 'dev');
+      expect(cell.instances).toBe(500);
+      expect(cell.drift.length).toBeLessThanOrEqual(20);
+      // The oldest went first.
+      const beats = await t.services.uow.reads.heartbeats.cell((await t.services.uow.reads.projects.get(g.project))!.id, 'dev', '1970-01-01T00:00:00Z');
+      expect(beats.some((b) => b.instance === 'pod-0')).toBe(false);
+      expect(beats.some((b) => b.instance === 'pod-504')).toBe(true);
+    } finally {
+      await g.cleanup();
+    }
+  });
 });

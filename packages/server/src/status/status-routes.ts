@@ -14,7 +14,13 @@ const Cell = Type.Object({
   inFlight: Nullable(Type.Object({ deploymentId: Type.String(), version: Type.String(), status: Type.String(), requestedBy: Type.String(), since: Type.String() })),
   targets: Nullable(Type.Array(Type.Object({ key: Type.String(), deploymentId: Type.String(), version: Type.String(), tag: Type.String(), commit: Type.String(), at: Type.String(), by: Type.String() }))),
   instances: Type.Integer({ description: 'instances that sent a heartbeat in the last 10 minutes' }),
-  drift: Nullable(Type.Array(Type.Object({ instance: Type.String(), target: Nullable(Type.String()), version: Type.String(), seenAt: Type.String(), expected: Nullable(Type.String()) }))),
+  drift: Nullable(
+    Type.Array(Type.Object({ instance: Type.String(), target: Nullable(Type.String()), version: Type.String(), seenAt: Type.String(), expected: Nullable(Type.String()) }), {
+      description: 'up to 20 drifting instances; driftCount and driftVersions summarise them all',
+    }),
+  ),
+  driftCount: Type.Integer(),
+  driftVersions: Type.Array(Type.Object({ version: Type.String(), instances: Type.Integer() })),
 });
 
 const EnvironmentStateSchema = Type.Object({

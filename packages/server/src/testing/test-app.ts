@@ -20,6 +20,8 @@ export interface TestApp {
   readonly adminToken: string;
   /** A token of a new user with this role (one user per role, created on first use). */
   tokenFor(role: Role): Promise<string>;
+  /** A token of a user with this name and role (created on first use): for several people of one role. */
+  tokenForUser(username: string, role: Role): Promise<string>;
   /** app.inject with a bearer token (admin unless `token` is given; `token: null` sends none). */
   request(options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ export async function createTestApp(
   const adminToken = (await services.auth.bootstrap(systemContext(), null))!;
   const app = await buildApp(services, options.app);
   await app.ready();
-  const tokens = new Map<Role, string>();
+  const tokens = new Map<string, string>();
   const request: TestApp['request'] = ({ token, ...rest }) => {
     const bearer = token === undefined ? adminToken : token;
     const headers = { ...(rest.headers ?? {}), ...(bearer !== null && { authorization: `Bearer ${bearer}` }) };
@@ -58,6 +60,15 @@ export async function createTestApp(
       if (user.statusCode !== 201) throw new Error(`could not create ${role} user: ${user.body}`);
       const created = await services.auth.createToken(systemContext(), { name: `${role} token`, userId: user.json().id });
       tokens.set(role, created.token);
+      return created.token;
+    },
+    async tokenForUser(username, role) {
+      const existing = tokens.get(`user:${username}`);
+      if (existing) return existing;
+      const user = await request({ method: 'POST', url: '/api/v1/users', payload: { username, role } });
+      if (user.statusCode !== 201) throw new Error(`could not create user ${username}: ${user.body}`);
+      const created = await services.auth.createToken(systemContext(), { name: `${username} token`, userId: user.json().id });
+      tokens.set(`user:${username}`, created.token);
       return created.token;
     },
     async close() {
