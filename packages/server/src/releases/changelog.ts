@@ -88,9 +88,15 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|#~]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
+/** Ticket keys of an entry that its subject does not already show (`fix: x (#2069)` is not followed by `(#2069)` again). */
+export function ticketsNotInSubject(entry: Pick<ChangelogEntry, 'subject' | 'tickets'>): string[] {
+  return entry.tickets.filter((ticket) => !entry.subject.includes(ticket));
+}
+
 function line(entry: ChangelogEntry): string {
   const scope = entry.scope ? `**${escapeMarkdown(entry.scope)}:** ` : '';
-  const tickets = entry.tickets.length > 0 ? ` (${entry.tickets.map(escapeMarkdown).join(', ')})` : '';
+  const extra = ticketsNotInSubject(entry);
+  const tickets = extra.length > 0 ? ` (${extra.map(escapeMarkdown).join(', ')})` : '';
   return `- ${scope}${escapeMarkdown(entry.subject)}${tickets} (\`${entry.sha.slice(0, 7)}\`)`;
 }
 
