@@ -10,6 +10,8 @@ import { SegmentService } from './flags/segment-service.js';
 import { OutboxBus } from './outbox/outbox-bus.js';
 import { RepositoryRegistry } from './git/repository-registry.js';
 import { ProjectService } from './projects/project-service.js';
+import { ReleaseAdoption } from './releases/release-import.js';
+import { ReleaseLocks } from './releases/release-lock.js';
 import { ReleaseService } from './releases/release-service.js';
 import { FlagDelivery } from './sdk/flag-delivery.js';
 import { SdkKeyService } from './sdk/sdk-key-service.js';
@@ -76,10 +78,11 @@ export function compose(options: CompositionOptions): Services {
   const uow: Uow = new UnitOfWork(options.database.db, createStores, outbox, clock, ids);
   const repositories = new RepositoryRegistry(options.dataDir);
   const secrets = new SecretBox(options.secretKey ?? loadOrCreateSecretKey(options.dataDir));
-  const releases = new ReleaseService(uow, repositories, ids);
+  const releaseLocks = new ReleaseLocks(options.database.db, options.database.dialect);
+  const releases = new ReleaseService(uow, repositories, ids, releaseLocks);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
-  const projects = new ProjectService(uow, ids);
+  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));
   const deployments = createDeployments({
     uow,
     projects,

@@ -3,9 +3,9 @@ import path from 'node:path';
 
 import { ValidationError } from '../shared/errors.js';
 import { FETCH_REFSPECS, REMOTE_BRANCHES, REMOTE_TAGS, ensureBareClone } from './bare-clone.js';
-import { CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError } from './git-errors.js';
+import { BranchMovedError, CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError } from './git-errors.js';
 import { LOG_FORMAT, parseLog, parseLsRemote, parsePushPorcelain, parseSymrefHead, type GitCommit, type PushStatus } from './git-output.js';
-import { listMirroredTags, peeledCommit, refNames, refValue, rejectMerges, resolveInClone } from './clone-queries.js';
+import { listMirroredTagDetails, listMirroredTags, peeledCommit, refNames, refValue, rejectMerges, resolveInClone, type MirroredTag } from './clone-queries.js';
 import { GitCommandError, SLIPWAY_IDENTITY, runGit, type GitResult, type GitRunOptions } from './git-runner.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { patchIdsOf } from './patch-ids.js';
@@ -13,7 +13,17 @@ import { describeInvalidRemote, isValidRefName } from './ref-names.js';
 import { cherryPickAll, withTemporaryWorktree, type RepoGit } from './worktree.js';
 
 export type { GitCommit } from './git-output.js';
-export { CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError };
+export type { MirroredTag } from './clone-queries.js';
+export { BranchMovedError, CherryPickConflictError, PushRejectedError, RefNotFoundError, RepositoryUnreachableError, TagExistsError };
+
+function describeStatus(status: PushStatus): string {
+  return `${status.summary} ${status.reason ?? ''}`;
+}
+
+/** In an atomic push, the refs that were fine are rejected too, with this reason. */
+function isAtomicCollateral(status: PushStatus): boolean {
+  return /atomic/i.test(status.reason ?? '');
+}
 
 /** Transports a project's repository may use (also applies to anything git is told to fetch on its behalf). */
 const ALLOWED_PROTOCOLS = 'file:git:http:https:ssh';
@@ -132,6 +142,14 @@ export class ProjectRepository {
     });
   }
 
+  /** Tags of the remote as of the last `sync()`, with their commit, date and kind; tags of non-commits apart. */
+  listTagDetails(): Promise<{ tags: Map<string, MirroredTag>; notCommits: string[] }> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      return listMirroredTagDetails(this.local);
+    });
+  }
+
   /**
    * Names of the remote's tags (as of the last `sync()` or push) whose commit is reachable from `commit`.
    * Walks the whole history once (`rev-list`) rather than `for-each-ref --merged`, whose date-based
@@ -211,44 +229,90 @@ export class ProjectRepository {
    * a tag of that name (nothing is changed there), {@link PushRejectedError} for other refusals.
    */
   pushTag(name: string): Promise<void> {
+    return this.publish({ tag: name });
+  }
+
+  /**
+   * Publishes a release in one atomic push: the local tag `tag` (made by {@link createAnnotatedTag}) is created
+   * in the remote and, when `branch` is given, that branch is moved from `branch.expected` (null: it must not
+   * exist yet) to `branch.head` — both or neither. Each ref is leased on what Slipway expects to find, so a
+   * tag made by hand meanwhile ({@link TagExistsError}) or a branch moved by someone else
+   * ({@link BranchMovedError}) refuses the whole push and the remote stays exactly as it was.
+   */
+  publish(input: { tag: string; branch?: { name: string; head: string; expected: string | null } }): Promise<void> {
     return this.exclusive(async () => {
-      this.assertRefName(name, 'tag');
+      this.assertRefName(input.tag, 'tag');
+      if (input.branch) this.assertRefName(input.branch.name, 'branch');
       await this.ensureClone();
-      const ref = `refs/tags/${name}`;
-      const object = await refValue(this.local, ref);
-      if (!object) throw new RefNotFoundError(name, 'is not a tag Slipway created in its clone');
-      const status = await this.push([`${ref}:${ref}`], ref);
-      if (status.flag === '!') {
-        if (/already exists|fetch first|stale info|non-fast-forward/.test(`${status.summary} ${status.reason ?? ''}`)) {
-          throw new TagExistsError(name);
-        }
-        throw new PushRejectedError(ref, status.reason ?? status.summary);
+      const tagRef = `refs/tags/${input.tag}`;
+      const object = await refValue(this.local, tagRef);
+      if (!object) throw new RefNotFoundError(input.tag, 'is not a tag Slipway created in its clone');
+      const args = [`--force-with-lease=${tagRef}:`, `${tagRef}:${tagRef}`];
+      const branchRef = input.branch ? `refs/heads/${input.branch.name}` : null;
+      if (input.branch) {
+        const head = await this.toCommit(input.branch.head);
+        args.push(`--force-with-lease=${branchRef}:${input.branch.expected ?? ''}`, `${head}:${branchRef}`);
       }
-      // Published: it now belongs to the mirror of the remote's tags, and refs/tags keeps only unpushed ones.
-      await this.local(['update-ref', '--stdin'], { input: `update ${REMOTE_TAGS}${name} ${object}\ndelete ${ref}\n` });
+      const statuses = await this.pushAtomic(args);
+      const tagStatus = statuses.get(tagRef);
+      // "Up to date" means the remote already had this very tag object (another server made it): not ours to claim.
+      if (tagStatus?.flag === '=' || (tagStatus?.flag === '!' && !isAtomicCollateral(tagStatus))) {
+        if (tagStatus.flag === '=' || /already exists|fetch first|stale info|non-fast-forward/.test(describeStatus(tagStatus))) throw new TagExistsError(input.tag);
+        throw new PushRejectedError(tagRef, tagStatus.reason ?? tagStatus.summary);
+      }
+      const branchStatus = branchRef ? statuses.get(branchRef) : undefined;
+      if (branchRef && branchStatus?.flag === '!' && !isAtomicCollateral(branchStatus)) {
+        if (/stale info|fetch first|non-fast-forward|already exists/.test(describeStatus(branchStatus))) throw new BranchMovedError(input.branch!.name);
+        throw new PushRejectedError(branchRef, branchStatus.reason ?? branchStatus.summary);
+      }
+      for (const [ref, status] of statuses) {
+        if (status.flag === '!') throw new PushRejectedError(ref, status.reason ?? status.summary);
+      }
+      // Published: the refs now belong to the mirror of the remote, and refs/tags keeps only unpushed tags.
+      const updates = [`update ${REMOTE_TAGS}${input.tag} ${object}`, `delete ${tagRef}`];
+      if (input.branch) updates.push(`update ${REMOTE_BRANCHES}${input.branch.name} ${await this.toCommit(input.branch.head)}`);
+      await this.local(['update-ref', '--stdin'], { input: updates.join('\n') + '\n' });
     });
   }
 
   /**
-   * Deletes a tag Slipway pushed moments ago, only while it still is exactly the tag object Slipway pushed
-   * and points at `expectedCommit` (a leased push). For one purpose: undoing a push whose release could not
-   * be recorded. Throws {@link PushRejectedError} when the remote tag changed meanwhile, and
+   * Undoes a {@link publish} whose release could not be recorded, in one atomic push: deletes the tag only while
+   * it still is exactly the tag object Slipway pushed and points at `expectedCommit`, and puts the branch back
+   * to `branch.restore` (null: deletes it) only while it is still at `branch.head`. Throws
+   * {@link PushRejectedError} when anything changed meanwhile (then nothing is touched), and
    * {@link RefNotFoundError} when Slipway never pushed that tag from this clone.
    */
-  deleteRemoteTag(name: string, expectedCommit: string): Promise<void> {
+  unpublish(input: { tag: string; expectedCommit: string; branch?: { name: string; head: string; restore: string | null } }): Promise<void> {
     return this.exclusive(async () => {
-      this.assertRefName(name, 'tag');
+      this.assertRefName(input.tag, 'tag');
+      if (input.branch) this.assertRefName(input.branch.name, 'branch');
       await this.ensureClone();
-      const ref = `refs/tags/${name}`;
-      const pushed = await refValue(this.local, `${REMOTE_TAGS}${name}`);
-      if (!pushed) throw new RefNotFoundError(name, 'is not a tag this clone knows in the remote');
-      if ((await peeledCommit(this.local, `${REMOTE_TAGS}${name}`, name)) !== (await this.toCommit(expectedCommit))) {
-        throw new PushRejectedError(ref, `the tag does not point at ${expectedCommit.slice(0, 12)}; left as it is`);
+      const tagRef = `refs/tags/${input.tag}`;
+      const pushed = await refValue(this.local, `${REMOTE_TAGS}${input.tag}`);
+      if (!pushed) throw new RefNotFoundError(input.tag, 'is not a tag this clone knows in the remote');
+      if ((await peeledCommit(this.local, `${REMOTE_TAGS}${input.tag}`, input.tag)) !== (await this.toCommit(input.expectedCommit))) {
+        throw new PushRejectedError(tagRef, `the tag does not point at ${input.expectedCommit.slice(0, 12)}; left as it is`);
       }
-      const status = await this.push([`--force-with-lease=${ref}:${pushed}`, `:${ref}`], ref);
-      if (status.flag === '!') throw new PushRejectedError(ref, status.reason ?? status.summary);
-      await this.local(['update-ref', '-d', `${REMOTE_TAGS}${name}`]);
+      const args = [`--force-with-lease=${tagRef}:${pushed}`, `:${tagRef}`];
+      if (input.branch) {
+        const branchRef = `refs/heads/${input.branch.name}`;
+        args.push(`--force-with-lease=${branchRef}:${await this.toCommit(input.branch.head)}`, input.branch.restore ? `${input.branch.restore}:${branchRef}` : `:${branchRef}`);
+      }
+      const statuses = await this.pushAtomic(args);
+      for (const [ref, status] of statuses) {
+        if (status.flag === '!') throw new PushRejectedError(ref, status.reason ?? status.summary);
+      }
+      const updates = [`delete ${REMOTE_TAGS}${input.tag}`];
+      if (input.branch) {
+        updates.push(input.branch.restore ? `update ${REMOTE_BRANCHES}${input.branch.name} ${input.branch.restore}` : `delete ${REMOTE_BRANCHES}${input.branch.name}`);
+      }
+      await this.local(['update-ref', '--stdin'], { input: updates.join('\n') + '\n' });
     });
+  }
+
+  /** {@link unpublish} of a tag alone. */
+  deleteRemoteTag(name: string, expectedCommit: string): Promise<void> {
+    return this.unpublish({ tag: name, expectedCommit });
   }
 
   /** Removes a local tag that was not pushed (no-op when absent). Never touches the remote. */
@@ -261,74 +325,68 @@ export class ProjectRepository {
   }
 
   /**
-   * Makes sure `branch` exists in the remote, creating it at the commit of `tag` when missing (a push that
-   * only creates, never updates). Returns the branch's head in the remote and whether it was created.
+   * The head of a remote branch right now (asked with `ls-remote`, then fetched into the mirror when it is
+   * newer), or null when the remote has no such branch.
    */
-  ensureBranchFromTag(branch: string, tag: string): Promise<{ head: string; created: boolean }> {
+  remoteBranch(branch: string): Promise<string | null> {
     return this.exclusive(async () => {
       this.assertRefName(branch, 'branch');
-      this.assertRefName(tag, 'tag');
       await this.ensureClone();
       const ref = `refs/heads/${branch}`;
-      const existing = parseLsRemote((await this.network(['ls-remote', 'origin', ref])).stdout).get(ref);
-      if (existing) return { head: await this.fetchBranch(branch), created: false };
-      const start = await peeledCommit(this.local, `${REMOTE_TAGS}${tag}`, tag);
-      const status = await this.push([`--force-with-lease=${ref}:`, `${start}:${ref}`], ref);
-      if (status.flag === '!') {
-        if (/stale info|already exists|fetch first/.test(`${status.summary} ${status.reason ?? ''}`)) {
-          return { head: await this.fetchBranch(branch), created: false };
-        }
-        throw new PushRejectedError(ref, status.reason ?? status.summary);
+      const sha = parseLsRemote((await this.network(['ls-remote', 'origin', ref])).stdout).get(ref) ?? null;
+      if (sha === null) {
+        await this.local(['update-ref', '-d', `${REMOTE_BRANCHES}${branch}`]);
+        return null;
       }
-      await this.local(['update-ref', `${REMOTE_BRANCHES}${branch}`, start]);
-      return { head: start, created: true };
+      if ((await refValue(this.local, `${REMOTE_BRANCHES}${branch}`)) !== sha) await this.fetchBranch(branch);
+      return sha;
     });
   }
 
   /**
-   * Cherry-picks `shas` (in order, `-x`) onto the remote branch's head as of the last fetch, in a temporary
-   * worktree, and keeps the result as the local branch `refs/heads/<branch>` for {@link pushBranch}.
-   * Returns the new head. On a conflict: {@link CherryPickConflictError}, worktree removed, remote untouched.
+   * The remote's default branch and its head, in one round trip (`ls-remote --symref origin HEAD`); the
+   * branch is fetched into the mirror only when it moved since the last fetch.
    */
-  cherryPickOnto(branch: string, shas: readonly string[]): Promise<string> {
+  defaultBranchHead(): Promise<{ branch: string; head: string }> {
     return this.exclusive(async () => {
-      this.assertRefName(branch, 'branch');
       await this.ensureClone();
-      const base = await peeledCommit(this.local, `${REMOTE_BRANCHES}${branch}`, branch);
+      const { stdout } = await this.network(['ls-remote', '--symref', 'origin', 'HEAD']);
+      const branch = parseSymrefHead(stdout) ?? (await this.defaultBranch());
+      const advertised = parseLsRemote(stdout).get('HEAD');
+      const mirrored = await refValue(this.local, `${REMOTE_BRANCHES}${branch}`);
+      if (advertised !== undefined && advertised === mirrored) return { branch, head: advertised };
+      return { branch, head: await this.fetchBranch(branch) };
+    });
+  }
+
+  /**
+   * Cherry-picks `shas` (in order, `-x`, so each message names its source commit) onto the commit `base`, in a
+   * temporary worktree, and returns the new head — a commit in the clone that no ref points at until it is
+   * published. `label` (the branch it is meant for) only names it in a conflict. On a conflict:
+   * {@link CherryPickConflictError}, worktree removed, remote untouched.
+   */
+  cherryPick(base: string, shas: readonly string[], label: string): Promise<string> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const start = await this.toCommit(base);
       const commits: string[] = [];
       for (const sha of shas) commits.push(await this.toCommit(sha));
       await rejectMerges(this.local, commits);
-      const head = await withTemporaryWorktree(this.local, base, (worktree) =>
-        cherryPickAll((args, opts) => this.run(args, worktree, opts), commits, branch),
-      );
-      await this.local(['update-ref', `refs/heads/${branch}`, head]);
-      return head;
+      return withTemporaryWorktree(this.local, start, (worktree) => cherryPickAll((args, opts) => this.run(args, worktree, opts), commits, label));
     });
   }
 
-  /**
-   * Pushes the local `refs/heads/<branch>` (prepared by {@link cherryPickOnto}) as a fast-forward only,
-   * leased on `expectedOldSha` (default: the remote head as of the last fetch), so a branch that moved in
-   * the remote meanwhile is never overwritten. Returns the pushed head.
-   */
-  pushBranch(branch: string, expectedOldSha?: string): Promise<string> {
+  /** Full messages of the given commits: sha → message (subject, blank line, body). */
+  messages(shas: readonly string[]): Promise<Map<string, string>> {
     return this.exclusive(async () => {
-      this.assertRefName(branch, 'branch');
       await this.ensureClone();
-      const ref = `refs/heads/${branch}`;
-      const head = await refValue(this.local, ref);
-      if (!head) throw new RefNotFoundError(branch, 'has no prepared local head to push');
-      const expected = expectedOldSha ?? (await refValue(this.local, `${REMOTE_BRANCHES}${branch}`));
-      if (expected && !(await this.isAncestor(expected, head))) {
-        throw new PushRejectedError(ref, `${head.slice(0, 12)} does not descend from ${expected.slice(0, 12)}; Slipway never force-pushes`);
-      }
-      const status = await this.push([`--force-with-lease=${ref}:${expected ?? ''}`, `${ref}:${ref}`], ref);
-      if (status.flag === '!') {
-        const moved = /stale info|fetch first|non-fast-forward/.test(`${status.summary} ${status.reason ?? ''}`);
-        throw new PushRejectedError(ref, moved ? 'the branch moved in the remote since it was fetched; retry' : (status.reason ?? status.summary));
-      }
-      await this.local(['update-ref', '--stdin'], { input: `update ${REMOTE_BRANCHES}${branch} ${head}\ndelete ${ref}\n` });
-      return head;
+      if (shas.length === 0) return new Map<string, string>();
+      const input = (await Promise.all(shas.map((sha) => this.toCommit(sha)))).join('\n') + '\n';
+      const { stdout } = await this.local(['log', '-z', '--no-walk=unsorted', '--stdin', '--format=%H%x00%B'], { input });
+      const parts = stdout.split('\0');
+      const messages = new Map<string, string>();
+      for (let i = 0; i + 1 < parts.length; i += 2) messages.set(parts[i]!.trim(), parts[i + 1]!);
+      return messages;
     });
   }
 
@@ -345,38 +403,60 @@ export class ProjectRepository {
   /**
    * Patch ids (`git patch-id --stable`: whitespace and line numbers ignored) of the non-merge commits
    * reachable from `to` and not from `fromExclusive`: patch id → sha (the newest commit when several share one).
+   * With `paths`, only commits touching those files are diffed — a patch id names its files, so a commit
+   * elsewhere can never share one with a change to them.
    */
-  patchIds(fromExclusive: string | null, to: string): Promise<Map<string, string>> {
+  patchIds(fromExclusive: string | null, to: string, paths: readonly string[] = []): Promise<Map<string, string>> {
     return this.exclusive(async () => {
       await this.ensureClone();
       const tip = await this.toCommit(to);
       const stop = fromExclusive === null ? null : await this.toCommit(fromExclusive);
-      return this.patchIdsOf([tip, ...(stop ? [`^${stop}`] : [])], null);
+      return this.patchIdsOf([tip, ...(stop ? [`^${stop}`] : [])], null, paths);
+    });
+  }
+
+  /** The files the given commits change (against their first parent, renames as delete + add), unique. */
+  changedPaths(shas: readonly string[]): Promise<string[]> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      if (shas.length === 0) return [];
+      const input = (await Promise.all(shas.map((sha) => this.toCommit(sha)))).join('\n') + '\n';
+      const { stdout } = await this.local(['log', '-z', '--no-walk=unsorted', '--stdin', '--no-renames', '--name-only', '--format='], { input });
+      return [...new Set(stdout.split('\0').map((p) => p.replace(/^\n+/, '')).filter(Boolean))];
+    });
+  }
+
+  /** The best common ancestor of two commits, or null when they share no history. */
+  mergeBase(a: string, b: string): Promise<string | null> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      const { stdout } = await this.local(['merge-base', await this.toCommit(a), await this.toCommit(b)], { okExitCodes: [1] });
+      return stdout.trim() || null;
     });
   }
 
   /**
-   * The hotfix commits whose changes are not on the default branch: neither an ancestor of
-   * `defaultBranchHead` nor equal, by patch id, to a commit in `since..defaultBranchHead` (so a fix
-   * cherry-picked either way counts as merged back). Input order is kept; commits without changes count as merged.
+   * Non-merge commits of `fromExclusive..to` whose message contains any of `needles` (fixed strings, case
+   * sensitive), newest first — a scan of messages only, no diffs.
    */
-  unmergedCommits(hotfixCommits: readonly string[], defaultBranchHead: string, since: string): Promise<string[]> {
+  grep(fromExclusive: string | null, to: string, needles: readonly string[]): Promise<GitCommit[]> {
     return this.exclusive(async () => {
       await this.ensureClone();
-      const head = await this.toCommit(defaultBranchHead);
-      const candidates: string[] = [];
-      for (const commit of hotfixCommits) {
-        const sha = await this.toCommit(commit);
-        if (!(await this.isAncestor(sha, head))) candidates.push(sha);
-      }
-      if (candidates.length === 0) return [];
-      const own = await this.patchIdsOf(['--no-walk=unsorted', '--stdin'], candidates.join('\n') + '\n');
-      const ownBySha = new Map([...own].map(([patchId, sha]) => [sha, patchId]));
-      const onDefault = await this.patchIds(since, head);
-      return candidates.filter((sha) => {
-        const patchId = ownBySha.get(sha);
-        return patchId !== undefined && !onDefault.has(patchId);
-      });
+      if (needles.length === 0) return [];
+      const tip = await this.toCommit(to);
+      const stop = fromExclusive === null ? null : await this.toCommit(fromExclusive);
+      const args = ['log', '-z', '--encoding=UTF-8', LOG_FORMAT, '--no-merges', '--fixed-strings', ...needles.map((n) => `--grep=${n}`), tip, ...(stop ? [`^${stop}`] : []), '--'];
+      return parseLog((await this.local(args)).stdout);
+    });
+  }
+
+  /** Patch ids of exactly the given non-merge commits: patch id → sha. */
+  patchIdsOfCommits(shas: readonly string[]): Promise<Map<string, string>> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      if (shas.length === 0) return new Map<string, string>();
+      const input = (await Promise.all(shas.map((sha) => this.toCommit(sha)))).join('\n') + '\n';
+      return this.patchIdsOf(['--no-walk=unsorted', '--stdin'], input);
     });
   }
 
@@ -401,12 +481,12 @@ export class ProjectRepository {
     }
   }
 
-  /** `git push --porcelain origin …` and the status line of `ref`; transport failures become {@link RepositoryUnreachableError}. */
-  private async push(args: readonly string[], ref: string): Promise<PushStatus> {
-    const result = await this.network(['push', '--porcelain', 'origin', ...args], { okExitCodes: [1] });
-    const status = parsePushPorcelain(result.stdout).find((line) => line.to === ref);
-    if (!status) throw new RepositoryUnreachableError(result.stderr.trim() || `the remote gave no answer for ${ref}`);
-    return status;
+  /** `git push --atomic --porcelain origin …`: the status of every ref; transport failures become {@link RepositoryUnreachableError}. */
+  private async pushAtomic(args: readonly string[]): Promise<Map<string, PushStatus>> {
+    const result = await this.network(['push', '--atomic', '--porcelain', 'origin', ...args], { okExitCodes: [1] });
+    const statuses = new Map(parsePushPorcelain(result.stdout).map((status) => [status.to, status]));
+    if (statuses.size === 0) throw new RepositoryUnreachableError(result.stderr.trim() || 'the remote gave no answer to the push');
+    return statuses;
   }
 
   private async ensureClone(): Promise<void> {
@@ -430,8 +510,8 @@ export class ProjectRepository {
     return peeledCommit(this.local, `${REMOTE_BRANCHES}${branch}`, branch);
   }
 
-  private patchIdsOf(revisions: readonly string[], input: string | null): Promise<Map<string, string>> {
-    return patchIdsOf(this.dir, revisions, input, { env: this.env, timeoutMs: this.localTimeoutMs }).catch((error: unknown) =>
+  private patchIdsOf(revisions: readonly string[], input: string | null, paths: readonly string[] = []): Promise<Map<string, string>> {
+    return patchIdsOf(this.dir, revisions, input, { env: this.env, timeoutMs: this.localTimeoutMs }, paths).catch((error: unknown) =>
       this.missing(error, revisions.join(' ')),
     );
   }

@@ -12,6 +12,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   cherry_pick_conflict: 409,
   push_rejected: 409,
   deployment_in_progress: 409,
+  release_in_progress: 409,
+  branch_moved: 409,
+  hotfix_line_conflict: 409,
+  hotfix_not_merged: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {

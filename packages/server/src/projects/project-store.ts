@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ProjectTable } from '../db/schema.js';
+import type { ReleaseRule } from '../releases/release-rules.js';
 
 /** A project as stored: lifecycles are null when they follow the default. */
 export interface ProjectRecord {
@@ -12,6 +13,8 @@ export interface ProjectRecord {
   lifecycle: string[] | null;
   hotfixLifecycle: string[] | null;
   initialVersion: string;
+  /** The project's release rules; null while it follows the defaults. */
+  releaseRules: ReleaseRule[] | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,6 +30,7 @@ function toRecord(row: Selectable<ProjectTable>): ProjectRecord {
     lifecycle: row.lifecycle === null ? null : (JSON.parse(row.lifecycle) as string[]),
     hotfixLifecycle: row.hotfix_lifecycle === null ? null : (JSON.parse(row.hotfix_lifecycle) as string[]),
     initialVersion: row.initial_version,
+    releaseRules: row.release_rules === null ? null : (JSON.parse(row.release_rules) as ReleaseRule[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -41,6 +45,7 @@ function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 
     lifecycle: p.lifecycle === null ? null : JSON.stringify(p.lifecycle),
     hotfix_lifecycle: p.hotfixLifecycle === null ? null : JSON.stringify(p.hotfixLifecycle),
     initial_version: p.initialVersion,
+    release_rules: p.releaseRules === null ? null : JSON.stringify(p.releaseRules),
     updated_at: p.updatedAt,
   };
 }

@@ -99,7 +99,8 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().error.code).toBe('ref_not_found');
     const notDescendant = await hotfix('1.4.0', { branch: 'hotfix/1.3.x' });
-    expect(notDescendant.statusCode).toBe(422);
-    expect(notDescendant.json().error.code).toBe('invalid_hotfix_source');
+    expect(notDescendant.statusCode).toBe(409);
+    expect(notDescendant.json().error.code).toBe('hotfix_line_conflict');
+
   });
 });

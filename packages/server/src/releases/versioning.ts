@@ -228,7 +228,8 @@ function bumped(from: semver.SemVer, bump: Bump): string {
   return `${from.major}.${from.minor}.${from.patch + 1}`;
 }
 
-function kindBetween(previous: semver.SemVer | null, next: semver.SemVer): Bump {
+/** The step from `previous` to `next`; without a previous release, the shape of `next` (X.0.0 major, X.Y.0 minor). */
+export function kindBetween(previous: semver.SemVer | null, next: semver.SemVer): Bump {
   if (previous === null) return next.minor === 0 && next.patch === 0 ? 'major' : next.patch === 0 ? 'minor' : 'patch';
   if (next.major !== previous.major) return 'major';
   return next.minor !== previous.minor ? 'minor' : 'patch';
@@ -425,10 +426,14 @@ function tagPattern(template: string, project: string): RegExp {
   return pattern;
 }
 
+/** What stands where `{version}` is in a tag name matching the template (semver or not), or null when it does not match. */
+export function matchTagTemplate(template: string, tagName: string, project: string): string | null {
+  const match = tagPattern(template, project).exec(tagName);
+  return match && match.length === 2 ? match[1]! : null;
+}
+
 /** The version a tag name stands for under the template, or null when it is not a release tag (strict semver only). */
 export function parseTag(template: string, tagName: string, project: string): string | null {
-  const match = tagPattern(template, project).exec(tagName);
-  if (!match || match.length !== 2) return null;
-  const version = match[1]!;
-  return semver.valid(version) === version ? version : null;
+  const version = matchTagTemplate(template, tagName, project);
+  return version !== null && semver.valid(version) === version ? version : null;
 }
