@@ -82,7 +82,6 @@ export function releaseRoutes(releases: ReleaseService): FastifyPluginAsyncTypeb
           tags,
           summary: "Adopt the repository's existing tags that match the tag template as releases (idempotent)",
           params: ProjectParams,
-          body: Type.Optional(Type.Object({}, { additionalProperties: false })),
           response: { 200: ImportReportSchema, ...errorResponses },
         },
       },
