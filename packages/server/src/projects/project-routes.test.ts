@@ -71,6 +71,33 @@ describe.each(DIALECTS)('projects API on %s', (dialect) => {
     expect((await t.request({ method: 'GET', url: `/api/v1/projects/${payload.key}` })).statusCode).toBe(404);
   });
 
+  it('refuses an unreachable repository at creation with git\'s message, unless verification is off', async () => {
+    const res = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'unreachable', repository: '/srv/git/nowhere.git' } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe('repository_unreachable');
+    expect(res.json().error.details.gitMessage).toMatch(/nowhere\.git/);
+    expect((await t.request({ method: 'GET', url: '/api/v1/projects/unreachable' })).statusCode).toBe(404);
+    const unchecked = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'unreachable', repository: '/srv/git/nowhere.git', verify: false } });
+    expect(unchecked.statusCode).toBe(201);
+    expect(unchecked.json().import).toBeUndefined();
+    // Changing to another unreachable repository is refused the same way; nothing changes.
+    const moved = await t.request({ method: 'PATCH', url: '/api/v1/projects/unreachable', payload: { repository: '/srv/git/elsewhere.git' } });
+    expect(moved.statusCode).toBe(422);
+    expect((await t.request({ method: 'GET', url: '/api/v1/projects/unreachable' })).json().repository).toBe('/srv/git/nowhere.git');
+  });
+
+  it('checks tag templates by rendering them for the project and asking git check-ref-format', async () => {
+    // {version}.loc{project} looks fine with placeholders, but for project "k" it renders 1.0.0.lock.
+    const res = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'k', repository: '/r', tagTemplate: '{version}.loc{project}', verify: false } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toBe('tagTemplate renders "1.0.0.lock" for version 1.0.0 of project k, which git refuses as a tag name (git check-ref-format); change the template.');
+    expect(res.json().error.details.problems).toEqual([{ field: 'tagTemplate', message: expect.stringContaining('1.0.0.lock') }]);
+    expect((await t.request({ method: 'GET', url: '/api/v1/projects/k' })).statusCode).toBe(404);
+    expect((await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'kx', repository: '/r', tagTemplate: '{version}.loc{project}', verify: false } })).statusCode).toBe(201);
+    expect((await t.request({ method: 'PATCH', url: '/api/v1/projects/api', payload: { tagTemplate: 'v{version}.lock' } })).statusCode).toBe(400);
+    expect((await t.request({ method: 'GET', url: '/api/v1/projects/api' })).json().tagTemplate).toBe('v{version}');
+  });
+
   it('refuses duplicates (409), unknown projects (404), missing tokens (401) and low roles (403)', async () => {
     expect((await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'api', repository: '/r', verify: false } })).statusCode).toBe(409);
     expect((await t.request({ method: 'GET', url: '/api/v1/projects/ghost' })).statusCode).toBe(404);
