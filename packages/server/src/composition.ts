@@ -13,6 +13,7 @@ import { ProjectService } from './projects/project-service.js';
 import { ReleaseAdoption } from './releases/release-import.js';
 import { ReleaseLocks } from './releases/release-lock.js';
 import { ReleaseService } from './releases/release-service.js';
+import { RepositoryRefresher } from './releases/repository-refresher.js';
 import { FlagDelivery } from './sdk/flag-delivery.js';
 import { SdkKeyService } from './sdk/sdk-key-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -38,6 +39,8 @@ export interface CompositionOptions {
   onBackgroundError?(error: unknown, context: string): void;
   /** How long a server holds a deployment it works on (SLIPWAY_DEPLOY_LEASE_MS). */
   deployLeaseMs?: number;
+  /** How often every project's clone is fetched in the background (SLIPWAY_REPO_REFRESH_MS; 0: never). */
+  repositoryRefreshMs?: number;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -54,6 +57,8 @@ export interface Services {
   readonly audit: AuditService;
   readonly repositories: RepositoryRegistry;
   readonly releases: ReleaseService;
+  /** Keeps the clones warm: background fetches (started in server.ts) and `POST …/repository/refresh`. */
+  readonly repositoryRefresher: RepositoryRefresher;
   readonly secrets: SecretBox;
   readonly signoffs: SignoffService;
   readonly deployments: Deployments;
@@ -79,7 +84,11 @@ export function compose(options: CompositionOptions): Services {
   const repositories = new RepositoryRegistry(options.dataDir);
   const secrets = new SecretBox(options.secretKey ?? loadOrCreateSecretKey(options.dataDir));
   const releaseLocks = new ReleaseLocks(options.database.db, options.database.dialect);
-  const releases = new ReleaseService(uow, repositories, ids, releaseLocks);
+  const repositoryRefresher = new RepositoryRefresher(uow, repositories, {
+    intervalMs: options.repositoryRefreshMs ?? 0,
+    onError: (error, context) => options.onBackgroundError?.(error, context),
+  });
+  const releases = new ReleaseService(uow, repositories, ids, releaseLocks, repositoryRefresher);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
   const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));
@@ -119,6 +128,7 @@ export function compose(options: CompositionOptions): Services {
     audit: new AuditService(uow),
     repositories,
     releases,
+    repositoryRefresher,
     secrets,
     signoffs: new SignoffService(uow, releases, ids),
     deployments,

@@ -117,4 +117,15 @@ export function projectCommands(program: Command, ctx: CommandContext): void {
     const updated = await ctx.api().request('PATCH', `/api/v1/projects/${encodeURIComponent(key)}`, body);
     ctx.print(cmd, updated, () => `Updated project ${updated.key}.\n${describe(updated)}${updated.import ? describeImport(updated.import) : ''}`);
   });
+
+  project
+    .command('refresh <key>')
+    .description("fetch the project's repository into the server's clone now (e.g. from CI after a push), so the next release has nothing left to fetch")
+    .option('--no-wait', 'return at once; the fetch runs in the background')
+    .action(async (key: string, opts: { wait: boolean }, cmd: Command) => {
+      const result = await ctx.api().request('POST', `/api/v1/projects/${encodeURIComponent(key)}/repository/refresh${opts.wait ? '?wait=true' : ''}`);
+      ctx.print(cmd, result, () =>
+        result.queued ? `Fetching ${key} in the background.\n` : `Fetched ${key}: ${result.branch ?? '(no branch)'} at ${result.head ? String(result.head).slice(0, 12) : '-'} in ${result.durationMs} ms.\n`,
+      );
+    });
 }

@@ -97,14 +97,27 @@ export class ProjectRepository {
 
   /**
    * Clones the remote when the clone is missing, else fetches branches and tags (forced, pruned). A fetch
-   * with nothing new costs one round trip to the remote.
+   * with nothing new costs one round trip to the remote. Housekeeping (`git maintenance --auto`, which
+   * may repack) runs only when asked — in background refreshes, never inside a request.
    */
-  sync(): Promise<void> {
+  sync(options: { maintenance?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureClone();
       await this.network([
-        'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-show-forced-updates', 'origin', ...FETCH_REFSPECS,
+        'fetch', '--quiet', '--prune', '--no-tags', '--no-write-fetch-head', '--no-show-forced-updates',
+        options.maintenance ? '--auto-maintenance' : '--no-auto-maintenance', 'origin', ...FETCH_REFSPECS,
       ]);
+    });
+  }
+
+  /**
+   * Writes the clone's commit-graph (incrementally), so ancestry questions use generation numbers instead of
+   * walking commits. Meant for background refreshes: it costs a walk of what is new.
+   */
+  writeCommitGraph(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureClone();
+      await this.local(['commit-graph', 'write', '--reachable', '--split', '--size-multiple=4', '--no-progress']);
     });
   }
 
@@ -217,9 +230,9 @@ export class ProjectRepository {
       await this.ensureClone();
       const sha = await this.toCommit(commit);
       if ((await refValue(this.local, `${REMOTE_TAGS}${name}`)) !== null) throw new TagExistsError(name);
-      await this.local(['update-ref', '-d', `refs/tags/${name}`]);
       const text = message.trim() === '' ? name : message;
-      await this.local(['tag', '--annotate', '--cleanup=verbatim', '--file=-', name, sha], { input: text });
+      // --force replaces only a local leftover: refs/tags holds nothing but tags Slipway has not pushed.
+      await this.local(['tag', '--force', '--annotate', '--cleanup=verbatim', '--file=-', name, sha], { input: text });
       return (await this.local(['rev-parse', '--verify', `refs/tags/${name}`])).stdout.trim();
     });
   }

@@ -17,6 +17,7 @@ import type { ReleaseLocks } from './release-lock.js';
 import { analyse, decideRelease, readRange, type CreateReleaseInput, type ReleasePlan } from './release-plan.js';
 import { ReleasePublisher, tagProblem } from './release-publisher.js';
 import type { Release, ReleaseKind, ReleaseSummary } from './release-store.js';
+import type { RefreshResult, RepositoryRefresher } from './repository-refresher.js';
 import { renderTag, type ChangelogEntry, type VersionDecision } from './versioning.js';
 
 export type { CreateReleaseInput } from './release-plan.js';
@@ -102,6 +103,7 @@ export class ReleaseService {
     private readonly repositories: RepositoryRegistry,
     private readonly ids: IdGenerator,
     private readonly locks: ReleaseLocks,
+    private readonly refresher: RepositoryRefresher,
   ) {
     this.publisher = new ReleasePublisher(uow, ids);
   }
@@ -159,6 +161,18 @@ export class ReleaseService {
       if (plan.releases.length === 0 && plan.report.alreadyRecorded === 0 && plan.tagCount > 0) throw new NothingToImportError(project, plan);
       return this.uow.transaction((tx) => applyImport(tx, ctx, this.ids, project, plan));
     });
+  }
+
+  /**
+   * Fetches the project's repository into the server's clone now (call it after a push, e.g. from CI or a
+   * webhook), so the next release has nothing left to fetch. With `wait`, answers when done.
+   */
+  async refreshRepository(ctx: RequestContext, projectKey: string, wait: boolean): Promise<RefreshResult | null> {
+    authorize(ctx.actor, { role: 'engineer', action: 'Refreshing a repository' });
+    const project = await this.project(projectKey);
+    if (wait) return this.refresher.refresh(project);
+    void this.refresher.refresh(project).catch(() => {});
+    return null;
   }
 
   async list(projectKey: string, filter: { kind?: string }, page: PageRequest): Promise<Page<Release>> {
