@@ -89,6 +89,7 @@ export function compose(options: CompositionOptions): Services {
     onError: (error, context) => options.onBackgroundError?.(error, context),
   });
   const releases = new ReleaseService(uow, repositories, ids, releaseLocks, repositoryRefresher);
+  repositoryRefresher.afterFetch = (project) => releases.precomputeMergeStatus(project);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
   const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));

@@ -197,6 +197,12 @@ export class ReleaseService {
     }
   }
 
+  /** Computes (and caches) merged-back answers of the project's latest hotfixes, after a background fetch. */
+  async precomputeMergeStatus(project: ProjectRecord): Promise<void> {
+    const hotfixes = await this.uow.reads.releases.page(project.id, { kind: 'hotfix', beforeId: null, limit: 20 });
+    for (const hotfix of hotfixes) await this.mergeStatus(hotfix);
+  }
+
   async compare(projectKey: string, fromVersion: string, toVersion: string): Promise<Comparison> {
     const project = await this.project(projectKey);
     const from = await this.release(project, fromVersion);

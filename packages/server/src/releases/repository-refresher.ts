@@ -22,12 +22,24 @@ export class RepositoryRefresher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly pending = new Map<string, Promise<RefreshResult>>();
+  /** The default-branch head each project's answers were last precomputed for. */
+  private readonly warmed = new Map<string, string>();
 
   constructor(
     private readonly uow: Uow,
     private readonly repositories: RepositoryRegistry,
-    private readonly options: { intervalMs: number; onError?(error: unknown, context: string): void },
+    private readonly options: {
+      intervalMs: number;
+      onError?(error: unknown, context: string): void;
+      /** Runs after a fetch that moved the default branch (e.g. to compute merged-back answers ahead of time). */
+      afterFetch?(project: ProjectRecord): Promise<void>;
+    },
   ) {}
+
+  /** Where to hand a fetched project (set once by the composition root). */
+  set afterFetch(hook: (project: ProjectRecord) => Promise<void>) {
+    this.options.afterFetch = hook;
+  }
 
   start(): void {
     if (this.options.intervalMs <= 0 || this.timer) return;
@@ -74,11 +86,16 @@ export class RepositoryRefresher {
   private async fetch(project: ProjectRecord): Promise<RefreshResult> {
     const started = performance.now();
     const repo = this.repositories.forProject(project);
-    return repo.exclusive(async () => {
+    const { tip, moved } = await repo.exclusive(async () => {
       await repo.sync({ maintenance: true });
-      const tip = await repo.defaultBranchHead().catch(() => null);
+      const after = await repo.defaultBranchHead().catch(() => null);
       await repo.writeCommitGraph();
-      return { project: project.key, branch: tip?.branch ?? null, head: tip?.head ?? null, durationMs: Math.round(performance.now() - started) };
+      return { tip: after, moved: this.warmed.get(project.key) !== after?.head };
     });
+    if (moved && tip && this.options.afterFetch) {
+      await this.options.afterFetch(project).catch((error: unknown) => this.options.onError?.(error, `precomputing merged-back answers of ${project.key}`));
+      this.warmed.set(project.key, tip.head);
+    }
+    return { project: project.key, branch: tip?.branch ?? null, head: tip?.head ?? null, durationMs: Math.round(performance.now() - started) };
   }
 }
