@@ -9,7 +9,7 @@ import { checkRefFormat } from '../git/ref-names.js';
 import type { ImportPlan, ImportReport } from '../releases/release-import.js';
 import { DEFAULT_RELEASE_RULES, describeRuleProblems, type ReleaseRule } from '../releases/release-rules.js';
 import type { ReleaseSummary } from '../releases/release-store.js';
-import { renderTag } from '../releases/versioning.js';
+import { renderTag } from '../releases/tag-template.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';

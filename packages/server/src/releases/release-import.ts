@@ -9,7 +9,8 @@ import { DomainError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { ReleaseLocks } from './release-lock.js';
 import type { Release, ReleaseKind, ReleaseSummary } from './release-store.js';
-import { kindBetween, maintenanceLine, matchTagTemplate } from './versioning.js';
+import { matchTagTemplate } from './tag-template.js';
+import { kindBetween, maintenanceLine } from './versioning.js';
 
 /**
  * Adopting the tags a repository already has as releases (PRODUCT.md §3 rule 2): every tag that matches

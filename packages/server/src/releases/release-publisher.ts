@@ -9,7 +9,7 @@ import type { IdGenerator } from '../shared/ids.js';
 import { collectTickets } from './changelog.js';
 import type { ReleasePlan } from './release-plan.js';
 import type { Release, ReleaseSummary } from './release-store.js';
-import { renderTag } from './versioning.js';
+import { renderTag } from './tag-template.js';
 
 /** Why a tag name cannot be used, or null: owned by a recorded release, or present in the remote. */
 export async function tagProblem(repo: ProjectRepository, project: ProjectRecord, all: readonly ReleaseSummary[], tag: string): Promise<TagExistsError | null> {

@@ -18,7 +18,8 @@ import { analyse, decideRelease, readRange, type CreateReleaseInput, type Releas
 import { ReleasePublisher, tagProblem } from './release-publisher.js';
 import type { Release, ReleaseKind, ReleaseSummary } from './release-store.js';
 import type { RefreshResult, RepositoryRefresher } from './repository-refresher.js';
-import { renderTag, type ChangelogEntry, type VersionDecision } from './versioning.js';
+import { renderTag } from './tag-template.js';
+import type { ChangelogEntry, VersionDecision } from './versioning.js';
 
 export type { CreateReleaseInput } from './release-plan.js';
 export type { HotfixInput } from './hotfix-plan.js';

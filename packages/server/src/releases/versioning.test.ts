@@ -4,18 +4,16 @@ import {
   BumpTooLowError,
   NothingToReleaseError,
   VersionOrderError,
-  describeInvalidTagTemplate,
   maintenanceLine,
   nextHotfixVersion,
   nextVersion,
   parseCommit,
-  parseTag,
-  renderTag,
   requiredBump,
   type ChangelogEntry,
   type NextVersionInput,
   type RawCommit,
 } from './versioning.js';
+import { describeInvalidTagTemplate, parseTag, renderTag } from './tag-template.js';
 
 const TICKETS = /[A-Z][A-Z0-9]+-\d+/;
 let counter = 0;
