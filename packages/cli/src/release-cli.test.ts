@@ -36,13 +36,18 @@ describe('slipway demo, release and hotfix commands', () => {
   }
 
   it('builds a realistic demo in one command', async () => {
-    const res = await cli('demo', '--dir', tmp('slipway-demo-'));
+    const dir = tmp('slipway-demo-');
+    const res = await cli('demo', '--dir', dir);
     expect(res.err).toBe('');
     expect(res.code).toBe(0);
     expect(res.out).toContain('Releases: 1.0.0, 1.1.0, 1.1.1 (hotfix of 1.1.0), 1.2.0-rc.1.');
     const list = await cli('release', 'list', '--project', 'demo-api');
     expect(list.out.split('\n')[1]).toMatch(/^1\.2\.0-rc\.1\s+prerelease\s+v1\.2\.0-rc\.1/);
     expect(list.out).toMatch(/1\.1\.1\s+hotfix/);
+    // The hotfix holds its parent, and its line branch holds it.
+    const remote = path.join(dir, 'demo-api.git');
+    execFileSync('git', ['--git-dir', remote, 'merge-base', '--is-ancestor', 'v1.1.0', 'v1.1.1']);
+    execFileSync('git', ['--git-dir', remote, 'merge-base', '--is-ancestor', 'v1.1.1', 'refs/heads/hotfix/1.1.x']);
   });
 
   it('shows a release with its changelog grouped and its tickets', async () => {
@@ -109,7 +114,7 @@ describe('slipway demo, release and hotfix commands', () => {
     work('commit', '--quiet', '--allow-empty', '-m', 'feat: search (LEG-9)');
     work('push', '--quiet', remote, 'main');
     const preview = await cli('release', 'create', '--project', 'legacy-cli', '--dry-run');
-    expect(preview.out).toMatch(/^Would release legacy-cli 1\.2\.0 \(minor, tag v1\.2\.0 on [0-9a-f]{12}\)\. Nothing was tagged or recorded\.\nWhy: minor because feat "search \(LEG-9\)" \([0-9a-f]{7}\) matched release rule 2 \{ type: feat \} → minor\.\nSince: 1\.1\.0 · 2 commits · tickets: LEG-9\n/);
+    expect(preview.out).toMatch(/^Would release legacy-cli 1\.2\.0 \(minor, tag v1\.2\.0 on [0-9a-f]{12}\)\. Nothing was tagged or recorded\.\nWhy: minor because feat "search \(LEG-9\)" \([0-9a-f]{7}\) matched release rule 1 \{ type: feat \} → minor\.\nSince: 1\.1\.0 · 2 commits · tickets: LEG-9\n/);
     const made = await cli('release', 'create', '--project', 'legacy-cli');
     expect(made.out).toContain('Released legacy-cli 1.2.0');
     expect(made.out).toContain('Why: minor because feat');

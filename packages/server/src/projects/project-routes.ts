@@ -13,7 +13,7 @@ const Lifecycle = Type.Array(Slug, { maxItems: 50, description: 'ordered environ
 const Version = Type.String({ minLength: 5, maxLength: 100 });
 const ReleaseRules = Type.Array(RuleSchema, {
   maxItems: 50,
-  description: 'which commits make which release, first match wins; default (semantic-release): breaking → major, revert → patch, feat → minor, fix/perf → patch, anything else → none. Add { "release": "patch" } last to release every commit',
+  description: 'which commits make which release, first match wins; default (semantic-release): breaking → major, feat → minor, fix/perf → patch, anything else → none. Add { "release": "patch" } last to release every commit',
 });
 const Verify = Type.Boolean({ description: 'default true: fetch the repository first (422 repository_unreachable with git\'s message when it cannot be read) and import its existing tags as releases; false skips both' });
 

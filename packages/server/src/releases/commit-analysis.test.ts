@@ -49,14 +49,15 @@ describe('reverts', () => {
     expect(reverted.map((p) => p.revert.sha)).toEqual([reapply.sha]);
   });
 
-  it('keeps a revert of a commit outside the range, marked, and releases it as a patch by default', () => {
+  it('keeps a revert of a commit outside the range, marked: nothing by default, a patch when a rule says so', () => {
     const outside = 'ab'.repeat(20);
     const revert = commit(`Revert "feat: beta banner"\n\nThis reverts commit ${outside}.`);
     const chore = commit('chore: tidy');
     const { entries, reverted } = analyseCommits(newestFirst(revert, chore), TICKETS);
     expect(reverted).toEqual([]);
     expect(entries[1]).toMatchObject({ subject: 'Revert "feat: beta banner"', type: 'other', reverts: outside });
-    expect(decideBump(entries, DEFAULT_RELEASE_RULES, 2)).toMatchObject({ required: 'patch', rule: { index: 1, revert: true } });
+    expect(decideBump(entries, DEFAULT_RELEASE_RULES, 2)).toMatchObject({ required: null, rule: null });
+    expect(decideBump(entries, [{ revert: true, release: 'patch' }], 2)).toMatchObject({ required: 'patch', rule: { index: 0, revert: true } });
   });
 });
 

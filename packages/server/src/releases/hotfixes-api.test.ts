@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createTestRepository, type TestRepository } from '../testing/git-fixtures.js';
 import { DIALECTS } from '../testing/test-database.js';
+import { expectHotfixInvariants } from '../testing/release-checks.js';
 
 describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
   let t: TestApp;
@@ -23,6 +24,8 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     expect((await release()).json().version).toBe('1.4.0');
   });
   afterAll(async () => {
+    // git merge-base --is-ancestor parentTag newTag, for every hotfix made here.
+    expect(await expectHotfixInvariants(t, project, repo.remote)).toBeGreaterThanOrEqual(7);
     await t.close();
     await repo.cleanup();
   });

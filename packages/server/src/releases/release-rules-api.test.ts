@@ -36,7 +36,7 @@ describe.each(DIALECTS)('release rules and dry runs on %s', (dialect) => {
 
   it('follows a project\'s release rules, validated on PATCH, and goes back to the defaults', async () => {
     const shown = (await t.request({ method: 'GET', url: `/api/v1/projects/${project}` })).json();
-    expect(shown).toMatchObject({ releaseRulesAreDefault: true, releaseRules: [{ breaking: true, release: 'major' }, { revert: true, release: 'patch' }, { type: 'feat', release: 'minor' }, { type: 'fix', release: 'patch' }, { type: 'perf', release: 'patch' }] });
+    expect(shown).toMatchObject({ releaseRulesAreDefault: true, releaseRules: [{ breaking: true, release: 'major' }, { type: 'feat', release: 'minor' }, { type: 'fix', release: 'patch' }, { type: 'perf', release: 'patch' }] });
 
     for (const [rules, field] of [
       [[{ type: 'feat' }], 'body/releaseRules/0'],
@@ -82,10 +82,21 @@ describe.each(DIALECTS)('release rules and dry runs on %s', (dialect) => {
     expect(notes).not.toContain('new auth');
     expect(notes).not.toContain('API-1');
 
-    // Reverting something already released is a change of its own: a patch, listed with what it reverts.
-    const [revert] = await commits(`Revert "feat: saved searches (API-2)"\n\nThis reverts commit ${res.json().changelog[0].sha}.`);
-    const patchRelease = (await create()).json();
-    expect(patchRelease).toMatchObject({ version: '13.1.1', decision: { rule: { revert: true } }, changelog: [{ sha: revert, reverts: res.json().changelog[0].sha }] });
+    // A revert of something already released is not in the range: it stays, and releases nothing by the
+    // default rules (422 naming it); a bump releases it, or a rule { revert: true, release: patch } does.
+    const saved = res.json().changelog[0].sha;
+    const [revert] = await commits(`Revert "feat: saved searches (API-2)"\n\nThis reverts commit ${saved}.`);
+    const lone = await create();
+    expect(lone.statusCode).toBe(422);
+    expect(lone.json().error).toMatchObject({ code: 'nothing_to_release', details: { pending: 1, revertsOfReleased: [saved] } });
+    expect(lone.json().error.message).toContain(`a revert of ${saved.slice(0, 7)}, released earlier`);
+    expect((await listReleases(t, project)).map((r) => r.version)).not.toContain('13.1.1');
+    const patchRelease = (await create({ bump: 'patch' })).json();
+    expect(patchRelease).toMatchObject({ version: '13.1.1', changelog: [{ sha: revert, reverts: saved }] });
+    await patch({ releaseRules: [{ revert: true, release: 'patch' }, { type: 'feat', release: 'minor' }] });
+    const [again] = await commits(`Revert "a change"\n\nThis reverts commit ${saved}.`);
+    expect((await create()).json()).toMatchObject({ version: '13.1.2', decision: { rule: { index: 0, revert: true } }, changelog: [{ sha: again }] });
+    await patch({ releaseRules: null });
     // Commits that only revert each other release nothing.
     const [a] = await commits('feat: experiment');
     await commits(`Revert "feat: experiment"\n\nThis reverts commit ${a}.`);
@@ -125,9 +136,9 @@ describe.each(DIALECTS)('release rules and dry runs on %s', (dialect) => {
       previous: '13.0.0',
       commitCount: 3,
       tickets: ['API-8', 'API-7'],
-      decision: { required: 'minor', requested: 'auto', applied: 'minor', rule: { index: 2, type: 'feat', release: 'minor' }, commit: { subject: 'facets (API-8)' }, counts: { minor: 1, patch: 1, none: 1 } },
+      decision: { required: 'minor', requested: 'auto', applied: 'minor', rule: { index: 1, type: 'feat', release: 'minor' }, commit: { subject: 'facets (API-8)' }, counts: { minor: 1, patch: 1, none: 1 } },
     });
-    expect(res.json().decision.reason).toMatch(/^minor because feat "facets \(API-8\)" \(\w{7}\) matched release rule 2/);
+    expect(res.json().decision.reason).toMatch(/^minor because feat "facets \(API-8\)" \(\w{7}\) matched release rule 1/);
     expect(res.json().changelog).toHaveLength(3);
     expect(await remoteRefs(repo.remote)).toBe(before.refs);
     expect(await listReleases(t, project)).toEqual(before.releases);

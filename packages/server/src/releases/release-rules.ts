@@ -22,12 +22,12 @@ export interface ReleaseRule {
 }
 
 /**
- * What teams using semantic-release expect (its commit-analyzer defaults): a breaking change →
- * major, a revert → patch, `feat` → minor, `fix` and `perf` → patch, anything else → no release.
+ * What teams using semantic-release expect: a breaking change → major, `feat` → minor, `fix` and `perf`
+ * → patch, anything else → no release. A revert of a commit released earlier is "anything else" (say so
+ * with `{ revert: true, release: 'patch' }` to release such reverts on their own).
  */
 export const DEFAULT_RELEASE_RULES: readonly ReleaseRule[] = Object.freeze([
   { breaking: true, release: 'major' },
-  { revert: true, release: 'patch' },
   { type: 'feat', release: 'minor' },
   { type: 'fix', release: 'patch' },
   { type: 'perf', release: 'patch' },

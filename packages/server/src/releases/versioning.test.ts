@@ -168,8 +168,8 @@ describe('nextVersion', () => {
 
   it('says which rule decided the bump', () => {
     const { decision } = next({ entries: entries('fix: a', 'feat(api): search', 'chore: b') });
-    expect(decision).toMatchObject({ required: 'minor', requested: 'auto', applied: 'minor', rule: { index: 2, type: 'feat', release: 'minor' }, commit: { subject: 'search' }, counts: { minor: 1, patch: 1, none: 1 } });
-    expect(decision.reason).toMatch(/^minor because feat "search" \(\w{7}\) matched release rule 2 \{ type: feat \} → minor\.$/);
+    expect(decision).toMatchObject({ required: 'minor', requested: 'auto', applied: 'minor', rule: { index: 1, type: 'feat', release: 'minor' }, commit: { subject: 'search' }, counts: { minor: 1, patch: 1, none: 1 } });
+    expect(decision.reason).toMatch(/^minor because feat "search" \(\w{7}\) matched release rule 1 \{ type: feat \} → minor\.$/);
     expect(next({ entries: entries('chore: a'), bump: 'patch' }).decision).toMatchObject({ required: null, applied: 'patch', rule: null });
   });
 
@@ -182,7 +182,7 @@ describe('nextVersion', () => {
     }
     expect(error).toBeInstanceOf(NothingToReleaseError);
     expect((error as Error).message).toBe(
-      'Only commits that release nothing are pending since 1.4.0 (3: chore ×2, docs ×1); by the default release rules only breaking changes, feat, fix, perf and reverts make a release. Send bump "patch" (slipway release create --bump patch) to release them anyway.',
+      'Only commits that release nothing are pending since 1.4.0 (3: chore ×2, docs ×1); by the default release rules only breaking changes, feat, fix and perf make a release. Send bump "patch" (slipway release create --bump patch) to release them anyway.',
     );
     expect(error).toMatchObject({ details: { since: '1.4.0', pending: 3, types: { chore: 2, docs: 1 } } });
   });

@@ -73,14 +73,20 @@ export class NothingToReleaseError extends DomainError {
   /** Commits are pending, but by the release rules none of them makes a release (only chore, docs, …). */
   static onlyNonReleasing(since: string, entries: readonly ChangelogEntry[], rulesAreDefault: boolean): NothingToReleaseError {
     const types = summariseTypes(entries);
+    const reverts = entries.filter((e) => e.reverts !== undefined).map((e) => e.reverts!);
+    const revertNote = reverts.length > 0 ? `, among them ${reverts.length === 1 ? 'a revert' : `${reverts.length} reverts`} of ${reverts.map((r) => r.slice(0, 7)).join(', ')}, released earlier` : '';
     const rules = rulesAreDefault
-      ? 'by the default release rules only breaking changes, feat, fix, perf and reverts make a release'
+      ? 'by the default release rules only breaking changes, feat, fix and perf make a release'
       : "by the project's releaseRules none of them makes a release";
     return new NothingToReleaseError(
       since,
-      `Only commits that release nothing are pending since ${since} (${entries.length}: ${types}); ${rules}. ` +
+      `Only commits that release nothing are pending since ${since} (${entries.length}: ${types}${revertNote}); ${rules}. ` +
         'Send bump "patch" (slipway release create --bump patch) to release them anyway.',
-      { pending: entries.length, types: Object.fromEntries(entries.reduce((m, e) => m.set(e.type, (m.get(e.type) ?? 0) + 1), new Map<string, number>())) },
+      {
+        pending: entries.length,
+        types: Object.fromEntries(entries.reduce((m, e) => m.set(e.type, (m.get(e.type) ?? 0) + 1), new Map<string, number>())),
+        ...(reverts.length > 0 && { revertsOfReleased: reverts }),
+      },
     );
   }
 }

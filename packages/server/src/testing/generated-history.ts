@@ -181,7 +181,7 @@ const RANK = { none: 0, patch: 1, minor: 2, major: 3 } as const;
 type Level = keyof typeof RANK;
 
 /**
- * The model: what semantic-release's default rules give for a window, written from the specs alone.
+ * The model: what the default rules (as the issue lists them) give for a window, written from the specs alone.
  * Returns the bump and how many changelog entries remain (a squash commit's parts count on their own).
  */
 export function expectedRelease(window: readonly CommitSpec[]): { bump: Exclude<Level, 'none'> | null; entries: number } {
@@ -200,7 +200,8 @@ export function expectedRelease(window: readonly CommitSpec[]): { bump: Exclude<
   for (const commit of window) {
     if (dropped.has(commit.sha)) continue;
     entries += 1 + commit.parts.length;
-    const levels: Level[] = [commit.revertOf ? 'patch' : level(commit.type, commit.breaking), ...commit.parts.map((p) => level(p.type, p.breaking))];
+    // A revert of a commit released earlier is no feat, fix or perf: it releases nothing by itself.
+    const levels: Level[] = [commit.revertOf ? 'none' : level(commit.type, commit.breaking), ...commit.parts.map((p) => level(p.type, p.breaking))];
     for (const l of levels) if (RANK[l] > RANK[best]) best = l;
   }
   return { bump: best === 'none' ? null : best, entries };
