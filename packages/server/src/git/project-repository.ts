@@ -54,12 +54,14 @@ export class ProjectRepository extends CloneHistory {
 
   /**
    * Writes the clone's commit-graph (incrementally), so ancestry questions use generation numbers instead of
-   * walking commits. Meant for background refreshes: it costs a walk of what is new.
+   * walking commits, and packs its refs (a fetch writes each new ref as a file; a thousand tags then take a
+   * thousand reads to list). Meant for background refreshes: it costs a walk of what is new.
    */
-  writeCommitGraph(): Promise<void> {
+  tidy(): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureClone();
       await this.local(['commit-graph', 'write', '--reachable', '--split', '--size-multiple=4', '--no-progress']);
+      await this.local(['pack-refs', '--all', '--prune']);
     });
   }
 

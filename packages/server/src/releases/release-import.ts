@@ -132,13 +132,16 @@ export function classifyTags(
   const finals = [...existing.map((r) => semver.parse(r.version)), ...candidates.map((c) => c.version)]
     .filter((v): v is semver.SemVer => v !== null && v.prerelease.length === 0)
     .sort(semver.compare);
+  // Binary search: with a thousand tags, a scan per tag made the import quadratic.
   const finalBelow = (v: semver.SemVer): semver.SemVer | null => {
-    let below: semver.SemVer | null = null;
-    for (const f of finals) {
-      if (semver.lt(f, v)) below = f;
-      else break;
+    let low = 0;
+    let high = finals.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (semver.lt(finals[middle]!, v)) low = middle + 1;
+      else high = middle;
     }
-    return below;
+    return low > 0 ? finals[low - 1]! : null;
   };
 
   candidates.sort((a, b) => semver.compare(a.version, b.version));

@@ -89,7 +89,7 @@ export class RepositoryRefresher {
     const { tip, moved } = await repo.exclusive(async () => {
       await repo.sync({ maintenance: true });
       const after = await repo.defaultBranchHead().catch(() => null);
-      await repo.writeCommitGraph();
+      await repo.tidy();
       return { tip: after, moved: this.warmed.get(project.key) !== after?.head };
     });
     if (moved && tip && this.options.afterFetch) {
