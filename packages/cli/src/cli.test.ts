@@ -60,7 +60,7 @@ describe('the slipway CLI against a running server', () => {
     expect(envs.out).toMatch(/production\s+production\s+20\s+yes\s+#dc2626/);
     expect((await cli('env', 'update', 'production', '--name', 'Production')).out).toContain('Production');
 
-    const created = await cli('project', 'create', 'api', '--repository', '/srv/git/api.git', '--tag-template', '{project}-v{version}', '--lifecycle', 'dev,production');
+    const created = await cli('project', 'create', 'api', '--repository', '/srv/git/api.git', '--no-verify', '--tag-template', '{project}-v{version}', '--lifecycle', 'dev,production');
     expect(created.code).toBe(0);
     expect(created.out).toContain('dev → production');
     const shown = JSON.parse((await cli('--json', 'project', 'show', 'api')).out);

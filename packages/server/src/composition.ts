@@ -11,7 +11,10 @@ import { SegmentService } from './flags/segment-service.js';
 import { OutboxBus } from './outbox/outbox-bus.js';
 import { RepositoryRegistry } from './git/repository-registry.js';
 import { ProjectService } from './projects/project-service.js';
+import { ReleaseAdoption } from './releases/release-import.js';
+import { ReleaseLocks } from './releases/release-lock.js';
 import { ReleaseService } from './releases/release-service.js';
+import { RepositoryRefresher } from './releases/repository-refresher.js';
 import { FlagDelivery } from './sdk/flag-delivery.js';
 import { SdkKeyService } from './sdk/sdk-key-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -43,6 +46,8 @@ export interface CompositionOptions {
   deployLeaseMs?: number;
   /** Web app sessions and the sign-in throttle (SLIPWAY_SESSION_*, SLIPWAY_LOGIN_*). */
   sessions?: Partial<SessionSettings>;
+  /** How often every project's clone is fetched in the background (SLIPWAY_REPO_REFRESH_MS; 0: never). */
+  repositoryRefreshMs?: number;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -63,6 +68,8 @@ export interface Services {
   readonly audit: AuditService;
   readonly repositories: RepositoryRegistry;
   readonly releases: ReleaseService;
+  /** Keeps the clones warm: background fetches (started in server.ts) and `POST …/repository/refresh`. */
+  readonly repositoryRefresher: RepositoryRefresher;
   readonly secrets: SecretBox;
   readonly signoffs: SignoffService;
   readonly deployments: Deployments;
@@ -97,10 +104,16 @@ export function compose(options: CompositionOptions): Services {
   const uow: Uow = new UnitOfWork(options.database.db, createStores, outbox, clock, ids);
   const repositories = new RepositoryRegistry(options.dataDir);
   const secrets = new SecretBox(options.secretKey ?? loadOrCreateSecretKey(options.dataDir));
-  const releases = new ReleaseService(uow, repositories, ids);
+  const releaseLocks = new ReleaseLocks(options.database.db, options.database.dialect);
+  const repositoryRefresher = new RepositoryRefresher(uow, repositories, {
+    intervalMs: options.repositoryRefreshMs ?? 0,
+    onError: (error, context) => options.onBackgroundError?.(error, context),
+  });
+  const releases = new ReleaseService(uow, repositories, ids, releaseLocks, repositoryRefresher);
+  repositoryRefresher.afterFetch = (project) => releases.precomputeMergeStatus(project);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
-  const projects = new ProjectService(uow, ids);
+  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));
   const deployments = createDeployments({
     uow,
     projects,
@@ -141,6 +154,7 @@ export function compose(options: CompositionOptions): Services {
     audit: new AuditService(uow),
     repositories,
     releases,
+    repositoryRefresher,
     secrets,
     signoffs: new SignoffService(uow, releases, ids),
     deployments,

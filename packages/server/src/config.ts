@@ -21,6 +21,8 @@ export interface Config {
   readonly secretKey: Buffer | null;
   /** How long a server holds a deployment it works on before another may take it over. */
   readonly deployLeaseMs: number;
+  /** How often the server fetches every project's repository in the background (0: never). */
+  readonly repositoryRefreshMs: number;
   /** Notification deliveries: exponential backoff from retry.baseMs to retry.maxMs, given up after retry.giveUpMs. */
   readonly notifications: {
     readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly giveUpMs: number };
@@ -60,6 +62,7 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_SHUTDOWN_TIMEOUT_MS: '10000',
   SLIPWAY_SECRET_KEY: '(unset: a random key generated once into SLIPWAY_DATA_DIR/secret.key, mode 600)',
   SLIPWAY_DEPLOY_LEASE_MS: '30000',
+  SLIPWAY_REPO_REFRESH_MS: '60000',
   SLIPWAY_NOTIFY_RETRY_BASE_MS: '1000',
   SLIPWAY_NOTIFY_RETRY_MAX_MS: '3600000',
   SLIPWAY_NOTIFY_GIVE_UP_MS: '86400000',
@@ -131,6 +134,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const secretKey = rawSecretKey === undefined || rawSecretKey === '' ? null : parseSecretKey(rawSecretKey);
   if (rawSecretKey && !secretKey) throw new ConfigError('SLIPWAY_SECRET_KEY', 'must be 32 bytes: 64 hex characters or 43 base64 characters (openssl rand -hex 32)');
   const deployLeaseMs = integer(env, 'SLIPWAY_DEPLOY_LEASE_MS', 30_000, 1_000, 600_000);
+  const repositoryRefreshMs = integer(env, 'SLIPWAY_REPO_REFRESH_MS', 60_000, 0, 86_400_000);
   const notifications = Object.freeze({
     retry: Object.freeze({
       baseMs: integer(env, 'SLIPWAY_NOTIFY_RETRY_BASE_MS', 1000, 1, 86_400_000),
@@ -156,7 +160,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const webDir = env.SLIPWAY_WEB_DIR?.trim() ? path.resolve(cwd, env.SLIPWAY_WEB_DIR.trim()) : DEFAULT_WEB_DIR;
   const trustProxy = parseTrustProxy(env.SLIPWAY_TRUST_PROXY);
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications, sessions, webDir, trustProxy });
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy });
 }
 
 /** `true`, a number of proxy hops, or a comma-separated list of proxy addresses / CIDR ranges. */

@@ -35,6 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       onBackgroundError: (error, context) => logBackgroundError(error, context),
       deployLeaseMs: config.deployLeaseMs,
       sessions: config.sessions,
+      repositoryRefreshMs: config.repositoryRefreshMs,
     });
     const bootstrap = await services.auth.bootstrapAdmin(systemContext(), { token: config.bootstrapToken, password: config.bootstrapPassword });
     const app = await buildApp(services, {
@@ -59,6 +60,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services.deployments.runner.start();
     // OFREP evaluation counts are kept in memory and written once a minute (and at shutdown).
     services.flagEvaluations.start(60_000);
+    // Clones are fetched in the background so a release does not pay for every new commit (docs/decisions/0007).
+    services.repositoryRefresher.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -77,6 +80,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           await stopFlagFanout();
           await services.flagEvaluations.stop().catch((error: unknown) => logBackgroundError(error, 'flag evaluation counts'));
           await services.deployments.runner.stop();
+          await services.repositoryRefresher.stop();
           await services.notifications.dispatcher.stop();
           await database.close();
         }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { details, table } from '../format.js';
+import { describeImport } from './projects.js';
 
 interface Entry {
   sha: string;
@@ -9,7 +10,11 @@ interface Entry {
   subject: string;
   breaking: boolean;
   tickets: string[];
+  part?: number;
 }
+
+/** Tickets an entry's subject does not already show (`fix: x (#12)` is not followed by `[#12]`). */
+const extraTickets = (e: Entry) => e.tickets.filter((t) => !e.subject.includes(t));
 
 /** The changelog grouped as people read it: breaking changes, features, fixes, other. */
 export function groupedChangelog(entries: Entry[]): string {
@@ -23,7 +28,10 @@ export function groupedChangelog(entries: Entry[]): string {
   for (const [title, list] of groups) {
     if (list.length === 0) continue;
     out.push(`${title}:`);
-    for (const e of list) out.push(`  ${e.sha.slice(0, 7)}  ${e.scope ? `${e.scope}: ` : ''}${e.subject}${e.tickets.length ? `  [${e.tickets.join(', ')}]` : ''}`);
+    for (const e of list) {
+      const tickets = extraTickets(e);
+      out.push(`  ${e.sha.slice(0, 7)}  ${e.scope ? `${e.scope}: ` : ''}${e.subject}${tickets.length ? `  [${tickets.join(', ')}]` : ''}`);
+    }
   }
   return out.length ? `${out.join('\n')}\n` : '(no changes)\n';
 }
@@ -39,9 +47,33 @@ export function describeRelease(r: any): string {
     ['since', r.previous ?? '(first release)'],
     ['created', `${r.createdAt} by ${r.createdBy}`],
     ['tickets', r.tickets.join(', ') || '-'],
-    ...(r.mergedBack === undefined ? [] : ([['merged back', r.mergedBack === null ? 'unknown' : r.mergedBack ? 'yes' : `no (${r.unmergedCommits.map((s: string) => s.slice(0, 7)).join(', ')})`]] as Array<[string, unknown]>)),
+    ...(r.importedAt ? ([['imported', `${r.importedAt} from tag ${r.tag} (no recorded changelog)`]] as Array<[string, unknown]>) : []),
+    ...(r.mergedBack === undefined ? [] : ([['merged back', mergedBack(r)]] as Array<[string, unknown]>)),
   ]);
   return `${head}\n${groupedChangelog(r.changelog ?? [])}`;
+}
+
+function mergedBack(r: any): string {
+  if (r.mergedBack === null) return `unknown${r.mergeCheckError ? ` (${r.mergeCheckError})` : ''}`;
+  if (r.mergedBack === false) return `no (${r.unmergedCommits.map((s: string) => s.slice(0, 7)).join(', ')})`;
+  if (r.mergedBack === 'by-ticket') {
+    const byTicket = (r.mergeCommits ?? []).filter((c: any) => c.how === 'ticket').map((c: any) => `${c.sha.slice(0, 7)} ~ ${String(c.via).slice(0, 7)}`);
+    return `by ticket only (${byTicket.join(', ')}): a commit on the default branch names the same ticket`;
+  }
+  return 'yes';
+}
+
+/** A dry run as people read it: what would be released, why, and every reason it would be refused. */
+export function describePreview(p: any): string {
+  const out: string[] = [];
+  if (p.wouldRelease) out.push(`Would release ${p.project} ${p.version} (${p.kind}, tag ${p.tag} on ${String(p.commit).slice(0, 12)}). Nothing was tagged or recorded.`);
+  else out.push(`Would NOT release ${p.project}${p.version ? ` ${p.version}` : ''}. Nothing was tagged or recorded.`);
+  for (const problem of p.problems) out.push(`  ✗ ${problem.message} [${problem.code}]`);
+  if (p.decision) out.push(`Why: ${p.decision.reason}`);
+  for (const notice of p.notices ?? []) out.push(`Note: ${notice}`);
+  for (const pair of p.reverted ?? []) out.push(`Dropped: ${pair.reverted.sha.slice(0, 7)} "${pair.reverted.subject}" and its revert ${pair.revert.sha.slice(0, 7)}`);
+  out.push(`Since: ${p.previous ?? '(first release)'} · ${p.commitCount} commit${p.commitCount === 1 ? '' : 's'} · tickets: ${p.tickets.join(', ') || '-'}`, '');
+  return `${out.join('\n')}\n${groupedChangelog(p.changelog ?? [])}`;
 }
 
 const path = (project: string, rest = '') => `/api/v1/projects/${encodeURIComponent(project)}${rest}`;
@@ -51,16 +83,29 @@ export function releaseCommands(program: Command, ctx: CommandContext): void {
 
   release
     .command('create')
-    .description('compute the next version from the commits, tag it and push the tag')
+    .description("compute the next version from the commits by the project's release rules, tag it and push the tag")
     .requiredOption('--project <key>', 'project')
     .option('--ref <ref>', "branch, tag or commit (default: the remote's default branch)")
-    .option('--bump <bump>', 'auto, major, minor or patch (may raise, never lower)')
+    .option('--bump <bump>', 'auto, major, minor or patch (may raise, never lower; patch releases commits no rule releases)')
     .option('--prerelease <id>', 'make a prerelease, e.g. rc → 1.5.0-rc.1')
     .option('--idempotency-key <key>', 'resending the same key returns the first result')
-    .action(async (opts: { project: string; ref?: string; bump?: string; prerelease?: string; idempotencyKey?: string }, cmd: Command) => {
-      const { project, ...body } = opts;
-      const r = await ctx.api().request('POST', path(project, '/releases'), body);
-      ctx.print(cmd, r, () => `Released ${r.project} ${r.version} (tag ${r.tag} on ${r.commit.slice(0, 12)}).\n\n${describeRelease(r)}`);
+    .option('--dry-run', 'show what would be released and why (version, tag, changelog, tickets, the deciding rule, every refusal); tag and record nothing')
+    .action(async (opts: { project: string; ref?: string; bump?: string; prerelease?: string; idempotencyKey?: string; dryRun?: boolean }, cmd: Command) => {
+      const { project, dryRun, ...body } = opts;
+      const r = await ctx.api().request('POST', path(project, '/releases'), { ...body, ...(dryRun && { dryRun: true }) });
+      if (dryRun) return ctx.print(cmd, r, () => describePreview(r));
+      const why = r.decision ? `Why: ${r.decision.reason}\n` : '';
+      const notes = (r.notices ?? []).map((n: string) => `Note: ${n}\n`).join('');
+      ctx.print(cmd, r, () => `Released ${r.project} ${r.version} (tag ${r.tag} on ${r.commit.slice(0, 12)}).\n${why}${notes}\n${describeRelease(r)}`);
+    });
+
+  release
+    .command('import')
+    .description("adopt the repository's existing tags that match the tag template as releases (safe to run again)")
+    .requiredOption('--project <key>', 'project')
+    .action(async (opts: { project: string }, cmd: Command) => {
+      const report = await ctx.api().request('POST', path(opts.project, '/releases/import'), {});
+      ctx.print(cmd, report, () => describeImport(report));
     });
 
   release
@@ -126,15 +171,26 @@ export function releaseCommands(program: Command, ctx: CommandContext): void {
     .command('hotfix')
     .description('hotfixes: patch releases on a maintenance line')
     .command('create')
-    .description('cherry-pick commits onto hotfix/<major>.<minor>.x (or release a branch) and release the next patch')
+    .description(
+      'release the next patch of a maintenance line, built on its latest release: cherry-pick commits onto hotfix/<major>.<minor>.x, or release a branch that contains the latest release (the line branch moves with the tag)',
+    )
     .requiredOption('--project <key>', 'project')
-    .requiredOption('--from <version>', 'the release to fix, e.g. 1.4.0')
+    .requiredOption('--from <version>', 'a release of the line to fix, e.g. 1.4.0 (the hotfix builds on the latest release of 1.4.x)')
     .option('--commit <sha...>', 'commits to cherry-pick, in order')
-    .option('--branch <branch>', 'release the head of this branch instead (it must descend from the release tag)')
+    .option('--branch <branch>', 'release the head of this branch instead (it must contain the latest release of the line)')
     .option('--idempotency-key <key>', 'resending the same key returns the first result')
-    .action(async (opts: { project: string; from: string; commit?: string[]; branch?: string; idempotencyKey?: string }, cmd: Command) => {
-      const body = { ...(opts.commit && { commits: opts.commit }), ...(opts.branch && { branch: opts.branch }), ...(opts.idempotencyKey && { idempotencyKey: opts.idempotencyKey }) };
+    .option('--dry-run', 'show what the hotfix would be (the cherry-pick is tried aside); push and record nothing')
+    .action(async (opts: { project: string; from: string; commit?: string[]; branch?: string; idempotencyKey?: string; dryRun?: boolean }, cmd: Command) => {
+      const body = {
+        ...(opts.commit && { commits: opts.commit }),
+        ...(opts.branch && { branch: opts.branch }),
+        ...(opts.idempotencyKey && { idempotencyKey: opts.idempotencyKey }),
+        ...(opts.dryRun && { dryRun: true }),
+      };
       const r = await ctx.api().request('POST', path(opts.project, `/releases/${encodeURIComponent(opts.from)}/hotfixes`), body);
-      ctx.print(cmd, r, () => `Released hotfix ${r.project} ${r.version} from ${r.parent} on ${r.ref} (tag ${r.tag}).\n\n${describeRelease(r)}`);
+      if (opts.dryRun) return ctx.print(cmd, r, () => describePreview(r));
+      const asked = r.requestedFrom && r.requestedFrom !== r.parent ? ` (you asked from ${r.requestedFrom}; ${r.parent} is the latest release of its line)` : '';
+      const notes = (r.notices ?? []).map((n: string) => `Note: ${n}\n`).join('');
+      ctx.print(cmd, r, () => `Released hotfix ${r.project} ${r.version} on ${r.parent}${asked}, ${r.ref} (tag ${r.tag}).\n${notes}\n${describeRelease(r)}`);
     });
 }

@@ -68,7 +68,7 @@ export async function startFlagServer(): Promise<FlagServer> {
   }
 
   await api('POST', '/api/v1/environments', { key: ENVIRONMENT, rank: 10 });
-  await api('POST', '/api/v1/projects', { key: PROJECT, repository: '/srv/git/shop.git' });
+  await api('POST', '/api/v1/projects', { key: PROJECT, repository: '/srv/git/shop.git', verify: false });
   const keys = `/api/v1/projects/${PROJECT}/environments/${ENVIRONMENT}/sdk-keys`;
   const serverKey = ((await api('POST', keys, { kind: 'server' })) as { key: string }).key;
   const clientKey = ((await api('POST', keys, { kind: 'client' })) as { key: string }).key;

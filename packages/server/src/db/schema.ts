@@ -78,6 +78,8 @@ export interface ProjectTable {
   lifecycle: string | null;
   hotfix_lifecycle: string | null;
   initial_version: string;
+  /** JSON list of release rules; null while the project follows the defaults. */
+  release_rules: string | null;
   created_at: string;
   updated_at: string;
   /** Link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} (0008). */
@@ -99,6 +101,8 @@ export interface ReleaseTable {
   idempotency_key: string | null;
   created_by: string;
   created_at: string;
+  /** Set when the release was adopted from an existing tag. */
+  imported_at: string | null;
 }
 
 export interface SignoffTable {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { DIALECTS } from '../testing/test-database.js';
+import { expectHotfixInvariants } from '../testing/release-checks.js';
 import { createDeployFixture, deployAndSucceed, drain, ensureEnvironments, type DeployFixture } from './deploy-fixtures.js';
 
 describe.each(DIALECTS)('deployments API on %s', (dialect) => {
@@ -79,6 +80,7 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
     const hotfix = await t.request({ method: 'POST', url: `/api/v1/projects/${f.project}/releases/${version}/hotfixes`, payload: { commits: [await f.repo.head()] } });
     expect(hotfix.statusCode, hotfix.body).toBe(201);
     const hv = hotfix.json().version;
+    expect(await expectHotfixInvariants(t, f.project, f.repo.remote)).toBe(1);
     expect(refusal(await f.deploy({ version: hv, environment: 'dev' }), 'not_in_lifecycle').message).toContain('hotfix lifecycle');
     expect(refusal(await f.deploy({ version: hv, environment: 'production' }), 'promotion_order').details.requiredEnvironment).toBe('qa');
     await deployAndSucceed(t, f, hv, 'qa');

@@ -83,7 +83,7 @@ describe.each(DIALECTS)('environments API on %s', (dialect) => {
 
   it('refuses to delete an environment a project lifecycle uses', async () => {
     await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key: 'uat' } });
-    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'billing', repository: '/srv/git/billing.git', lifecycle: ['dev', 'uat'] } });
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'billing', repository: '/srv/git/billing.git', lifecycle: ['dev', 'uat'], verify: false } });
     const res = await t.request({ method: 'DELETE', url: '/api/v1/environments/uat' });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.message).toContain('billing');

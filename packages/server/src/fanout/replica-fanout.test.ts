@@ -65,7 +65,7 @@ describe.runIf(process.env.TEST_DATABASE_URL).each(transports)('flag fan-out bet
     a = await startServerProcess(env);
     b = await startServerProcess(env);
     await api(a.url, 'POST', '/api/v1/environments', { key: 'production', rank: 10 });
-    await api(a.url, 'POST', '/api/v1/projects', { key: 'shop', repository: '/srv/git/shop.git' });
+    await api(a.url, 'POST', '/api/v1/projects', { key: 'shop', repository: '/srv/git/shop.git', verify: false });
     await api(a.url, 'POST', '/api/v1/projects/shop/flags', { key: 'new-checkout', variants: BOOL });
     await api(a.url, 'PUT', `${flagUrl}/environments/production`, { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' } });
     serverKey = (await api(a.url, 'POST', '/api/v1/projects/shop/environments/production/sdk-keys', { kind: 'server' })).key;

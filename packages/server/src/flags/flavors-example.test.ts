@@ -16,7 +16,7 @@ describe('docs/flags.md: flavors, a superadmin override and a beta segment', () 
   beforeAll(async () => {
     t = await createTestApp('sqlite');
     await ok('POST', '/api/v1/environments', { key: 'production', rank: 10, protected: true });
-    await ok('POST', '/api/v1/projects', { key: 'app', repository: '/srv/git/app.git' });
+    await ok('POST', '/api/v1/projects', { key: 'app', repository: '/srv/git/app.git', verify: false });
     serverKey = (await ok('POST', '/api/v1/projects/app/environments/production/sdk-keys', { kind: 'server' })).key;
   });
   afterAll(() => t.close());

@@ -22,32 +22,54 @@ export async function resolveInClone(git: RepoGit, ref: string): Promise<string>
   throw new RefNotFoundError(ref);
 }
 
-/** The mirrored remote tags: name → commit (annotated tags peeled, tags of tags followed, tags of non-commits left out). */
-export async function listMirroredTags(git: RepoGit): Promise<Map<string, string>> {
+/** A tag of the remote as mirrored in the clone. */
+export interface MirroredTag {
+  /** The commit it points at (annotated tags peeled, tags of tags followed). */
+  commit: string;
+  /** Tagger date for an annotated tag, committer date for a lightweight one (ISO 8601). */
+  date: string;
+  annotated: boolean;
+}
+
+/**
+ * The mirrored remote tags: name → commit, date and kind (annotated tags peeled, tags of tags followed).
+ * Tags of non-commits (trees, blobs) are listed in `notCommits`.
+ */
+export async function listMirroredTagDetails(git: RepoGit): Promise<{ tags: Map<string, MirroredTag>; notCommits: string[] }> {
   const { stdout } = await git([
     'for-each-ref',
-    '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)',
+    '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(creatordate:iso-strict)',
     REMOTE_TAGS,
   ]);
-  const tags = new Map<string, string>();
-  const nested: string[] = [];
+  const tags = new Map<string, MirroredTag>();
+  const nested: Array<{ name: string; date: string }> = [];
+  const notCommits: string[] = [];
   for (const line of stdout.split('\n')) {
     if (!line) continue;
-    const [refname = '', type, sha = '', peeledType, peeled = ''] = line.split('\0');
+    const [refname = '', type, sha = '', peeledType, peeled = '', date = ''] = line.split('\0');
     const name = refname.slice(REMOTE_TAGS.length);
-    if (type === 'commit') tags.set(name, sha);
-    else if (type === 'tag' && peeledType === 'commit') tags.set(name, peeled);
-    else if (type === 'tag' && peeledType === 'tag') nested.push(name);
+    const when = date ? new Date(date).toISOString() : new Date(0).toISOString();
+    if (type === 'commit') tags.set(name, { commit: sha, date: when, annotated: false });
+    else if (type === 'tag' && peeledType === 'commit') tags.set(name, { commit: peeled, date: when, annotated: true });
+    else if (type === 'tag' && peeledType === 'tag') nested.push({ name, date: when });
+    else notCommits.push(name);
   }
   if (nested.length > 0) {
-    const input = nested.map((name) => `${REMOTE_TAGS}${name}^{commit}`).join('\n') + '\n';
+    const input = nested.map(({ name }) => `${REMOTE_TAGS}${name}^{commit}`).join('\n') + '\n';
     const answers = parseBatchCheck((await git(['cat-file', BATCH_CHECK], { input })).stdout);
-    nested.forEach((name, i) => {
+    nested.forEach(({ name, date }, i) => {
       const answer = answers[i];
-      if (answer?.type === 'commit') tags.set(name, answer.sha);
+      if (answer?.type === 'commit') tags.set(name, { commit: answer.sha, date, annotated: true });
+      else notCommits.push(name);
     });
   }
-  return tags;
+  return { tags, notCommits };
+}
+
+/** The mirrored remote tags: name → commit (annotated tags peeled, tags of tags followed, tags of non-commits left out). */
+export async function listMirroredTags(git: RepoGit): Promise<Map<string, string>> {
+  const { tags } = await listMirroredTagDetails(git);
+  return new Map([...tags].map(([name, tag]) => [name, tag.commit]));
 }
 
 /** The object a full ref name points at, or null. */

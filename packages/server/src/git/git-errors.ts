@@ -27,8 +27,12 @@ export class RefNotFoundError extends DomainError {
 export class TagExistsError extends DomainError {
   readonly code = 'tag_exists';
 
-  constructor(readonly tag: string) {
-    super(`Tag ${JSON.stringify(tag)} already exists in the remote; Slipway never moves or reuses a tag`, { tag });
+  constructor(
+    readonly tag: string,
+    /** Whose tag it is and what to do, when the caller knows. */
+    reason?: string,
+  ) {
+    super(`Tag ${JSON.stringify(tag)} already exists in the remote; Slipway never moves or reuses a tag${reason ? `: ${reason}` : ''}`, { tag });
   }
 }
 
@@ -60,5 +64,14 @@ export class PushRejectedError extends DomainError {
   ) {
     const safe = redactCredentials(reason);
     super(`The remote rejected the push of ${ref}: ${safe}`, { ref, reason: safe });
+  }
+}
+
+/** A branch Slipway was about to move changed in the remote meanwhile (someone pushed to it). Nothing was pushed. */
+export class BranchMovedError extends DomainError {
+  readonly code = 'branch_moved';
+
+  constructor(readonly branch: string) {
+    super(`Branch ${branch} moved in the remote while Slipway was working on it; nothing was pushed. Try again.`, { branch });
   }
 }

@@ -11,8 +11,11 @@ export async function patchIdsOf(
   revisions: readonly string[],
   input: string | null,
   opts: { env: Record<string, string>; timeoutMs: number },
+  paths: readonly string[] = [],
 ): Promise<Map<string, string>> {
-  const producer = [`--git-dir=${dir}`, 'log', '-p', '--no-merges', '--no-renames', '--no-ext-diff', '--no-color', '--format=commit %H', ...revisions, '--'];
+  // Literal pathspecs: a file name is never read as a glob or as pathspec magic.
+  const pathspecs = paths.map((p) => `:(literal)${p}`);
+  const producer = [`--git-dir=${dir}`, 'log', '-p', '--no-merges', '--no-renames', '--no-ext-diff', '--no-color', '--format=commit %H', ...revisions, '--', ...pathspecs];
   const { stdout } = await pipeGit(producer, [`--git-dir=${dir}`, 'patch-id', '--stable'], {
     ...opts,
     ...(input === null ? {} : { input }),

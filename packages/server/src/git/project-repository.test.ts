@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createTestRepository, type TestRepository } from '../testing/git-fixtures.js';
-import { CherryPickConflictError, RefNotFoundError, RepositoryUnreachableError, TagExistsError } from './git-errors.js';
+import { BranchMovedError, CherryPickConflictError, RefNotFoundError, RepositoryUnreachableError, TagExistsError } from './git-errors.js';
 import { ProjectRepository } from './project-repository.js';
 
 let origin: TestRepository;
@@ -279,25 +279,29 @@ describe('hotfixes', () => {
     return { tagCommit, fixOnMain };
   }
 
-  it('creates the hotfix branch from the tag, cherry-picks, pushes, and leaves no worktree behind', async () => {
+  it('cherry-picks onto a commit without touching the remote, then publishes branch and tag in one atomic push', async () => {
     const { tagCommit, fixOnMain } = await releasedLine();
-    expect(await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0')).toEqual({ head: tagCommit, created: true });
-    expect(await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x')).toBe(tagCommit);
-    expect(await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0')).toEqual({ head: tagCommit, created: false });
-
-    const head = await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain.slice(0, 12)]);
-    // Nothing reaches the remote before pushBranch.
-    expect(await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x')).toBe(tagCommit);
-    expect(await repo.pushBranch('hotfix/1.4.x')).toBe(head);
+    expect(await repo.remoteBranch('hotfix/1.4.x')).toBeNull();
+    const before = await origin.remoteGit('for-each-ref');
+    const head = await repo.cherryPick(tagCommit, [fixOnMain.slice(0, 12)], 'hotfix/1.4.x');
+    // Nothing reaches the remote before publish.
+    expect(await origin.remoteGit('for-each-ref')).toBe(before);
+    await repo.createAnnotatedTag('v1.4.1', head, 'v1.4.1');
+    await repo.publish({ tag: 'v1.4.1', branch: { name: 'hotfix/1.4.x', head, expected: null } });
     expect(await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x')).toBe(head);
+    expect(await origin.remoteGit('rev-parse', 'v1.4.1^{commit}')).toBe(head);
+    expect(await repo.remoteBranch('hotfix/1.4.x')).toBe(head);
 
     const [picked] = await repo.log(tagCommit, head);
     expect(picked).toMatchObject({ subject: 'fix: line 2 (API-9)', authorName: 'Test Author' });
     expect(picked!.body).toContain(`(cherry picked from commit ${fixOnMain})`);
+    expect((await repo.messages([head])).get(head)).toContain(`(cherry picked from commit ${fixOnMain})`);
     expect(await origin.remoteGit('show', '-s', '--format=%cn <%ce>', head)).toBe('Slipway <slipway@localhost>');
     expect(await worktreesOfClone()).toEqual([]);
     expect(await repo.isAncestor(tagCommit, head)).toBe(true);
     expect(await repo.isAncestor(head, tagCommit)).toBe(false);
+    expect(await repo.changedPaths([head])).toEqual(['app.txt']);
+    expect(await repo.mergeBase(head, 'main')).toBe(tagCommit);
   });
 
   it('reports a conflict naming the commit and files, with the remote untouched and no worktree left', async () => {
@@ -306,35 +310,31 @@ describe('hotfixes', () => {
     const conflicting = await origin.commit('fix: tweak app', { 'app.txt': 'completely\ndifferent!\n', 'b.txt': 'b2\n' });
     await origin.push();
     await repo.sync();
-    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
     const before = await origin.remoteGit('for-each-ref');
 
-    const error = await repo.cherryPickOnto('hotfix/1.4.x', [conflicting]).catch((e: unknown) => e);
+    const error = await repo.cherryPick(tagCommit, [conflicting], 'hotfix/1.4.x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CherryPickConflictError);
     const conflict = error as CherryPickConflictError;
     expect(conflict.commit).toBe(conflicting);
     expect(conflict.files).toEqual(expect.arrayContaining(['app.txt', 'b.txt']));
     expect(conflict.code).toBe('cherry_pick_conflict');
+    expect(conflict.message).toContain('hotfix/1.4.x');
     expect(await origin.remoteGit('for-each-ref')).toBe(before);
-    expect(await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x')).toBe(tagCommit);
     expect(await worktreesOfClone()).toEqual([]);
     // The clone is still usable afterwards.
     await repo.sync();
   });
 
-  it('skips a commit whose change is already on the branch', async () => {
+  it('skips a commit whose change is already there', async () => {
     const { tagCommit, fixOnMain } = await releasedLine();
-    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
-    const once = await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain]);
-    await repo.pushBranch('hotfix/1.4.x');
-    expect(await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain])).toBe(once);
+    const once = await repo.cherryPick(tagCommit, [fixOnMain], 'hotfix/1.4.x');
+    expect(await repo.cherryPick(once, [fixOnMain], 'hotfix/1.4.x')).toBe(once);
     expect((await repo.log(tagCommit, once)).length).toBe(1);
     expect(await worktreesOfClone()).toEqual([]);
   });
 
   it('refuses merge commits and unknown commits without touching anything', async () => {
-    await releasedLine();
-    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
+    const { tagCommit } = await releasedLine();
     await origin.branch('topic');
     await origin.commit('feat: topic');
     await origin.checkout('main');
@@ -342,53 +342,46 @@ describe('hotfixes', () => {
     await origin.push('main');
     await repo.sync();
     const merge = await repo.resolveCommit('main');
-    await expect(repo.cherryPickOnto('hotfix/1.4.x', [merge])).rejects.toThrow(/is a merge commit/);
-    await expect(repo.cherryPickOnto('hotfix/1.4.x', ['f'.repeat(40)])).rejects.toBeInstanceOf(RefNotFoundError);
-    await expect(repo.cherryPickOnto('hotfix/9.9.x', [merge])).rejects.toBeInstanceOf(RefNotFoundError);
-    await expect(repo.ensureBranchFromTag('hotfix/9.9.x', 'v9.9.9')).rejects.toBeInstanceOf(RefNotFoundError);
+    await expect(repo.cherryPick(tagCommit, [merge], 'hotfix/1.4.x')).rejects.toThrow(/is a merge commit/);
+    await expect(repo.cherryPick(tagCommit, ['f'.repeat(40)], 'hotfix/1.4.x')).rejects.toBeInstanceOf(RefNotFoundError);
+    await expect(repo.cherryPick('v9.9.9', [merge], 'hotfix/9.9.x')).rejects.toBeInstanceOf(RefNotFoundError);
     expect(await worktreesOfClone()).toEqual([]);
   });
 
-  it('refuses to push a branch that moved in the remote since it was fetched', async () => {
-    const { fixOnMain } = await releasedLine();
-    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
-    await repo.cherryPickOnto('hotfix/1.4.x', [fixOnMain]);
-    await origin.git('fetch', '--quiet', 'origin');
-    await origin.branch('mine', 'origin/hotfix/1.4.x');
-    await origin.commit('fix: by hand on the hotfix branch');
-    await origin.push('mine:hotfix/1.4.x');
-    const moved = await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x');
-    await expect(repo.pushBranch('hotfix/1.4.x')).rejects.toThrow(/moved in the remote/);
-    expect(await origin.remoteGit('rev-parse', 'refs/heads/hotfix/1.4.x')).toBe(moved);
+  it('refuses the whole publish when the branch moved or the tag exists, leaving the remote exactly as it was', async () => {
+    const { tagCommit, fixOnMain } = await releasedLine();
+    const head = await repo.cherryPick(tagCommit, [fixOnMain], 'hotfix/1.4.x');
+    // Someone creates the line branch by hand meanwhile: the lease "must not exist" fails, the tag is not pushed either.
+    await origin.git('push', '--quiet', 'origin', `${tagCommit}:refs/heads/hotfix/1.4.x`);
+    const before = await origin.remoteGit('for-each-ref');
+    await repo.createAnnotatedTag('v1.4.1', head, 'v1.4.1');
+    await expect(repo.publish({ tag: 'v1.4.1', branch: { name: 'hotfix/1.4.x', head, expected: null } })).rejects.toBeInstanceOf(BranchMovedError);
+    expect(await origin.remoteGit('for-each-ref')).toBe(before);
+
+    // A tag made by hand: the branch is not moved either.
+    await origin.git('tag', 'v1.4.1', tagCommit);
+    await origin.push('refs/tags/v1.4.1');
+    const withTag = await origin.remoteGit('for-each-ref');
+    await expect(repo.publish({ tag: 'v1.4.1', branch: { name: 'hotfix/1.4.x', head, expected: tagCommit } })).rejects.toBeInstanceOf(TagExistsError);
+    expect(await origin.remoteGit('for-each-ref')).toBe(withTag);
+
+    // unpublish puts both back, only while they are what was pushed.
+    await repo.deleteLocalTag('v1.4.1');
+    await repo.createAnnotatedTag('v1.4.2', head, 'v1.4.2');
+    await repo.publish({ tag: 'v1.4.2', branch: { name: 'hotfix/1.4.x', head, expected: tagCommit } });
+    await repo.unpublish({ tag: 'v1.4.2', expectedCommit: head, branch: { name: 'hotfix/1.4.x', head, restore: tagCommit } });
+    expect(await origin.remoteGit('for-each-ref')).toBe(withTag);
   });
 
-  it('detects whether hotfix commits are merged back, by patch id or ancestry', async () => {
+  it('treats an identical tag pushed by someone else as taken', async () => {
     const { tagCommit } = await releasedLine();
-    await repo.ensureBranchFromTag('hotfix/1.4.x', 'v1.4.0');
-    // A fix made on the hotfix branch only.
-    await origin.git('fetch', '--quiet', 'origin');
-    await origin.branch('hf', 'origin/hotfix/1.4.x');
-    const onlyHotfix = await origin.commit('fix: only on the hotfix line', { 'hotfix-only.txt': 'x\n' });
-    const reapplied = await origin.commit('fix: config default', { 'config.txt': 'a = 1\nb = 3\n' });
-    await origin.push('hf:hotfix/1.4.x');
-    await repo.sync();
-    const hotfixCommits = (await repo.log(tagCommit, 'hotfix/1.4.x')).map((c) => c.sha);
-    expect(await repo.unmergedCommits(hotfixCommits, await repo.resolveCommit('main'), tagCommit)).toEqual([reapplied, onlyHotfix]);
-
-    // Re-apply one of them on main (a new commit with the same change): it counts as merged.
-    await origin.checkout('main');
-    await origin.git('cherry-pick', reapplied);
-    await origin.push('main');
-    await repo.sync();
-    const main = await repo.resolveCommit('main');
-    expect(await repo.unmergedCommits(hotfixCommits, main, tagCommit)).toEqual([onlyHotfix]);
-    expect([...(await repo.patchIds(tagCommit, main)).values()]).toHaveLength(3);
-
-    // Merge the hotfix branch into main: everything is an ancestor now.
-    await origin.git('merge', '--quiet', '--no-edit', 'hf');
-    await origin.push('main');
-    await repo.sync();
-    expect(await repo.unmergedCommits(hotfixCommits, await repo.resolveCommit('main'), tagCommit)).toEqual([]);
+    const other = new ProjectRepository({ remote: origin.remote, dir: path.join(dataDir, 'repos', 'other.git') });
+    await other.sync();
+    // Same name, target, tagger and message in the same second: the very same tag object.
+    await repo.createAnnotatedTag('v1.5.0', tagCommit, 'same');
+    await other.createAnnotatedTag('v1.5.0', tagCommit, 'same');
+    await other.pushTag('v1.5.0');
+    await expect(repo.pushTag('v1.5.0')).rejects.toBeInstanceOf(TagExistsError);
   });
 });
 

@@ -1,3 +1,5 @@
+import { runGit } from './git-runner.js';
+
 /**
  * Validation of names that reach git: branch and tag names (the rules of `git check-ref-format`, checked
  * in-process instead of spawning git for every name) and remote locations. Anything accepted here can
@@ -59,4 +61,11 @@ export function describeInvalidRemote(remote: string): string | null {
   const scp = /^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.+)$/.exec(remote);
   if (scp && !scp[1]!.startsWith('-')) return null;
   return 'must be an absolute path or a git URL (https://, ssh://, git://, file:// or user@host:path)';
+}
+
+/** Asks git itself whether `fullRefName` (`refs/tags/v1.0.0`) is a valid ref name (`git check-ref-format`). */
+export async function checkRefFormat(fullRefName: string): Promise<boolean> {
+  if (fullRefName.startsWith('-') || /[\x00]/.test(fullRefName)) return false;
+  const { exitCode } = await runGit(['check-ref-format', fullRefName], { okExitCodes: [1], timeoutMs: 10_000 });
+  return exitCode === 0;
 }

@@ -18,7 +18,8 @@ export class RepositoryRegistry {
     // The clone's name carries a hash of the remote, so a changed URL never reuses a clone of another repository.
     const remoteHash = createHash('sha256').update(project.repository).digest('hex').slice(0, 12);
     const dir = path.join(this.dataDir, 'repos', `${project.key}-${remoteHash}.git`);
-    if (known) fs.rmSync(known.dir, { recursive: true, force: true });
+    // The old clone goes once whatever still uses it is done (its lock is FIFO).
+    if (known) void known.exclusive(() => fs.promises.rm(known.dir, { recursive: true, force: true })).catch(() => {});
     const repo = new ProjectRepository({ remote: project.repository, dir });
     this.repositories.set(project.key, repo);
     return repo;

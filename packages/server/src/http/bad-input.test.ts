@@ -63,7 +63,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     url: '/api/v1/projects',
-    valid: { key: 'fresh-project', repository: '/srv/git/fresh.git' },
+    valid: { key: 'fresh-project', repository: '/srv/git/fresh.git', verify: false },
     wrong: {
       key: ['Fresh', 12, 'x y'],
       repository: ['relative/path', '', 42, '-uevil', 'http://', 'r'.repeat(2001)],
@@ -73,6 +73,8 @@ const ROUTES: Route[] = [
       hotfixLifecycle: [['production', 'dev'], ['nope'], 'qa'],
       initialVersion: ['1', 'v1.0.0', 'latest', 100],
       name: ['', 0],
+      verify: ['yes', 1, null],
+      releaseRules: ['all', [{ release: 'huge' }], [{ type: 'feat' }], [{ type: 'feat', release: 'minor', extra: 1 }], [{ release: 'patch' }, { type: 'feat', release: 'minor' }], [{ scope: '', release: 'patch' }]],
     },
     required: ['key', 'repository'],
   },
@@ -80,7 +82,7 @@ const ROUTES: Route[] = [
     method: 'PATCH',
     url: '/api/v1/projects/api',
     valid: { name: 'API' },
-    wrong: { name: [''], repository: ['nope'], tagTemplate: ['no-placeholder'], ticketPattern: ['(?<'], lifecycle: [['ghost']], hotfixLifecycle: [['ghost']], initialVersion: ['x.y.z'], key: ['other'] },
+    wrong: { name: [''], repository: ['nope'], tagTemplate: ['no-placeholder', '{version}.lock'], ticketPattern: ['(?<'], lifecycle: [['ghost']], hotfixLifecycle: [['ghost']], initialVersion: ['x.y.z'], key: ['other'], releaseRules: [[{ release: 'never' }], [{ release: 'patch' }, { breaking: true, release: 'major' }]], verify: ['no'] },
     required: [],
   },
   {
@@ -121,7 +123,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
   beforeAll(async () => {
     t = await createTestApp(dialect);
     for (const key of ['dev', 'qa', 'production']) await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key } });
-    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'api', repository: '/srv/git/api.git', lifecycle: ['dev', 'qa', 'production'] } });
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'api', repository: '/srv/git/api.git', lifecycle: ['dev', 'qa', 'production'], verify: false } });
     userId = (await t.request({ method: 'POST', url: '/api/v1/users', payload: { username: 'erin', role: 'qa' } })).json().id;
   });
   afterAll(() => t.close());

@@ -19,6 +19,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   rollback_version_needed: 409,
   not_latest_deployment: 409,
   environment_busy: 409,
+  release_in_progress: 409,
+  branch_moved: 409,
+  hotfix_line_conflict: 409,
+  hotfix_not_merged: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses, Nullable, PageOf, PageQuery, Slug, Timestamp } from '../http/schemas.js';
+import { ImportReportSchema, RuleSchema } from '../releases/release-schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
-import type { Project, ProjectService } from './project-service.js';
+import type { Project, ProjectChange, ProjectService } from './project-service.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Repository = Type.String({ minLength: 1, maxLength: 2000, description: 'a git URL or an absolute path to a local repository' });
@@ -11,6 +12,11 @@ const TicketPattern = Type.String({ minLength: 1, maxLength: 200, description: '
 const TicketUrl = Type.String({ minLength: 10, maxLength: 500, description: 'link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket}' });
 const Lifecycle = Type.Array(Slug, { maxItems: 50, description: 'ordered environment keys' });
 const Version = Type.String({ minLength: 5, maxLength: 100 });
+const ReleaseRules = Type.Array(RuleSchema, {
+  maxItems: 50,
+  description: 'which commits make which release, first match wins; default (semantic-release): breaking → major, feat → minor, fix/perf → patch, anything else → none. Add { "release": "patch" } last to release every commit',
+});
+const Verify = Type.Boolean({ description: 'default true: fetch the repository first (422 repository_unreachable with git\'s message when it cannot be read) and import its existing tags as releases; false skips both' });
 
 export const ProjectResponse = Type.Object(
   {
@@ -24,10 +30,17 @@ export const ProjectResponse = Type.Object(
     lifecycleIsDefault: Type.Boolean({ description: 'true while the lifecycle follows every environment by rank' }),
     initialVersion: Type.String(),
     ticketUrl: Nullable(Type.String({ description: 'link template for ticket keys ({ticket} is replaced); null: no links' })),
+    releaseRules: Type.Array(RuleSchema, { description: 'the rules in force (the defaults while releaseRulesAreDefault)' }),
+    releaseRulesAreDefault: Type.Boolean(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
 );
+
+const ProjectChangeResponse = Type.Composite([
+  ProjectResponse,
+  Type.Object({ import: Type.Optional(ImportReportSchema) }),
+]);
 
 const CreateBody = Type.Object(
   {
@@ -40,6 +53,8 @@ const CreateBody = Type.Object(
     hotfixLifecycle: Type.Optional(Lifecycle),
     initialVersion: Type.Optional(Version),
     ticketUrl: Type.Optional(Nullable(TicketUrl)),
+    releaseRules: Type.Optional(ReleaseRules),
+    verify: Type.Optional(Verify),
   },
   { additionalProperties: false },
 );
@@ -54,6 +69,8 @@ const UpdateBody = Type.Object(
     hotfixLifecycle: Type.Optional(Nullable(Lifecycle)),
     initialVersion: Type.Optional(Version),
     ticketUrl: Type.Optional(Nullable(TicketUrl)),
+    releaseRules: Type.Optional(Nullable(ReleaseRules)),
+    verify: Type.Optional(Verify),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -72,9 +89,15 @@ function present(p: Project) {
     lifecycleIsDefault: p.lifecycleIsDefault,
     initialVersion: p.initialVersion,
     ticketUrl: p.ticketUrl,
+    releaseRules: p.releaseRules,
+    releaseRulesAreDefault: p.releaseRulesAreDefault,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
+}
+
+function presentChange(change: ProjectChange) {
+  return { ...present(change.project), ...(change.import !== null && { import: change.import }) };
 }
 
 export function projectRoutes(projects: ProjectService): FastifyPluginAsyncTypebox {
@@ -85,16 +108,20 @@ export function projectRoutes(projects: ProjectService): FastifyPluginAsyncTypeb
       return { items: page.items.map(present), nextCursor: page.nextCursor };
     });
 
-    app.post('/projects', { schema: { tags, summary: 'Create a project', body: CreateBody, response: { 201: ProjectResponse, ...errorResponses } } }, async (request, reply) => {
-      return reply.status(201).send(present(await projects.create(request.ctx, request.body)));
-    });
+    app.post(
+      '/projects',
+      { schema: { tags, summary: "Create a project (checks the repository and imports its existing tags as releases, unless verify is false)", body: CreateBody, response: { 201: ProjectChangeResponse, ...errorResponses } } },
+      async (request, reply) => reply.status(201).send(presentChange(await projects.create(request.ctx, request.body))),
+    );
 
     app.get('/projects/:project', { schema: { tags, summary: 'One project', params: KeyParams, response: { 200: ProjectResponse, ...errorResponses } } }, async (request) => {
       return present(await projects.get(request.params.project));
     });
 
-    app.patch('/projects/:project', { schema: { tags, summary: 'Change a project', params: KeyParams, body: UpdateBody, response: { 200: ProjectResponse, ...errorResponses } } }, async (request) => {
-      return present(await projects.update(request.ctx, request.params.project, request.body));
-    });
+    app.patch(
+      '/projects/:project',
+      { schema: { tags, summary: 'Change a project (a new repository or tag template imports the matching tags, unless verify is false)', params: KeyParams, body: UpdateBody, response: { 200: ProjectChangeResponse, ...errorResponses } } },
+      async (request) => presentChange(await projects.update(request.ctx, request.params.project, request.body)),
+    );
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ProjectTable } from '../db/schema.js';
+import type { ReleaseRule } from '../releases/release-rules.js';
 
 /** A project as stored: lifecycles are null when they follow the default. */
 export interface ProjectRecord {
@@ -14,6 +15,8 @@ export interface ProjectRecord {
   initialVersion: string;
   /** Link template for ticket keys (`{ticket}` is replaced), or null for no links. */
   ticketUrl: string | null;
+  /** The project's release rules; null while it follows the defaults. */
+  releaseRules: ReleaseRule[] | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -30,6 +33,7 @@ function toRecord(row: Selectable<ProjectTable>): ProjectRecord {
     hotfixLifecycle: row.hotfix_lifecycle === null ? null : (JSON.parse(row.hotfix_lifecycle) as string[]),
     initialVersion: row.initial_version,
     ticketUrl: row.ticket_url,
+    releaseRules: row.release_rules === null ? null : (JSON.parse(row.release_rules) as ReleaseRule[]),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -45,6 +49,7 @@ function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 
     hotfix_lifecycle: p.hotfixLifecycle === null ? null : JSON.stringify(p.hotfixLifecycle),
     initial_version: p.initialVersion,
     ticket_url: p.ticketUrl,
+    release_rules: p.releaseRules === null ? null : JSON.stringify(p.releaseRules),
     updated_at: p.updatedAt,
   };
 }

@@ -43,12 +43,20 @@ describe('changelog', () => {
     expect(markdown).toContain('# api 2.0.0');
     expect(markdown).toContain('Tag `v2.0.0` · 2026-01-05 · changes since 1.4.0');
     expect(markdown).toContain('## ⚠ Breaking changes\n\n- new config (API-1, OPS-9) (`c300000`)\n  old keys are gone');
-    expect(markdown).toContain('## Features\n\n- **auth:** single sign-on (API-1) (API-1) (`a100000`)');
+    expect(markdown).toContain('## Features\n\n- **auth:** single sign-on (API-1) (`a100000`)');
+    expect(markdown).not.toContain('(API-1) (API-1)');
     expect(markdown).toContain('## Fixes');
     expect(markdown).toContain('Update README with \\<script\\> and \\*stars\\*');
     expect(markdown).toContain('## Tickets\n\nAPI-1, API-2, OPS-9');
     expect(markdown).toContain('- Bob (bob@example.com) — 1 commit');
     expect(markdown.indexOf('Breaking')).toBeLessThan(markdown.indexOf('Features'));
+  });
+
+  it('does not print a ticket twice when the subject already names it (#2069 style keys too)', () => {
+    const pr = parseCommit({ sha: 'f6'.padEnd(40, '0'), subject: 'fix(api): retry on 503 (#2069)', body: 'Closes #2070', authorName: 'Ada', authorEmail: 'a@example.com', authoredAt: '2026-01-05T10:00:00.000Z' }, /#\d+/);
+    const markdown = renderNotesMarkdown({ project: 'api', version: '1.0.1', tag: 'v1.0.1', previousVersion: '1.0.0', date: '2026-01-05', entries: [pr] });
+    expect(markdown).toContain('- **api:** retry on 503 (\\#2069) (\\#2070) (`f600000`)');
+    expect(markdown.match(/#2069/g)).toHaveLength(2); // the entry once, the Tickets section once
   });
 
   it('renders a first release and an empty one, and the same data as JSON', () => {

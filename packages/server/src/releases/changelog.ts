@@ -57,6 +57,8 @@ export interface ReleaseNotesInput {
   /** Release date: an ISO date or timestamp (only the day is shown). */
   date: string;
   entries: readonly ChangelogEntry[];
+  /** Set for a release adopted from an existing tag: it has no recorded changelog. */
+  importedAt?: string | null;
 }
 
 /** The notes as data (the `format=json` answer); {@link renderNotesMarkdown} renders the same thing. */
@@ -68,10 +70,13 @@ export interface ReleaseNotes extends ChangelogGroups {
   date: string;
   tickets: string[];
   authors: ChangelogAuthor[];
+  /** Set for a release adopted from an existing tag (it has no recorded changelog). */
+  importedAt?: string;
 }
 
 export function releaseNotes(input: ReleaseNotesInput): ReleaseNotes {
   return {
+    ...(input.importedAt ? { importedAt: input.importedAt } : {}),
     project: input.project,
     version: input.version,
     tag: input.tag,
@@ -88,9 +93,15 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|#~]/g, '\\$&').replace(/\r?\n/g, ' ');
 }
 
+/** Ticket keys of an entry that its subject does not already show (`fix: x (#2069)` is not followed by `(#2069)` again). */
+export function ticketsNotInSubject(entry: Pick<ChangelogEntry, 'subject' | 'tickets'>): string[] {
+  return entry.tickets.filter((ticket) => !entry.subject.includes(ticket));
+}
+
 function line(entry: ChangelogEntry): string {
   const scope = entry.scope ? `**${escapeMarkdown(entry.scope)}:** ` : '';
-  const tickets = entry.tickets.length > 0 ? ` (${entry.tickets.map(escapeMarkdown).join(', ')})` : '';
+  const extra = ticketsNotInSubject(entry);
+  const tickets = extra.length > 0 ? ` (${extra.map(escapeMarkdown).join(', ')})` : '';
   return `- ${scope}${escapeMarkdown(entry.subject)}${tickets} (\`${entry.sha.slice(0, 7)}\`)`;
 }
 
@@ -110,7 +121,10 @@ export function renderNotesMarkdown(input: ReleaseNotesInput): string {
   const out: string[] = [`# ${escapeMarkdown(notes.project)} ${notes.version}`, ''];
   const since = notes.previousVersion ? `changes since ${notes.previousVersion}` : 'first release';
   out.push(`Tag \`${notes.tag}\` · ${day(notes.date)} · ${since}`, '');
-  if (input.entries.length === 0) out.push('No changes.', '');
+  if (input.entries.length === 0 && input.importedAt) {
+    const compare = notes.previousVersion ? ` Compare it with ${notes.previousVersion} to see its commits.` : '';
+    out.push(`Adopted from the existing tag \`${notes.tag}\` on ${day(input.importedAt)}: Slipway did not make this release, so it has no recorded changelog.${compare}`, '');
+  } else if (input.entries.length === 0) out.push('No changes.', '');
 
   if (notes.breaking.length > 0) {
     out.push('## ⚠ Breaking changes', '');

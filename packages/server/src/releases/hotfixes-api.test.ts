@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createTestRepository, type TestRepository } from '../testing/git-fixtures.js';
 import { DIALECTS } from '../testing/test-database.js';
+import { expectHotfixInvariants } from '../testing/release-checks.js';
 
 describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
   let t: TestApp;
@@ -23,6 +24,8 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     expect((await release()).json().version).toBe('1.4.0');
   });
   afterAll(async () => {
+    // git merge-base --is-ancestor parentTag newTag, for every hotfix made here.
+    expect(await expectHotfixInvariants(t, project, repo.remote)).toBeGreaterThanOrEqual(7);
     await t.close();
     await repo.cleanup();
   });
@@ -99,7 +102,8 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().error.code).toBe('ref_not_found');
     const notDescendant = await hotfix('1.4.0', { branch: 'hotfix/1.3.x' });
-    expect(notDescendant.statusCode).toBe(422);
-    expect(notDescendant.json().error.code).toBe('invalid_hotfix_source');
+    expect(notDescendant.statusCode).toBe(409);
+    expect(notDescendant.json().error.code).toBe('hotfix_line_conflict');
+
   });
 });

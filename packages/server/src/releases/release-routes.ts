@@ -1,74 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses, Nullable, PageOf, PageQuery, Timestamp } from '../http/schemas.js';
+import { errorResponses, Nullable, PageOf, PageQuery } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import { releaseNotes, renderNotesMarkdown } from './changelog.js';
-import type { ReleaseService } from './release-service.js';
+import type { CreatedRelease, ReleaseService } from './release-service.js';
+import {
+  ChangelogEntrySchema,
+  CreateBody,
+  CreatedReleaseSchema,
+  HotfixBody,
+  ImportReportSchema,
+  PreviewSchema,
+  ProjectParams,
+  ReleaseParams,
+  ReleaseSchema,
+  ReleaseSummarySchema,
+  Version,
+} from './release-schemas.js';
 import type { Release } from './release-store.js';
 import { TicketLinksSchema, ticketLinksHook } from '../projects/ticket-links.js';
 
-const ChangelogEntrySchema = Type.Object({
-  sha: Type.String(),
-  type: Type.String(),
-  scope: Nullable(Type.String()),
-  subject: Type.String(),
-  breaking: Type.Boolean(),
-  breakingNote: Type.Optional(Type.String()),
-  author: Type.Object({ name: Type.String(), email: Type.String() }),
-  time: Type.String(),
-  tickets: Type.Array(Type.String()),
-});
-
-const ReleaseFields = {
-  project: Type.String(),
-  version: Type.String(),
-  tag: Type.String(),
-  commit: Type.String(),
-  kind: Type.String({ description: 'major, minor, patch, prerelease or hotfix' }),
-  parent: Nullable(Type.String({ description: 'for a hotfix: the release it was made from' })),
-  previous: Nullable(Type.String({ description: 'the release the changelog counts from' })),
-  ref: Type.String(),
-  tickets: Type.Array(Type.String()),
-  ticketLinks: Type.Optional(TicketLinksSchema),
-  commitCount: Type.Integer(),
-  createdBy: Type.String(),
-  createdAt: Timestamp,
-};
-
-const ReleaseSummarySchema = Type.Object(ReleaseFields);
-const ReleaseSchema = Type.Object({
-  ...ReleaseFields,
-  changelog: Type.Array(ChangelogEntrySchema),
-  mergedBack: Type.Optional(Nullable(Type.Boolean({ description: 'hotfixes: whether every change is on the default branch (by patch id)' }))),
-  unmergedCommits: Type.Optional(Type.Array(Type.String())),
-  mergeCheckError: Type.Optional(Type.String()),
-});
-
-const Version = Type.String({ minLength: 1, maxLength: 100 });
-const ProjectParams = Type.Object({ project: Type.String({ maxLength: 200 }) });
-const ReleaseParams = Type.Object({ project: Type.String({ maxLength: 200 }), version: Version });
-const IdempotencyKey = Type.String({ minLength: 1, maxLength: 200, description: 'resending the same key returns the first result' });
-
-const CreateBody = Type.Object(
-  {
-    ref: Type.Optional(Type.String({ minLength: 1, maxLength: 250, description: "branch, tag or commit; default: the remote's default branch" })),
-    bump: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('patch')])),
-    prerelease: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z-]{1,32}$', description: 'e.g. rc → X.Y.Z-rc.N' })),
-    idempotencyKey: Type.Optional(IdempotencyKey),
-  },
-  { additionalProperties: false },
-);
-
-const HotfixBody = Type.Object(
-  {
-    commits: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-fA-F]{4,64}$' }), { minItems: 1, maxItems: 100 })),
-    branch: Type.Optional(Type.String({ minLength: 1, maxLength: 250 })),
-    idempotencyKey: Type.Optional(IdempotencyKey),
-  },
-  { additionalProperties: false },
-);
-
-function summary(r: Release) {
+export function summary(r: Release) {
   return {
     project: r.projectKey,
     version: r.version,
@@ -79,22 +31,94 @@ function summary(r: Release) {
     previous: r.previous,
     ref: r.ref,
     tickets: r.tickets,
-    commitCount: r.changelog.length,
+    commitCount: new Set(r.changelog.map((e) => e.sha)).size,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
+    importedAt: r.importedAt,
   };
 }
+
+function created(result: CreatedRelease) {
+  return {
+    ...summary(result.release),
+    changelog: result.release.changelog,
+    ...(result.decision !== undefined && { decision: result.decision }),
+    ...(result.notices !== undefined && { notices: result.notices }),
+    ...(result.requestedFrom !== undefined && { requestedFrom: result.requestedFrom }),
+  };
+}
+
+/**
+ * Responses carrying whole changelogs (20,000 entries, 5 MB) are written with JSON.stringify: there
+ * fast-json-stringify was 2–6× slower (150–590 ms against 40–90 ms, docs/benchmarks.md). The schemas stay
+ * for validation of the shape in tests and for the OpenAPI document; what goes out is built field by
+ * field by `summary`/`created` and the changelog parser, so nothing undeclared can leak.
+ */
+const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 
 export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: string) => Promise<string | null>): FastifyPluginAsyncTypebox {
   return async (app) => {
     if (ticketUrlOf) app.addHook('preSerialization', ticketLinksHook(ticketUrlOf));
     const tags = ['releases'];
-    const releaseResponse = { 200: ReleaseSchema, 201: ReleaseSchema, ...errorResponses };
+    const createResponse = {
+      201: CreatedReleaseSchema,
+      200: Type.Union([PreviewSchema, CreatedReleaseSchema], { description: 'a dry run (dryRun: true), or the release an idempotency key already made' }),
+      ...errorResponses,
+    };
 
-    app.post('/projects/:project/releases', { schema: { tags, summary: 'Create a release: compute the version, tag and push', params: ProjectParams, body: CreateBody, response: releaseResponse } }, async (request, reply) => {
-      const { release, created } = await releases.create(request.ctx, request.params.project, request.body);
-      return reply.status(created ? 201 : 200).send({ ...summary(release), changelog: release.changelog });
-    });
+    app.post(
+      '/projects/:project/releases',
+      {
+        ...plainJson,
+        schema: {
+          tags,
+          summary: 'Create a release: compute the version, tag and push (or, with dryRun, answer what would be released)',
+          params: ProjectParams,
+          body: CreateBody,
+          response: createResponse,
+        },
+      },
+      async (request, reply) => {
+        const { dryRun, ...input } = request.body;
+        if (dryRun) return reply.status(200).send({ dryRun: true as const, ...(await releases.preview(request.ctx, request.params.project, input)) });
+        const result = await releases.create(request.ctx, request.params.project, input);
+        return reply.status(result.created ? 201 : 200).send(created(result));
+      },
+    );
+
+    app.post(
+      '/projects/:project/releases/import',
+      {
+        schema: {
+          tags,
+          summary: "Adopt the repository's existing tags that match the tag template as releases (idempotent)",
+          params: ProjectParams,
+          response: { 200: ImportReportSchema, ...errorResponses },
+        },
+      },
+      async (request) => releases.importTags(request.ctx, request.params.project),
+    );
+
+    app.post(
+      '/projects/:project/repository/refresh',
+      {
+        schema: {
+          tags,
+          summary: "Fetch the project's repository into the server's clone now (after a push); 202 at once, or 200 when done with ?wait=true",
+          params: ProjectParams,
+          querystring: Type.Object({ wait: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({ project: Type.String(), branch: Nullable(Type.String()), head: Nullable(Type.String()), durationMs: Type.Integer() }),
+            202: Type.Object({ queued: Type.Literal(true) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await releases.refreshRepository(request.ctx, request.params.project, request.query.wait === 'true');
+        return result ? reply.status(200).send(result) : reply.status(202).send({ queued: true as const });
+      },
+    );
 
     app.get(
       '/projects/:project/releases',
@@ -114,13 +138,19 @@ export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: 
       },
     );
 
-    app.get('/projects/:project/releases/:version', { schema: { tags, summary: 'One release with its changelog', params: ReleaseParams, response: { 200: ReleaseSchema, ...errorResponses } } }, async (request) => {
+    app.get('/projects/:project/releases/:version', { ...plainJson, schema: { tags, summary: 'One release with its changelog (hotfixes: whether they are merged back)', params: ReleaseParams, response: { 200: ReleaseSchema, ...errorResponses } } }, async (request) => {
       const release = await releases.get(request.params.project, request.params.version);
       const merge = release.kind === 'hotfix' ? await releases.mergeStatus(release) : null;
       return {
         ...summary(release),
         changelog: release.changelog,
-        ...(merge && { mergedBack: merge.mergedBack, unmergedCommits: merge.unmergedCommits, ...(merge.error !== undefined && { mergeCheckError: merge.error }) }),
+        ...(merge && {
+          mergedBack: merge.mergedBack,
+          unmergedCommits: merge.unmergedCommits,
+          mergeCommits: merge.commits,
+          ...(merge.checkedAgainst !== undefined && { mergeCheckedAgainst: merge.checkedAgainst }),
+          ...(merge.error !== undefined && { mergeCheckError: merge.error }),
+        }),
       };
     });
 
@@ -136,7 +166,7 @@ export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: 
       },
       async (request, reply) => {
         const r = await releases.get(request.params.project, request.params.version);
-        const input = { project: r.projectKey, version: r.version, tag: r.tag, previousVersion: r.previous, date: r.createdAt, entries: r.changelog };
+        const input = { project: r.projectKey, version: r.version, tag: r.tag, previousVersion: r.previous, date: r.createdAt, entries: r.changelog, importedAt: r.importedAt };
         if (request.query.format === 'json') return reply.type('application/json').send(releaseNotes(input));
         return reply.type('text/markdown; charset=utf-8').send(renderNotesMarkdown(input));
       },
@@ -145,6 +175,7 @@ export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: 
     app.get(
       '/projects/:project/compare',
       {
+        ...plainJson,
         schema: {
           tags,
           summary: 'Commits and tickets between two versions',
@@ -158,10 +189,21 @@ export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: 
 
     app.post(
       '/projects/:project/releases/:version/hotfixes',
-      { schema: { tags, summary: 'Hotfix: cherry-pick commits (or take a branch) and release the next patch of the line', params: ReleaseParams, body: HotfixBody, response: releaseResponse } },
+      {
+        ...plainJson,
+        schema: {
+          tags,
+          summary: 'Hotfix: the next patch of the line, built on its latest release, from cherry-picked commits or a branch (or, with dryRun, what it would be)',
+          params: ReleaseParams,
+          body: HotfixBody,
+          response: createResponse,
+        },
+      },
       async (request, reply) => {
-        const { release, created } = await releases.hotfix(request.ctx, request.params.project, request.params.version, request.body);
-        return reply.status(created ? 201 : 200).send({ ...summary(release), changelog: release.changelog });
+        const { dryRun, ...input } = request.body;
+        if (dryRun) return reply.status(200).send({ dryRun: true as const, ...(await releases.previewHotfix(request.ctx, request.params.project, request.params.version, input)) });
+        const result = await releases.hotfix(request.ctx, request.params.project, request.params.version, input);
+        return reply.status(result.created ? 201 : 200).send(created(result));
       },
     );
   };

@@ -1,33 +1,30 @@
 import semver from 'semver';
 import type { RequestContext } from '../auth/actor.js';
 import { authorize } from '../auth/permissions.js';
-import { isUniqueViolation } from '../db/connect.js';
 import type { Uow } from '../db/stores.js';
-import { TagExistsError } from '../git/git-errors.js';
-import type { GitCommit, ProjectRepository } from '../git/project-repository.js';
+import type { ProjectRepository } from '../git/project-repository.js';
 import type { RepositoryRegistry } from '../git/repository-registry.js';
 import type { ProjectRecord } from '../projects/project-store.js';
 import { DomainError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { collectTickets } from './changelog.js';
-import type { Release, ReleaseKind } from './release-store.js';
-import { maintenanceLine, nextHotfixVersion, nextVersion, parseCommit, renderTag, type BumpRequest, type ChangelogEntry } from './versioning.js';
+import type { RevertedPair } from './commit-analysis.js';
+import { HotfixSourceError, lineBranchOf, planHotfix, type HotfixInput } from './hotfix-plan.js';
+import { MergeBackChecker, type MergeStatus } from './merge-back.js';
+import { applyImport, NothingToImportError, planImport, type ImportReport } from './release-import.js';
+import type { ReleaseLocks } from './release-lock.js';
+import { analyse, decideRelease, readRange, type CreateReleaseInput, type ReleasePlan } from './release-plan.js';
+import { ReleasePublisher, tagProblem } from './release-publisher.js';
+import type { Release, ReleaseKind, ReleaseSummary } from './release-store.js';
+import type { RefreshResult, RepositoryRefresher } from './repository-refresher.js';
+import { renderTag } from './tag-template.js';
+import type { ChangelogEntry, VersionDecision } from './versioning.js';
 
-export interface CreateReleaseInput {
-  ref?: string;
-  bump?: BumpRequest;
-  prerelease?: string;
-  idempotencyKey?: string;
-}
-
-export interface HotfixInput {
-  /** Commits to cherry-pick onto the maintenance branch, in order. */
-  commits?: string[];
-  /** Or: release the head of this existing branch (it must descend from the release's tag). */
-  branch?: string;
-  idempotencyKey?: string;
-}
+export type { CreateReleaseInput } from './release-plan.js';
+export type { HotfixInput } from './hotfix-plan.js';
+export type { MergeStatus } from './merge-back.js';
+export { HotfixSourceError };
 
 export interface Comparison {
   from: string;
@@ -36,131 +33,147 @@ export interface Comparison {
   tickets: string[];
 }
 
-/** Whether a hotfix's changes reached the default branch (compared by patch id). */
-export interface MergeStatus {
-  mergedBack: boolean | null;
-  unmergedCommits: string[];
-  /** Set when the repository could not be asked. */
-  error?: string;
+/** A release or hotfix just made (or replayed by its idempotency key). */
+export interface CreatedRelease {
+  release: Release;
+  created: boolean;
+  /** Why the version is what it is (not kept: absent on a replay and for hotfixes). */
+  decision?: VersionDecision | null;
+  notices?: string[];
+  requestedFrom?: string;
 }
 
-export class HotfixSourceError extends DomainError {
-  readonly code = 'invalid_hotfix_source';
-}
-
-/** A release computed but not yet tagged. */
-interface ReleaseDraft {
-  version: string;
-  kind: ReleaseKind;
-  commit: string;
+/** What a release would be (`dryRun: true`): nothing tagged, pushed or recorded. */
+export interface ReleasePreview {
+  /** Whether the same request without `dryRun` would make this release now. */
+  wouldRelease: boolean;
+  /** Every reason it would be refused (empty when `wouldRelease`). */
+  problems: Array<{ code: string; message: string; details: Record<string, unknown> }>;
+  project: string;
+  version: string | null;
+  tag: string | null;
+  kind: ReleaseKind | null;
+  /** The commit that would be tagged (null when it cannot be made, e.g. a cherry-pick conflict). */
+  commit: string | null;
   ref: string;
   parent: string | null;
   previous: string | null;
-  entries: ChangelogEntry[];
-  idempotencyKey: string | null;
+  /** The commits the release would hold (when nothing is releasable: the pending ones). */
+  changelog: ChangelogEntry[];
+  tickets: string[];
+  commitCount: number;
+  decision: VersionDecision | null;
+  /** Commit and revert pairs that dropped out. */
+  reverted: RevertedPair[];
+  notices: string[];
 }
 
-type TaggedDraft = ReleaseDraft & { tag: string; tickets: string[] };
+type Problem = ReleasePreview['problems'][number];
 
-type Summary = Awaited<ReturnType<Uow['reads']['releases']['summaries']>>[number];
+interface PreviewFallback {
+  commit: string | null;
+  ref: string;
+  previous: string | null;
+  entries: ChangelogEntry[];
+  reverted: RevertedPair[];
+}
+
+/** Runs `fn`; a refusal (a domain error other than bad input) becomes a problem of the preview instead. */
+async function refusalAsProblem<T>(problems: Problem[], fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof DomainError) || error instanceof ValidationError || error.code === 'ref_not_found' || error.code === 'repository_unreachable') throw error;
+    problems.push({ code: error.code, message: error.message, details: error.details });
+    return null;
+  }
+}
 
 /**
- * Releases: compute the version from git, tag, push, record — in that order, under the project's
- * repository lock, so two creations never compute the same version and a tag is never recorded
- * without being pushed (or pushed without being recorded: see {@link ReleaseService.record}).
+ * Releases: compute the version from git, tag, push, record — under the project's release lock (one
+ * process and every replica), on a freshly fetched clone, so two requests never compute the same version
+ * and a tag is never recorded without being pushed. Every change of a project's releases — creation,
+ * hotfix, import — goes through {@link ReleaseService.exclusively}.
  */
 export class ReleaseService {
+  private readonly publisher: ReleasePublisher;
+  readonly mergeBack = new MergeBackChecker();
+
   constructor(
     private readonly uow: Uow,
     private readonly repositories: RepositoryRegistry,
     private readonly ids: IdGenerator,
-  ) {}
+    private readonly locks: ReleaseLocks,
+    private readonly refresher: RepositoryRefresher,
+  ) {
+    this.publisher = new ReleasePublisher(uow, ids);
+  }
 
-  async create(ctx: RequestContext, projectKey: string, input: CreateReleaseInput): Promise<{ release: Release; created: boolean }> {
+  async create(ctx: RequestContext, projectKey: string, input: CreateReleaseInput): Promise<CreatedRelease> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating a release' });
-    const project = await this.project(projectKey);
-    return this.exclusivelyOnce(project, input.idempotencyKey, async (repo) => {
-      const ref = input.ref ?? (await repo.defaultBranch());
-      const head = await repo.resolveCommit(ref);
-      const all = await this.uow.reads.releases.summaries(project.id);
-      const latest = await this.highestReachable(repo, all, head, () => true);
-      const previousFinal =
-        latest === null || semver.prerelease(latest.version) === null ? latest : await this.highestReachable(repo, all, head, (r) => semver.prerelease(r.version) === null);
-      const entries = this.parse(await repo.log(previousFinal?.commit ?? null, head), project);
-      const sinceLatest = latest === previousFinal ? entries.length : await repo.countCommits(latest!.commit, head);
-      const next = nextVersion({
-        previousFinal: previousFinal?.version ?? null,
-        existingVersions: all.map((r) => r.version),
-        entries,
-        bump: input.bump ?? 'auto',
-        prerelease: input.prerelease ?? null,
-        initialVersion: project.initialVersion,
-        commitsSinceLatestRelease: sinceLatest,
-      });
-      return {
-        release: await this.tagAndRecord(ctx, repo, project, all, {
-          version: next.version,
-          kind: next.kind,
-          commit: head,
-          ref,
-          parent: null,
-          previous: previousFinal?.version ?? null,
-          entries,
-          idempotencyKey: input.idempotencyKey ?? null,
-        }),
-        created: true,
-      };
+    return this.exclusively(projectKey, input.idempotencyKey, async (repo, project, all) => {
+      const plan = await decideRelease(repo, project, all, await readRange(repo, project, all, input.ref), input, this.mergeBack);
+      const release = await this.publisher.publish(ctx, repo, project, all, plan, input.idempotencyKey ?? null);
+      return { release, created: true, decision: plan.decision, notices: plan.notices };
     });
   }
 
-  async hotfix(ctx: RequestContext, projectKey: string, fromVersion: string, input: HotfixInput): Promise<{ release: Release; created: boolean }> {
-    authorize(ctx.actor, { role: 'engineer', action: 'Creating a hotfix' });
-    if ((input.commits === undefined) === (input.branch === undefined)) {
-      throw new ValidationError('Give either commits (shas to cherry-pick) or branch (a branch to release), not both.', { fields: ['commits', 'branch'] });
-    }
+  /** What `create` would do, with every reason it would be refused; nothing is tagged or recorded. */
+  async preview(ctx: RequestContext, projectKey: string, input: CreateReleaseInput): Promise<ReleasePreview> {
+    authorize(ctx.actor, { role: 'engineer', action: 'Previewing a release' });
     const project = await this.project(projectKey);
-    const base = await this.release(project, fromVersion);
-    if (semver.prerelease(base.version) !== null) {
-      throw new HotfixSourceError(`${base.version} is a prerelease; hotfixes are made from final releases.`, { version: base.version });
-    }
-    return this.exclusivelyOnce(project, input.idempotencyKey, async (repo) => {
-      const line = maintenanceLine(base.version);
-      const maintenanceBranch = `hotfix/${line}.x`;
-      let head: string;
-      let ref: string;
-      if (input.commits !== undefined) {
-        await repo.ensureBranchFromTag(maintenanceBranch, base.tag);
-        head = await repo.cherryPickOnto(maintenanceBranch, input.commits);
-        ref = maintenanceBranch;
-      } else {
-        ref = input.branch!;
-        head = await repo.resolveCommit(ref);
-        if (!(await repo.isAncestor(base.commit, head))) {
-          throw new HotfixSourceError(`Branch ${ref} does not descend from ${base.tag}; a hotfix of ${base.version} must be built on it.`, { branch: ref, tag: base.tag });
-        }
-      }
-      const all = await this.uow.reads.releases.summaries(project.id);
-      const previous = (await this.highestReachable(repo, all, head, (r) => semver.prerelease(r.version) === null && maintenanceLine(r.version) === line)) ?? base;
-      const entries = this.parse(await repo.log(previous.commit, head), project);
-      const version = nextHotfixVersion(line, all.map((r) => r.version));
-      if (entries.length === 0) {
-        throw new HotfixSourceError(`${ref} has no commits after ${previous.version}; nothing to release.`, { ref, since: previous.version });
-      }
-      if (input.commits !== undefined) await repo.pushBranch(maintenanceBranch);
-      return {
-        release: await this.tagAndRecord(ctx, repo, project, all, {
-          version,
-          kind: 'hotfix',
-          commit: head,
-          ref,
-          parent: base.version,
-          previous: previous.version,
-          entries,
-          idempotencyKey: input.idempotencyKey ?? null,
-        }),
-        created: true,
-      };
+    return this.previewing(project, input.idempotencyKey, async (repo, all, problems) => {
+      const range = await readRange(repo, project, all, input.ref);
+      const plan = await refusalAsProblem(problems, () => decideRelease(repo, project, all, range, input, this.mergeBack));
+      const entries = plan?.entries ?? range.entries;
+      return { plan, fallback: { commit: range.head, ref: range.ref, previous: range.previousFinal?.version ?? null, entries, reverted: range.reverted } };
     });
+  }
+
+  /** What `hotfix` would do (the cherry-pick is tried in a temporary worktree); nothing is pushed or recorded. */
+  async previewHotfix(ctx: RequestContext, projectKey: string, fromVersion: string, input: HotfixInput): Promise<ReleasePreview> {
+    authorize(ctx.actor, { role: 'engineer', action: 'Previewing a hotfix' });
+    const from = await this.hotfixSource(projectKey, fromVersion, input);
+    const project = await this.project(projectKey);
+    return this.previewing(project, input.idempotencyKey, async (repo, all, problems) => {
+      const plan = await refusalAsProblem(problems, () => planHotfix(repo, project, all, from, input));
+      return { plan, fallback: { commit: null, ref: input.branch ?? lineBranchOf(from.version), previous: from.version, entries: [], reverted: [] } };
+    });
+  }
+
+  async hotfix(ctx: RequestContext, projectKey: string, fromVersion: string, input: HotfixInput): Promise<CreatedRelease> {
+    authorize(ctx.actor, { role: 'engineer', action: 'Creating a hotfix' });
+    const from = await this.hotfixSource(projectKey, fromVersion, input);
+    return this.exclusively(projectKey, input.idempotencyKey, async (repo, project, all) => {
+      const plan = await planHotfix(repo, project, all, from, input);
+      const release = await this.publisher.publish(ctx, repo, project, all, plan, input.idempotencyKey ?? null);
+      return { release, created: true, decision: null, notices: plan.notices, requestedFrom: plan.requestedFrom };
+    });
+  }
+
+  /** Adopts the repository's existing tags as releases (idempotent); 422 when it has tags and none can be adopted. */
+  async importTags(ctx: RequestContext, projectKey: string): Promise<ImportReport> {
+    authorize(ctx.actor, { role: 'release-manager', action: 'Importing releases from tags' });
+    await this.project(projectKey);
+    return this.locks.run(projectKey, async () => {
+      const project = await this.project(projectKey);
+      const repo = this.repositories.forProject(project);
+      const plan = await planImport(repo, project, await this.uow.reads.releases.summaries(project.id));
+      if (plan.releases.length === 0 && plan.report.alreadyRecorded === 0 && plan.tagCount > 0) throw new NothingToImportError(project, plan);
+      return this.uow.transaction((tx) => applyImport(tx, ctx, this.ids, project, plan));
+    });
+  }
+
+  /**
+   * Fetches the project's repository into the server's clone now (call it after a push, e.g. from CI or a
+   * webhook), so the next release has nothing left to fetch. With `wait`, answers when done.
+   */
+  async refreshRepository(ctx: RequestContext, projectKey: string, wait: boolean): Promise<RefreshResult | null> {
+    authorize(ctx.actor, { role: 'engineer', action: 'Refreshing a repository' });
+    const project = await this.project(projectKey);
+    if (wait) return this.refresher.refresh(project);
+    void this.refresher.refresh(project).catch(() => {});
+    return null;
   }
 
   async list(projectKey: string, filter: { kind?: string }, page: PageRequest): Promise<Page<Release>> {
@@ -173,22 +186,22 @@ export class ReleaseService {
     return this.release(await this.project(projectKey), version);
   }
 
-  /** For a hotfix: are its commits on the default branch yet? Asks the repository. */
+  /** For a hotfix: are its changes on the default branch yet? Asks the repository (answers are cached per default-branch head). */
   async mergeStatus(release: Release): Promise<MergeStatus> {
-    if (release.kind !== 'hotfix' || release.parent === null) return { mergedBack: null, unmergedCommits: [] };
+    if (release.kind !== 'hotfix' || release.parent === null) return { mergedBack: null, unmergedCommits: [], commits: [] };
     const project = await this.project(release.projectKey);
     const parent = await this.release(project, release.parent);
-    const repo = this.repositories.forProject(project);
     try {
-      return await repo.exclusive(async () => {
-        await repo.sync();
-        const head = await repo.resolveCommit(await repo.defaultBranch());
-        const unmerged = await repo.unmergedCommits(release.changelog.map((e) => e.sha), head, parent.commit);
-        return { mergedBack: unmerged.length === 0, unmergedCommits: unmerged };
-      });
+      return await this.mergeBack.status(this.repositories.forProject(project), project, release, parent.commit);
     } catch (error) {
-      return { mergedBack: null, unmergedCommits: [], error: error instanceof Error ? error.message : String(error) };
+      return { mergedBack: null, unmergedCommits: [], commits: [], error: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  /** Computes (and caches) merged-back answers of the project's latest hotfixes, after a background fetch. */
+  async precomputeMergeStatus(project: ProjectRecord): Promise<void> {
+    const hotfixes = await this.uow.reads.releases.page(project.id, { kind: 'hotfix', beforeId: null, limit: 20 });
+    for (const hotfix of hotfixes) await this.mergeStatus(hotfix);
   }
 
   async compare(projectKey: string, fromVersion: string, toVersion: string): Promise<Comparison> {
@@ -200,7 +213,7 @@ export class ReleaseService {
       await repo.sync();
       return repo.log(from.commit, to.commit);
     });
-    const entries = this.parse(commits, project);
+    const { entries } = analyse(commits, project);
     return { from: from.version, to: to.version, commits: entries, tickets: collectTickets(entries) };
   }
 
@@ -217,143 +230,82 @@ export class ReleaseService {
     return release;
   }
 
+  private async hotfixSource(projectKey: string, fromVersion: string, input: HotfixInput): Promise<Release> {
+    if ((input.commits === undefined) === (input.branch === undefined)) {
+      throw new ValidationError('Give either commits (shas to cherry-pick) or branch (a branch to release), not both.', { fields: ['commits', 'branch'] });
+    }
+    const from = await this.release(await this.project(projectKey), fromVersion);
+    if (semver.prerelease(from.version) !== null) {
+      throw new HotfixSourceError(`${from.version} is a prerelease; hotfixes are made from final releases.`, { version: from.version });
+    }
+    return from;
+  }
+
+  /** Runs a preview on a freshly fetched clone (the repository's lock only: nothing will change) and shapes the answer. */
+  private async previewing(
+    project: ProjectRecord,
+    idempotencyKey: string | undefined,
+    work: (repo: ProjectRepository, all: ReleaseSummary[], problems: Problem[]) => Promise<{ plan: ReleasePlan | null; fallback: PreviewFallback }>,
+  ): Promise<ReleasePreview> {
+    const repo = this.repositories.forProject(project);
+    return repo.exclusive(async () => {
+      await repo.sync();
+      const all = await this.uow.reads.releases.summaries(project.id);
+      const problems: Problem[] = [];
+      const { plan, fallback } = await work(repo, all, problems);
+      const tag = plan ? renderTag(project.tagTemplate, { version: plan.version, project: project.key }) : null;
+      const taken = tag ? await tagProblem(repo, project, all, tag) : null;
+      if (taken) problems.push({ code: taken.code, message: taken.message, details: taken.details });
+      if (idempotencyKey !== undefined && (await this.replay(project, idempotencyKey))) {
+        problems.push({ code: 'idempotency_key_used', message: `The idempotency key ${JSON.stringify(idempotencyKey)} already made a release; sending it again returns that release.`, details: {} });
+      }
+      const entries = plan?.entries ?? fallback.entries;
+      return {
+        wouldRelease: problems.length === 0,
+        problems,
+        project: project.key,
+        version: plan?.version ?? null,
+        tag,
+        kind: plan?.kind ?? null,
+        commit: plan?.commit ?? fallback.commit,
+        ref: plan?.ref ?? fallback.ref,
+        parent: plan?.parent ?? null,
+        previous: plan?.previous ?? fallback.previous,
+        changelog: entries,
+        tickets: collectTickets(entries),
+        commitCount: new Set(entries.map((e) => e.sha)).size,
+        decision: plan?.decision ?? null,
+        reverted: plan?.reverted ?? fallback.reverted,
+        notices: plan?.notices ?? [],
+      };
+    });
+  }
+
   private async replay(project: ProjectRecord, key: string | undefined): Promise<Release | null> {
     return key === undefined ? null : this.uow.reads.releases.byIdempotencyKey(project.id, key);
   }
 
   /**
-   * Runs `work` under the project's repository lock on a freshly fetched clone, unless the
-   * idempotency key already made a release (checked before and again under the lock, so two
-   * requests with one key never both create).
+   * Runs `work` under the project's release lock on a freshly fetched clone, with the project and its
+   * releases as they are once the lock is held — unless the idempotency key already made a release
+   * (checked before and again under the lock, so two requests with one key never both create).
    */
-  private async exclusivelyOnce(
-    project: ProjectRecord,
+  private async exclusively(
+    projectKey: string,
     idempotencyKey: string | undefined,
-    work: (repo: ProjectRepository) => Promise<{ release: Release; created: boolean }>,
-  ): Promise<{ release: Release; created: boolean }> {
-    const replay = await this.replay(project, idempotencyKey);
+    work: (repo: ProjectRepository, project: ProjectRecord, all: ReleaseSummary[]) => Promise<CreatedRelease>,
+  ): Promise<CreatedRelease> {
+    const replay = await this.replay(await this.project(projectKey), idempotencyKey);
     if (replay) return { release: replay, created: false };
-    const repo = this.repositories.forProject(project);
-    return repo.exclusive(async () => {
+    return this.locks.run(projectKey, async () => {
+      const project = await this.project(projectKey);
       const again = await this.replay(project, idempotencyKey);
       if (again) return { release: again, created: false };
-      await repo.sync();
-      return work(repo);
-    });
-  }
-
-  /**
-   * The highest release matching `accept` whose commit is reachable from `head`. Candidates are
-   * tried from the highest version down with one ancestry check each — usually the first one is
-   * it — and after a few misses (e.g. many hotfixes on other lines) git is asked once for every
-   * tag merged into `head`, which walks the whole history.
-   */
-  private async highestReachable(repo: ProjectRepository, all: Summary[], head: string, accept: (r: Summary) => boolean): Promise<Summary | null> {
-    const candidates = all.filter(accept).sort((a, b) => semver.rcompare(a.version, b.version));
-    const DIRECT_CHECKS = 8;
-    for (const candidate of candidates.slice(0, DIRECT_CHECKS)) {
-      if (await repo.isAncestor(candidate.commit, head)) return candidate;
-    }
-    if (candidates.length <= DIRECT_CHECKS) return null;
-    const merged = await repo.mergedTags(head);
-    return candidates.slice(DIRECT_CHECKS).find((r) => merged.has(r.tag)) ?? null;
-  }
-
-  private parse(commits: GitCommit[], project: ProjectRecord): ChangelogEntry[] {
-    const pattern = new RegExp(project.ticketPattern, 'g');
-    return commits.map((c) => parseCommit(c, pattern));
-  }
-
-  private async tagAndRecord(
-    ctx: RequestContext,
-    repo: ProjectRepository,
-    project: ProjectRecord,
-    all: Summary[],
-    next: ReleaseDraft,
-  ): Promise<Release> {
-    const tag = renderTag(project.tagTemplate, { version: next.version, project: project.key });
-    if (all.some((r) => r.tag === tag) || (await repo.remoteTag(tag)) !== null) throw new TagExistsError(tag);
-    const tickets = collectTickets(next.entries);
-    const message = [
-      `${project.key} ${next.version}`,
-      '',
-      `${next.entries.length} commit${next.entries.length === 1 ? '' : 's'} since ${next.previous ?? 'the beginning'}${tickets.length > 0 ? `; tickets: ${tickets.join(', ')}` : ''}.`,
-      `Released by ${ctx.actor.username} with Slipway.`,
-    ].join('\n');
-    await repo.createAnnotatedTag(tag, next.commit, message);
-    try {
-      await repo.pushTag(tag);
-    } catch (error) {
-      await repo.deleteLocalTag(tag).catch(() => {});
-      throw error;
-    }
-    return this.record(ctx, repo, project, { ...next, tag, tickets });
-  }
-
-  /**
-   * Records a pushed release. A transient database failure is retried; if the database still
-   * refuses (it is down, or another process recorded the version first), the tag just pushed is
-   * deleted again — only if it is still exactly the tag we pushed — because a tag without its
-   * release row would be a release nobody can see or deploy. This is the one case where Slipway
-   * removes a tag, and no release ever referred to it.
-   */
-  private async record(
-    ctx: RequestContext,
-    repo: ProjectRepository,
-    project: ProjectRecord,
-    next: TaggedDraft,
-  ): Promise<Release> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.insertRelease(ctx, project, next);
-      } catch (error) {
-        if (attempt < 3 && !isUniqueViolation(error)) {
-          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-          continue;
-        }
-        await repo.deleteRemoteTag(next.tag, next.commit).catch(() => {});
-        throw error;
-      }
-    }
-  }
-
-  private insertRelease(
-    ctx: RequestContext,
-    project: ProjectRecord,
-    next: TaggedDraft,
-  ): Promise<Release> {
-    return this.uow.transaction(async (tx) => {
-      const release: Release = {
-        id: this.ids.next(),
-        projectId: project.id,
-        projectKey: project.key,
-        version: next.version,
-        tag: next.tag,
-        commit: next.commit,
-        kind: next.kind,
-        parent: next.parent,
-        previous: next.previous,
-        ref: next.ref,
-        changelog: next.entries,
-        tickets: next.tickets,
-        idempotencyKey: next.idempotencyKey,
-        createdBy: ctx.actor.username,
-        createdAt: tx.now,
-      };
-      await tx.stores.releases.insert(release);
-      const { changelog: _changelog, ...summary } = release;
-      await tx.record(ctx, {
-        action: 'release.created',
-        resourceType: 'release',
-        resourceId: `${project.key}@${release.version}`,
-        after: { ...summary, commits: release.changelog.length },
-        event: {
-          type: 'release.created',
-          projectKey: project.key,
-          payload: { project: project.key, version: release.version, tag: release.tag, commit: release.commit, kind: release.kind, parent: release.parent, previous: release.previous, commits: release.changelog.length, tickets: release.tickets },
-        },
+      const repo = this.repositories.forProject(project);
+      return repo.exclusive(async () => {
+        await repo.sync();
+        return work(repo, project, await this.uow.reads.releases.summaries(project.id));
       });
-      return release;
     });
   }
 }

@@ -22,9 +22,16 @@ export interface Release {
   changelog: ChangelogEntry[];
   tickets: string[];
   idempotencyKey: string | null;
+  /** Who made it; `import` for a release adopted from an existing tag. */
   createdBy: string;
+  /** When it was made (for an imported release: the tag's date). */
   createdAt: string;
+  /** When it was adopted from an existing tag; null for releases Slipway made. */
+  importedAt: string | null;
 }
+
+/** What version rules need of every release: no changelog. */
+export type ReleaseSummary = Pick<Release, 'version' | 'tag' | 'commit' | 'kind' | 'parent' | 'createdAt'>;
 
 type Row = Selectable<ReleaseTable> & { project_key: string };
 
@@ -45,6 +52,27 @@ function toRelease(row: Row): Release {
     idempotencyKey: row.idempotency_key,
     createdBy: row.created_by,
     createdAt: row.created_at,
+    importedAt: row.imported_at,
+  };
+}
+
+function toRow(release: Release) {
+  return {
+    id: release.id,
+    project_id: release.projectId,
+    version: release.version,
+    tag: release.tag,
+    commit_sha: release.commit,
+    kind: release.kind,
+    parent_version: release.parent,
+    previous_version: release.previous,
+    ref: release.ref,
+    changelog: JSON.stringify(release.changelog),
+    tickets: JSON.stringify(release.tickets),
+    idempotency_key: release.idempotencyKey,
+    created_by: release.createdBy,
+    created_at: release.createdAt,
+    imported_at: release.importedAt,
   };
 }
 
@@ -52,25 +80,14 @@ export class ReleaseStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(release: Release): Promise<void> {
-    await this.db
-      .insertInto('releases')
-      .values({
-        id: release.id,
-        project_id: release.projectId,
-        version: release.version,
-        tag: release.tag,
-        commit_sha: release.commit,
-        kind: release.kind,
-        parent_version: release.parent,
-        previous_version: release.previous,
-        ref: release.ref,
-        changelog: JSON.stringify(release.changelog),
-        tickets: JSON.stringify(release.tickets),
-        idempotency_key: release.idempotencyKey,
-        created_by: release.createdBy,
-        created_at: release.createdAt,
-      })
-      .execute();
+    await this.db.insertInto('releases').values(toRow(release)).execute();
+  }
+
+  /** Many releases at once (an import), in batches that stay under every driver's parameter limit. */
+  async insertMany(releases: readonly Release[]): Promise<void> {
+    for (let at = 0; at < releases.length; at += 50) {
+      await this.db.insertInto('releases').values(releases.slice(at, at + 50).map(toRow)).execute();
+    }
   }
 
   private base() {
@@ -87,8 +104,14 @@ export class ReleaseStore {
     return row ? toRelease(row) : null;
   }
 
+  /** The release that owns a tag, or null. */
+  async byTag(projectId: string, tag: string): Promise<Release | null> {
+    const row = await this.base().where('releases.project_id', '=', projectId).where('releases.tag', '=', tag).executeTakeFirst();
+    return row ? toRelease(row) : null;
+  }
+
   /** Every release of a project without changelogs (versions, tags, commits): what version rules need. */
-  async summaries(projectId: string): Promise<Array<Pick<Release, 'version' | 'tag' | 'commit' | 'kind' | 'parent' | 'createdAt'>>> {
+  async summaries(projectId: string): Promise<ReleaseSummary[]> {
     const rows = await this.db
       .selectFrom('releases')
       .select(['version', 'tag', 'commit_sha', 'kind', 'parent_version', 'created_at'])

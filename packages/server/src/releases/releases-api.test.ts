@@ -63,8 +63,15 @@ describe.each(DIALECTS)('releases API on %s', (dialect) => {
     const major = (await create()).json();
     expect(major).toMatchObject({ version: '3.0.0', kind: 'major' });
     expect(major.changelog[0]).toMatchObject({ breaking: true, breakingNote: 'the config key moved' });
-    await commitAndPush('not a conventional commit at all');
+    await commitAndPush('perf: faster search');
     expect((await create()).json()).toMatchObject({ version: '3.0.1', kind: 'patch' });
+    // Anything else releases nothing by default (semantic-release's rules), unless a bump is asked for.
+    await commitAndPush('not a conventional commit at all', 'chore: tidy', 'docs: readme');
+    const nothing = await create();
+    expect(nothing.statusCode).toBe(422);
+    expect(nothing.json().error).toMatchObject({ code: 'nothing_to_release', details: { since: '3.0.1', pending: 3, types: { other: 1, chore: 1, docs: 1 } } });
+    expect(nothing.json().error.message).toContain('Send bump "patch"');
+    expect((await create({ bump: 'patch' })).json()).toMatchObject({ version: '3.0.2', kind: 'patch', decision: { required: null, applied: 'patch' } });
   });
 
   it('keeps 0.x versions below 1.0: breaking → minor, everything else → patch', async () => {
@@ -190,7 +197,12 @@ describe.each(DIALECTS)('releases API on %s', (dialect) => {
     const viewer = await t.tokenFor('viewer');
     expect((await create({}, viewer)).statusCode).toBe(403);
 
-    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: `${project}-gone`, repository: '/nonexistent/repository.git' } });
+    const refused = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: `${project}-gone`, repository: '/nonexistent/repository.git' } });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().error).toMatchObject({ code: 'repository_unreachable' });
+    expect(refused.json().error.message).toMatch(/nonexistent\/repository\.git/);
+    expect((await t.request({ method: 'GET', url: `/api/v1/projects/${project}-gone` })).statusCode).toBe(404);
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: `${project}-gone`, repository: '/nonexistent/repository.git', verify: false } });
     const gone = await t.request({ method: 'POST', url: `/api/v1/projects/${project}-gone/releases`, payload: {} });
     expect(gone.statusCode).toBe(422);
     expect(gone.json().error.code).toBe('repository_unreachable');

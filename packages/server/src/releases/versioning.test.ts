@@ -4,18 +4,16 @@ import {
   BumpTooLowError,
   NothingToReleaseError,
   VersionOrderError,
-  describeInvalidTagTemplate,
   maintenanceLine,
   nextHotfixVersion,
   nextVersion,
   parseCommit,
-  parseTag,
-  renderTag,
   requiredBump,
   type ChangelogEntry,
   type NextVersionInput,
   type RawCommit,
 } from './versioning.js';
+import { describeInvalidTagTemplate, parseTag, renderTag } from './tag-template.js';
 
 const TICKETS = /[A-Z][A-Z0-9]+-\d+/;
 let counter = 0;
@@ -120,12 +118,26 @@ describe('parseCommit', () => {
 });
 
 describe('requiredBump', () => {
-  it('breaking → major, feat → minor, else patch; while major is 0, breaking → minor and else patch', () => {
+  it('breaking → major, feat → minor, fix/perf → patch, else nothing; while major is 0 everything moves down one step', () => {
     expect(requiredBump(entries('fix: a', 'chore: b', 'Update x'), 1)).toBe('patch');
+    expect(requiredBump(entries('perf: a', 'docs: b'), 1)).toBe('patch');
+    expect(requiredBump(entries('chore: a', 'docs: b', 'Update x', 'refactor!: c'), 1)).toBe('major');
+    expect(requiredBump(entries('chore: a', 'docs: b', 'Update x'), 1)).toBeNull();
     expect(requiredBump(entries('fix: a', 'feat: b'), 1)).toBe('minor');
     expect(requiredBump(entries('feat: a', 'fix!: b'), 1)).toBe('major');
     expect(requiredBump(entries('feat: a'), 0)).toBe('patch');
     expect(requiredBump(entries('feat: a', 'fix!: b'), 0)).toBe('minor');
+  });
+
+  it('follows a project\'s own rules, first match wins, and a catch-all restores "everything is a patch"', () => {
+    const rules = [{ type: 'feat', scope: 'internal', release: 'patch' as const }, { type: 'feat', release: 'minor' as const }, { type: 'docs', scope: 'api-*', release: 'patch' as const }];
+    expect(requiredBump(entries('feat(internal): a'), 1, rules)).toBe('patch');
+    expect(requiredBump(entries('feat(internal): a', 'feat(web): b'), 1, rules)).toBe('minor');
+    expect(requiredBump(entries('docs(api-users): a'), 1, rules)).toBe('patch');
+    expect(requiredBump(entries('docs(web): a'), 1, rules)).toBeNull();
+    expect(requiredBump(entries('fix!: a'), 1, rules)).toBeNull();
+    expect(requiredBump(entries('chore: a', 'Update x'), 1, [{ release: 'patch' }])).toBe('patch');
+    expect(requiredBump(entries('fix: a'), 1, [{ type: 'fix', release: 'none' }, { release: 'patch' }])).toBeNull();
   });
 });
 
@@ -136,32 +148,56 @@ function next(overrides: Partial<NextVersionInput>): ReturnType<typeof nextVersi
 describe('nextVersion', () => {
   it('starts at the initial version (default 1.0.0), or its rc.1', () => {
     const first = { previousFinal: null, existingVersions: [] };
-    expect(next({ ...first, entries: entries('feat!: everything') })).toEqual({ version: '1.0.0', kind: 'major' });
-    expect(next({ ...first, initialVersion: '0.1.0' })).toEqual({ version: '0.1.0', kind: 'minor' });
-    expect(next({ ...first, prerelease: 'rc' })).toEqual({ version: '1.0.0-rc.1', kind: 'prerelease' });
-    expect(next({ ...first, prerelease: 'rc', existingVersions: ['1.0.0-rc.1'] })).toEqual({ version: '1.0.0-rc.2', kind: 'prerelease' });
-    expect(next({ ...first, existingVersions: ['1.0.0-rc.1', '1.0.0-rc.2'] })).toEqual({ version: '1.0.0', kind: 'major' });
+    expect(next({ ...first, entries: entries('feat!: everything') })).toMatchObject({ version: '1.0.0', kind: 'major' });
+    expect(next({ ...first, initialVersion: '0.1.0' })).toMatchObject({ version: '0.1.0', kind: 'minor' });
+    // A first release happens at the initial version whatever the commits are.
+    expect(next({ ...first, entries: entries('chore: initial commit') })).toMatchObject({ version: '1.0.0', decision: { applied: 'initial' } });
+    expect(next({ ...first, prerelease: 'rc' })).toMatchObject({ version: '1.0.0-rc.1', kind: 'prerelease' });
+    expect(next({ ...first, prerelease: 'rc', existingVersions: ['1.0.0-rc.1'] })).toMatchObject({ version: '1.0.0-rc.2', kind: 'prerelease' });
+    expect(next({ ...first, existingVersions: ['1.0.0-rc.1', '1.0.0-rc.2'] })).toMatchObject({ version: '1.0.0', kind: 'major' });
     expect(() => next({ ...first, initialVersion: 'v1' })).toThrow(/initial version/);
   });
 
   it('bumps patch, minor and major from the commits', () => {
-    expect(next({ entries: entries('fix: a', 'chore: b') })).toEqual({ version: '1.4.1', kind: 'patch' });
-    expect(next({ entries: entries('fix: a', 'feat: b') })).toEqual({ version: '1.5.0', kind: 'minor' });
-    expect(next({ entries: entries('feat: a', 'fix: b\n\nBREAKING CHANGE: c') })).toEqual({ version: '2.0.0', kind: 'major' });
-    expect(next({ entries: entries('Update README') })).toEqual({ version: '1.4.1', kind: 'patch' });
+    expect(next({ entries: entries('fix: a', 'chore: b') })).toMatchObject({ version: '1.4.1', kind: 'patch' });
+    expect(next({ entries: entries('fix: a', 'feat: b') })).toMatchObject({ version: '1.5.0', kind: 'minor' });
+    expect(next({ entries: entries('feat: a', 'fix: b\n\nBREAKING CHANGE: c') })).toMatchObject({ version: '2.0.0', kind: 'major' });
+    expect(() => next({ entries: entries('Update README') })).toThrow(NothingToReleaseError);
+    expect(next({ entries: entries('Update README'), bump: 'patch' })).toMatchObject({ version: '1.4.1', kind: 'patch' });
+  });
+
+  it('says which rule decided the bump', () => {
+    const { decision } = next({ entries: entries('fix: a', 'feat(api): search', 'chore: b') });
+    expect(decision).toMatchObject({ required: 'minor', requested: 'auto', applied: 'minor', rule: { index: 1, type: 'feat', release: 'minor' }, commit: { subject: 'search' }, counts: { minor: 1, patch: 1, none: 1 } });
+    expect(decision.reason).toMatch(/^minor because feat "search" \(\w{7}\) matched release rule 1 \{ type: feat \} → minor\.$/);
+    expect(next({ entries: entries('chore: a'), bump: 'patch' }).decision).toMatchObject({ required: null, applied: 'patch', rule: null });
+  });
+
+  it('refuses when only commits that release nothing are pending, and says how to release them anyway', () => {
+    let error: unknown;
+    try {
+      next({ entries: entries('chore: a', 'docs: b', 'chore(deps): c') });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NothingToReleaseError);
+    expect((error as Error).message).toBe(
+      'Only commits that release nothing are pending since 1.4.0 (3: chore ×2, docs ×1); by the default release rules only breaking changes, feat, fix and perf make a release. Send bump "patch" (slipway release create --bump patch) to release them anyway.',
+    );
+    expect(error).toMatchObject({ details: { since: '1.4.0', pending: 3, types: { chore: 2, docs: 1 } } });
   });
 
   it('applies the 0.x rules', () => {
     const zero = { previousFinal: '0.3.2', existingVersions: ['0.3.2'] };
-    expect(next({ ...zero, entries: entries('feat: a') })).toEqual({ version: '0.3.3', kind: 'patch' });
-    expect(next({ ...zero, entries: entries('feat!: a') })).toEqual({ version: '0.4.0', kind: 'minor' });
-    expect(next({ ...zero, entries: entries('fix: a'), bump: 'major' })).toEqual({ version: '1.0.0', kind: 'major' });
+    expect(next({ ...zero, entries: entries('feat: a') })).toMatchObject({ version: '0.3.3', kind: 'patch' });
+    expect(next({ ...zero, entries: entries('feat!: a') })).toMatchObject({ version: '0.4.0', kind: 'minor' });
+    expect(next({ ...zero, entries: entries('fix: a'), bump: 'major' })).toMatchObject({ version: '1.0.0', kind: 'major' });
   });
 
   it('lets an explicit bump raise the computed one but never lower it', () => {
-    expect(next({ bump: 'minor' })).toEqual({ version: '1.5.0', kind: 'minor' });
-    expect(next({ bump: 'major', entries: entries('feat: a') })).toEqual({ version: '2.0.0', kind: 'major' });
-    expect(next({ bump: 'patch' })).toEqual({ version: '1.4.1', kind: 'patch' });
+    expect(next({ bump: 'minor' })).toMatchObject({ version: '1.5.0', kind: 'minor' });
+    expect(next({ bump: 'major', entries: entries('feat: a') })).toMatchObject({ version: '2.0.0', kind: 'major' });
+    expect(next({ bump: 'patch' })).toMatchObject({ version: '1.4.1', kind: 'patch' });
     const error = (() => {
       try {
         next({ bump: 'minor', entries: entries('fix: a', 'feat(api)!: remove v1 endpoints') });
@@ -185,35 +221,36 @@ describe('nextVersion', () => {
 
   it('numbers prereleases rc.1, rc.2, then the final; a new feature restarts at rc.1 of the new version', () => {
     const rc1 = next({ prerelease: 'rc', entries: entries('fix: a') });
-    expect(rc1).toEqual({ version: '1.4.1-rc.1', kind: 'prerelease' });
+    expect(rc1).toMatchObject({ version: '1.4.1-rc.1', kind: 'prerelease' });
     const rc2 = next({ prerelease: 'rc', entries: entries('fix: a', 'fix: b'), existingVersions: ['1.4.0', '1.4.1-rc.1'] });
-    expect(rc2).toEqual({ version: '1.4.1-rc.2', kind: 'prerelease' });
+    expect(rc2).toMatchObject({ version: '1.4.1-rc.2', kind: 'prerelease' });
     const afterFeat = next({ prerelease: 'rc', entries: entries('fix: a', 'fix: b', 'feat: c'), existingVersions: ['1.4.0', '1.4.1-rc.1', '1.4.1-rc.2'] });
-    expect(afterFeat).toEqual({ version: '1.5.0-rc.1', kind: 'prerelease' });
+    expect(afterFeat).toMatchObject({ version: '1.5.0-rc.1', kind: 'prerelease' });
     const final = next({
       entries: entries('fix: a', 'fix: b', 'feat: c'),
       existingVersions: ['1.4.0', '1.4.1-rc.1', '1.4.1-rc.2', '1.5.0-rc.1'],
       commitsSinceLatestRelease: 0,
     });
-    expect(final).toEqual({ version: '1.5.0', kind: 'minor' });
+    expect(final).toMatchObject({ version: '1.5.0', kind: 'minor' });
     // An rc made with a larger explicit bump sets where the line is going.
-    expect(next({ existingVersions: ['1.4.0', '1.5.0-rc.1'] })).toEqual({ version: '1.5.0', kind: 'minor' });
-    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.5.0-rc.1'] })).toEqual({ version: '1.5.0-rc.2', kind: 'prerelease' });
+    expect(next({ existingVersions: ['1.4.0', '1.5.0-rc.1'] })).toMatchObject({ version: '1.5.0', kind: 'minor' });
+    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.5.0-rc.1'] })).toMatchObject({ version: '1.5.0-rc.2', kind: 'prerelease' });
   });
 
   it('refuses another prerelease with no new commits, and one that would sort before an existing prerelease', () => {
     expect(() => next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.4.1-rc.1'], commitsSinceLatestRelease: 0 })).toThrow(
       /no new commits since 1\.4\.1-rc\.1/,
     );
-    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.4.1-beta.3'] })).toEqual({ version: '1.4.1-rc.1', kind: 'prerelease' });
+    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.4.1-beta.3'] })).toMatchObject({ version: '1.4.1-rc.1', kind: 'prerelease' });
     expect(() => next({ prerelease: 'alpha', existingVersions: ['1.4.0', '1.4.1-rc.2'] })).toThrow(VersionOrderError);
     expect(() => next({ prerelease: 'rc.1' })).toThrow(/Prerelease identifier/);
     expect(() => next({ prerelease: '7' })).toThrow(/Prerelease identifier/);
   });
 
-  it('skips versions taken by a hotfix line', () => {
-    expect(next({ existingVersions: ['1.4.0', '1.4.1', '1.4.2'] })).toEqual({ version: '1.4.3', kind: 'patch' });
-    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.4.1'] })).toEqual({ version: '1.4.2-rc.1', kind: 'prerelease' });
+  it('jumps over versions taken by a hotfix line and lists them', () => {
+    expect(next({ existingVersions: ['1.4.0', '1.4.1', '1.4.2'] })).toMatchObject({ version: '1.4.3', kind: 'patch', skipped: ['1.4.1', '1.4.2'] });
+    expect(next({ prerelease: 'rc', existingVersions: ['1.4.0', '1.4.1'] })).toMatchObject({ version: '1.4.2-rc.1', kind: 'prerelease', skipped: ['1.4.1'] });
+    expect(next({ entries: entries('feat: a'), existingVersions: ['1.4.0', '1.4.1'] })).toMatchObject({ version: '1.5.0', skipped: [] });
   });
 });
 

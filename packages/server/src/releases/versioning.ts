@@ -1,8 +1,8 @@
 import { CommitParser } from 'conventional-commits-parser';
 import semver from 'semver';
 
-import { isValidRefName } from '../git/ref-names.js';
 import { DomainError, ValidationError } from '../shared/errors.js';
+import { decideBump, DEFAULT_RELEASE_RULES, describeRule, summariseTypes, type BumpDecision, type MatchedRule, type ReleaseRule, type RuleRelease } from './release-rules.js';
 
 /**
  * Versions from commits (PRODUCT.md §3 rules 1–3). Pure: takes data, returns data or throws a domain error.
@@ -38,6 +38,10 @@ export interface ChangelogEntry {
   time: string;
   /** Ticket keys found by the project's pattern in subject then body: unique, in order of appearance. */
   tickets: string[];
+  /** A revert of a commit outside the release (`This reverts commit <sha>`): that commit's sha. */
+  reverts?: string;
+  /** For a further conventional-commit paragraph of a squash-merge body: its position (1, 2, …) in the commit. */
+  part?: number;
 }
 
 export class BumpTooLowError extends DomainError {
@@ -58,8 +62,32 @@ export class BumpTooLowError extends DomainError {
 export class NothingToReleaseError extends DomainError {
   readonly code = 'nothing_to_release';
 
-  constructor(readonly since: string | null) {
-    super(since ? `There are no new commits since ${since}; nothing to release.` : 'There are no commits to release.', { since });
+  constructor(
+    readonly since: string | null,
+    message?: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message ?? (since ? `There are no new commits since ${since}; nothing to release.` : 'There are no commits to release.'), { since, ...details });
+  }
+
+  /** Commits are pending, but by the release rules none of them makes a release (only chore, docs, …). */
+  static onlyNonReleasing(since: string, entries: readonly ChangelogEntry[], rulesAreDefault: boolean): NothingToReleaseError {
+    const types = summariseTypes(entries);
+    const reverts = entries.filter((e) => e.reverts !== undefined).map((e) => e.reverts!);
+    const revertNote = reverts.length > 0 ? `, among them ${reverts.length === 1 ? 'a revert' : `${reverts.length} reverts`} of ${reverts.map((r) => r.slice(0, 7)).join(', ')}, released earlier` : '';
+    const rules = rulesAreDefault
+      ? 'by the default release rules only breaking changes, feat, fix and perf make a release'
+      : "by the project's releaseRules none of them makes a release";
+    return new NothingToReleaseError(
+      since,
+      `Only commits that release nothing are pending since ${since} (${entries.length}: ${types}${revertNote}); ${rules}. ` +
+        'Send bump "patch" (slipway release create --bump patch) to release them anyway.',
+      {
+        pending: entries.length,
+        types: Object.fromEntries(entries.reduce((m, e) => m.set(e.type, (m.get(e.type) ?? 0) + 1), new Map<string, number>())),
+        ...(reverts.length > 0 && { revertsOfReleased: reverts }),
+      },
+    );
   }
 }
 
@@ -177,21 +205,18 @@ export function parseCommit(raw: RawCommit, ticketPattern: RegExp, options: { al
 
 const BUMP_RANK: Record<Bump, number> = { patch: 0, minor: 1, major: 2 };
 
-/** The bump the commits require: breaking → major, feat → minor, else patch; while major is 0, breaking → minor, else patch. */
-export function requiredBump(entries: readonly ChangelogEntry[], currentMajor: number): Bump {
-  if (entries.some((entry) => entry.breaking)) return currentMajor === 0 ? 'minor' : 'major';
-  if (currentMajor === 0) return 'patch';
-  return entries.some((entry) => entry.type === 'feat') ? 'minor' : 'patch';
+/** The bump the commits require by the rules (default: semantic-release's), or null when none makes a release. */
+export function requiredBump(entries: readonly ChangelogEntry[], currentMajor: number, rules: readonly ReleaseRule[] = DEFAULT_RELEASE_RULES): Bump | null {
+  return decideBump(entries, rules, currentMajor).required;
 }
 
-function bumpReason(entries: readonly ChangelogEntry[], required: Bump, currentMajor: number): string {
-  const breaking = entries.find((entry) => entry.breaking);
-  const feat = entries.find((entry) => entry.type === 'feat');
-  const cite = (entry: ChangelogEntry): string => `"${entry.subject}" (${entry.sha.slice(0, 7)})`;
-  if (breaking && currentMajor === 0) return `While the major version is 0, the breaking change ${cite(breaking)}`;
-  if (breaking) return `The breaking change ${cite(breaking)}`;
-  if (feat && required === 'minor') return `The feature ${cite(feat)}`;
-  return 'The commits';
+function bumpReason(decision: BumpDecision, currentMajor: number): string {
+  const entry = decision.entry;
+  if (!entry || !decision.rule) return 'The commits';
+  const cite = `"${entry.subject}" (${entry.sha.slice(0, 7)})`;
+  const what = entry.breaking ? `The breaking change ${cite}` : entry.type === 'feat' ? `The feature ${cite}` : `The commit ${cite}`;
+  const zero = currentMajor === 0 && decision.rule.release !== decision.required ? 'While the major version is 0, ' : '';
+  return `${zero}${zero ? what.charAt(0).toLowerCase() + what.slice(1) : what}`;
 }
 
 function parseFinal(version: string, what: string): semver.SemVer {
@@ -208,7 +233,8 @@ function bumped(from: semver.SemVer, bump: Bump): string {
   return `${from.major}.${from.minor}.${from.patch + 1}`;
 }
 
-function kindBetween(previous: semver.SemVer | null, next: semver.SemVer): Bump {
+/** The step from `previous` to `next`; without a previous release, the shape of `next` (X.0.0 major, X.Y.0 minor). */
+export function kindBetween(previous: semver.SemVer | null, next: semver.SemVer): Bump {
   if (previous === null) return next.minor === 0 && next.patch === 0 ? 'major' : next.patch === 0 ? 'minor' : 'patch';
   if (next.major !== previous.major) return 'major';
   return next.minor !== previous.minor ? 'minor' : 'patch';
@@ -219,7 +245,7 @@ export interface NextVersionInput {
   previousFinal: string | null;
   /** Every version the project has, on any line, finals and prereleases; invalid strings are ignored. */
   existingVersions: readonly string[];
-  /** Commits since `previousFinal` (all commits when null). */
+  /** Commits since `previousFinal` (all commits when null), reverted pairs already left out. */
   entries: readonly ChangelogEntry[];
   bump: BumpRequest;
   /** Prerelease identifier (`rc`, `beta`); absent for a final release. */
@@ -228,19 +254,50 @@ export interface NextVersionInput {
   initialVersion?: string;
   /** Commits since the latest release of any kind on this line; 0 refuses another prerelease. Default: `entries.length`. */
   commitsSinceLatestRelease?: number;
+  /** The project's release rules; default {@link DEFAULT_RELEASE_RULES}. */
+  rules?: readonly ReleaseRule[];
+}
+
+/** Why the version is what it is (the API shows it, e.g. in a dry run). */
+export interface VersionDecision {
+  /** What the commits require by the rules (after the 0.x shift), or null when none makes a release. */
+  required: Bump | null;
+  requested: BumpRequest;
+  /** What was applied: `initial` for a first release at the initial version. */
+  applied: Bump | 'initial';
+  /** The rule that decided `required`, and the commit it matched. */
+  rule: MatchedRule | null;
+  commit: { sha: string; subject: string } | null;
+  /** Entries per release they make by the rules. */
+  counts: Record<RuleRelease, number>;
+  /** One sentence. */
+  reason: string;
 }
 
 export interface NextVersion {
   version: string;
   kind: VersionKind;
+  decision: VersionDecision;
+  /** Final versions of the target's line that were already taken (e.g. by hotfixes) and jumped over. */
+  skipped: string[];
+}
+
+function explain(decision: BumpDecision, requested: BumpRequest, applied: Bump | 'initial', initial: string): string {
+  if (applied === 'initial') return `First release: the project's initial version ${initial}.`;
+  const by = decision.rule && decision.entry
+    ? `${decision.entry.type}${decision.entry.breaking ? ' (breaking)' : ''} "${decision.entry.subject}" (${decision.entry.sha.slice(0, 7)}) matched release rule ${decision.rule.index} ${describeRule(decision.rule)}`
+    : 'no commit matched a release rule';
+  if (requested === 'auto') return `${applied} because ${by}.`;
+  return decision.required === applied ? `${applied}, as requested; ${by}.` : `${applied}, as requested (the commits alone: ${decision.required ?? 'no release'}; ${by}).`;
 }
 
 /**
- * The next version of a line (PRODUCT.md §3 rule 2). An explicit bump may raise the one the commits require,
- * never lower it. `rc` gives `X.Y.Z-rc.1`, `-rc.2`, … where X.Y.Z comes from the commits since the previous
- * final release — so a feature arriving between two rc's starts `rc.1` of the new version — and a final
- * release after rc's is `X.Y.Z`. Versions already taken (a hotfix 1.4.1 while main computes 1.4.1) are
- * skipped, and the result is always greater than every version of its X.Y.Z.
+ * The next version of a line (PRODUCT.md §3 rule 2). The release rules decide the bump; an explicit bump
+ * may raise it (or release commits no rule releases), never lower it. `rc` gives `X.Y.Z-rc.1`, `-rc.2`, …
+ * where X.Y.Z comes from the commits since the previous final release — so a feature arriving between two
+ * rc's starts `rc.1` of the new version — and a final release after rc's is `X.Y.Z`. Versions already
+ * taken (a hotfix 1.4.1 while main computes 1.4.1) are jumped over and listed in `skipped`, so the caller
+ * can make sure the release contains them; the result is always greater than every version of its X.Y.Z.
  *
  * @throws NothingToReleaseError, BumpTooLowError, VersionOrderError, ValidationError
  */
@@ -252,19 +309,26 @@ export function nextVersion(input: NextVersionInput): NextVersion {
   const since = input.previousFinal;
   if (input.entries.length === 0) throw new NothingToReleaseError(since);
 
+  const rules = input.rules ?? DEFAULT_RELEASE_RULES;
   const existing = input.existingVersions.map((version) => semver.parse(version)).filter((v): v is semver.SemVer => v !== null);
   const finals = new Set(existing.filter((v) => v.prerelease.length === 0).map((v) => v.version));
   const previous = since === null ? null : parseFinal(since, 'The previous release');
+  const initial = input.initialVersion ?? '1.0.0';
 
   let target: semver.SemVer;
+  let applied: Bump | 'initial';
+  const decision = decideBump(input.entries, rules, previous?.major ?? parseFinal(initial, 'The initial version').major);
   if (previous === null) {
-    target = parseFinal(input.initialVersion ?? '1.0.0', 'The initial version');
+    target = parseFinal(initial, 'The initial version');
+    applied = 'initial';
   } else {
-    const required = requiredBump(input.entries, previous.major);
-    if (input.bump !== 'auto' && BUMP_RANK[input.bump] < BUMP_RANK[required]) {
-      throw new BumpTooLowError(required, input.bump, bumpReason(input.entries, required, previous.major));
+    const required = decision.required;
+    if (input.bump === 'auto' && required === null) throw NothingToReleaseError.onlyNonReleasing(previous.version, input.entries, rules === DEFAULT_RELEASE_RULES);
+    if (input.bump !== 'auto' && required !== null && BUMP_RANK[input.bump] < BUMP_RANK[required]) {
+      throw new BumpTooLowError(required, input.bump, bumpReason(decision, previous.major));
     }
-    target = new semver.SemVer(bumped(previous, input.bump === 'auto' ? required : input.bump));
+    applied = input.bump === 'auto' ? required! : input.bump;
+    target = new semver.SemVer(bumped(previous, applied));
   }
 
   // A pending prerelease line above the computed version (an rc made with a larger explicit bump) is where the line is going.
@@ -273,9 +337,22 @@ export function nextVersion(input: NextVersionInput): NextVersion {
     const base = new semver.SemVer(`${version.major}.${version.minor}.${version.patch}`);
     if ((previous === null || semver.gt(base, previous)) && !finals.has(base.version) && semver.gt(base, target)) target = base;
   }
-  while (finals.has(target.version)) target = new semver.SemVer(bumped(target, 'patch'));
+  const skipped: string[] = [];
+  while (finals.has(target.version)) {
+    skipped.push(target.version);
+    target = new semver.SemVer(bumped(target, 'patch'));
+  }
 
-  if (prerelease === null) return { version: target.version, kind: kindBetween(previous, target) };
+  const why: VersionDecision = {
+    required: decision.required,
+    requested: input.bump,
+    applied,
+    rule: decision.rule,
+    commit: decision.entry ? { sha: decision.entry.sha, subject: decision.entry.subject } : null,
+    counts: decision.counts,
+    reason: explain(decision, input.bump, applied, initial),
+  };
+  if (prerelease === null) return { version: target.version, kind: kindBetween(previous, target), decision: why, skipped };
 
   if ((input.commitsSinceLatestRelease ?? input.entries.length) === 0) {
     const latest = existing.filter((v) => v.prerelease.length > 0).sort(semver.rcompare)[0];
@@ -291,7 +368,7 @@ export function nextVersion(input: NextVersionInput): NextVersion {
   }
   const version = `${target.version}-${prerelease}.${number + 1}`;
   if (highest !== null && !semver.gt(version, highest)) throw new VersionOrderError(version, highest.version);
-  return { version, kind: 'prerelease' };
+  return { version, kind: 'prerelease', decision: why, skipped };
 }
 
 /**
@@ -318,46 +395,4 @@ export function maintenanceLine(version: string): string {
   const parsed = semver.parse(version);
   if (!parsed) throw new ValidationError(`${JSON.stringify(version)} is not a semantic version`);
   return `${parsed.major}.${parsed.minor}`;
-}
-
-// --- tags ------------------------------------------------------------------------------------------------
-
-/** Why a tag template is unusable, or null: it must contain `{version}` once and render valid tag names. */
-export function describeInvalidTagTemplate(template: string): string | null {
-  if (template.split('{version}').length !== 2) return 'must contain {version} exactly once';
-  const sample = renderTag(template, { version: '1.0.0-rc.1', project: 'project' });
-  if (/[{}]/.test(sample)) return 'may only use the placeholders {version} and {project}';
-  if (!isValidRefName(sample)) return `renders ${JSON.stringify(sample)}, which is not a valid git tag name`;
-  return null;
-}
-
-/** The tag name for a version: `{version}` and `{project}` replaced (`v{version}` → `v1.4.0`). */
-export function renderTag(template: string, values: { version: string; project: string }): string {
-  return template.replaceAll('{version}', values.version).replaceAll('{project}', values.project);
-}
-
-const tagPatterns = new Map<string, RegExp>();
-
-function tagPattern(template: string, project: string): RegExp {
-  const key = `${template}\0${project}`;
-  let pattern = tagPatterns.get(key);
-  if (!pattern) {
-    const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const source = template
-      .split('{version}')
-      .map((part) => part.split('{project}').map(escape).join(escape(project)))
-      .join('(.+)');
-    pattern = new RegExp(`^${source}$`);
-    if (tagPatterns.size > 1000) tagPatterns.clear();
-    tagPatterns.set(key, pattern);
-  }
-  return pattern;
-}
-
-/** The version a tag name stands for under the template, or null when it is not a release tag (strict semver only). */
-export function parseTag(template: string, tagName: string, project: string): string | null {
-  const match = tagPattern(template, project).exec(tagName);
-  if (!match || match.length !== 2) return null;
-  const version = match[1]!;
-  return semver.valid(version) === version ? version : null;
 }

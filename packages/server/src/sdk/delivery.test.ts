@@ -24,7 +24,7 @@ describe.each(DIALECTS)('SDK keys, rule-set delivery and the SSE stream on %s', 
     for (const [key, rank, prot] of [['dev', 10, false], ['production', 20, true]] as const) {
       await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key, rank, protected: prot } });
     }
-    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'shop', repository: '/srv/git/shop.git' } });
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'shop', repository: '/srv/git/shop.git', verify: false } });
     await t.request({ method: 'POST', url: flags, payload: { key: 'new-checkout', variants: BOOL } });
     await put('new-checkout', 'production', { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' } });
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });

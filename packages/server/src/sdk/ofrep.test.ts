@@ -22,7 +22,7 @@ describe.each(DIALECTS)('OFREP on %s', (dialect) => {
   beforeAll(async () => {
     t = await createTestApp(dialect);
     await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key: 'production', rank: 10 } });
-    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'web', repository: '/srv/git/web.git' } });
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'web', repository: '/srv/git/web.git', verify: false } });
     await t.request({ method: 'POST', url: '/api/v1/projects/web/segments', payload: { key: 'beta', conditions: [{ attribute: 'company', operator: 'in', values: ['initech', 'umbrella'] }] } });
     const create = (key: string, variants: object) => t.request({ method: 'POST', url: flags, payload: { key, variants } });
     const put = async (flag: string, body: object) => {

@@ -4,6 +4,7 @@ import * as releases from './0002-releases.js';
 import * as deployments from './0003-deployments.js';
 import * as flags from './0004-flags.js';
 import * as notifications from './0005-notifications.js';
+import * as releaseAdoption from './0006-release-adoption.js';
 import * as deploymentTrust from './0007-deployment-trust.js';
 import * as webSessions from './0008-web-sessions.js';
 
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-deployments': deployments,
   '0004-flags': flags,
   '0005-notifications': notifications,
+  '0006-release-adoption': releaseAdoption,
   '0007-deployment-trust': deploymentTrust,
   '0008-web-sessions': webSessions,
 };
