@@ -20,6 +20,7 @@ import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
+import { createRollouts, type RolloutSettings, type Rollouts } from './rollouts/rollouts.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
@@ -36,6 +37,8 @@ export interface CompositionOptions {
   onBackgroundError?(error: unknown, context: string): void;
   /** How long a server holds a deployment it works on (SLIPWAY_DEPLOY_LEASE_MS). */
   deployLeaseMs?: number;
+  /** Rollout ticker lease and poll, ingested metrics retention (SLIPWAY_ROLLOUT_*, SLIPWAY_METRICS_RETENTION_DAYS). */
+  rollouts?: Partial<RolloutSettings>;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -66,6 +69,8 @@ export interface Services {
   readonly flagDelivery: FlagDelivery;
   /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
   readonly flagStream: { pingIntervalMs: number };
+  /** Progressive rollouts: plans, analysis templates, metric ingestion and the ticker. */
+  readonly rollouts: Rollouts;
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -103,6 +108,15 @@ export function compose(options: CompositionOptions): Services {
     ...(options.notifications && { settings: options.notifications }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
+  const flags = new FlagService(uow, ids, clock, flagFanout);
+  const rollouts = createRollouts({
+    uow,
+    flags,
+    clock,
+    ids,
+    ...(options.rollouts && { settings: options.rollouts }),
+    onError: (error) => options.onBackgroundError?.(error, 'rollout ticker'),
+  });
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -122,10 +136,11 @@ export function compose(options: CompositionOptions): Services {
     status: new StatusService(uow, clock),
     notifications,
     flagFanout,
-    flags: new FlagService(uow, ids, clock, flagFanout),
+    flags,
     segments: new SegmentService(uow, ids, flagFanout),
     sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
     flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
     flagStream: { pingIntervalMs: 15_000 },
+    rollouts,
   };
 }

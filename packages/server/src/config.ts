@@ -24,6 +24,8 @@ export interface Config {
     readonly timeoutMs: number;
     readonly pollMs: number;
   };
+  /** Rollouts: ticker lease and poll interval, and how long ingested metrics are kept. */
+  readonly rollouts: { readonly leaseMs: number; readonly pollMs: number; readonly metricsRetentionMs: number };
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,9 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_NOTIFY_LEASE_MS: '60000',
   SLIPWAY_NOTIFY_TIMEOUT_MS: '10000',
   SLIPWAY_NOTIFY_POLL_MS: '1000',
+  SLIPWAY_ROLLOUT_LEASE_MS: '30000',
+  SLIPWAY_ROLLOUT_POLL_MS: '1000',
+  SLIPWAY_METRICS_RETENTION_DAYS: '7',
 } as const;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -121,5 +126,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     pollMs: integer(env, 'SLIPWAY_NOTIFY_POLL_MS', 1000, 10, 600_000),
   });
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications });
+  const rollouts = Object.freeze({
+    leaseMs: integer(env, 'SLIPWAY_ROLLOUT_LEASE_MS', 30_000, 1_000, 600_000),
+    pollMs: integer(env, 'SLIPWAY_ROLLOUT_POLL_MS', 1000, 10, 600_000),
+    metricsRetentionMs: integer(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 7, 1, 365) * 86_400_000,
+  });
+
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications, rollouts });
 }

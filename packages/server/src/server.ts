@@ -32,6 +32,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       notifications: config.notifications,
       onBackgroundError: (error, context) => logBackgroundError(error, context),
       deployLeaseMs: config.deployLeaseMs,
+      rollouts: config.rollouts,
     });
     const bootstrapToken = await services.auth.bootstrap(systemContext(), config.bootstrapToken);
     const app = await buildApp(services, {
@@ -52,6 +53,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services.notifications.dispatcher.start(services.outbox);
     // Deployments run in the background, claimed with leases so a crash never leaves one running.
     services.deployments.runner.start();
+    // Rollouts advance in the background, claimed with leases like deployments.
+    services.rollouts.ticker.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -69,6 +72,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           clearTimeout(timer);
           await stopFlagFanout();
           await services.deployments.runner.stop();
+          await services.rollouts.ticker.stop();
           await services.notifications.dispatcher.stop();
           await database.close();
         }

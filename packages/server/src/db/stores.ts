@@ -17,6 +17,10 @@ import { DeploymentStateStore } from '../status/deployment-state-store.js';
 import { HeartbeatStore } from '../status/heartbeat-store.js';
 import { ChannelStore } from '../notifications/channel-store.js';
 import { DeliveryStore } from '../notifications/delivery-store.js';
+import { NamedBodyStore } from '../rollouts/analysis-store.js';
+import { MetricStore } from '../rollouts/metric-store.js';
+import { RolloutStore } from '../rollouts/rollout-store.js';
+import type { AnalysisTemplate, Plan } from '@slipway/rollout-engine';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -38,6 +42,10 @@ export interface Stores extends CoreStores {
   readonly heartbeats: HeartbeatStore;
   readonly channels: ChannelStore;
   readonly deliveries: DeliveryStore;
+  readonly rollouts: RolloutStore;
+  readonly analysisTemplates: NamedBodyStore<AnalysisTemplate>;
+  readonly rolloutPlans: NamedBodyStore<Plan>;
+  readonly metricPoints: MetricStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -62,5 +70,9 @@ export function createStores(db: Kysely<Database>): Stores {
     heartbeats: new HeartbeatStore(db),
     channels: new ChannelStore(db),
     deliveries: new DeliveryStore(db),
+    rollouts: new RolloutStore(db),
+    analysisTemplates: new NamedBodyStore<AnalysisTemplate>(db, 'analysis_templates'),
+    rolloutPlans: new NamedBodyStore<Plan>(db, 'rollout_plans'),
+    metricPoints: new MetricStore(db),
   };
 }

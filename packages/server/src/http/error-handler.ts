@@ -12,6 +12,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   cherry_pick_conflict: 409,
   push_rejected: 409,
   deployment_in_progress: 409,
+  rollout_in_progress: 409,
+  rollout_not_running: 409,
+  rollout_not_paused: 409,
+  rollout_finished: 409,
+  rollout_not_finished: 409,
+  rollout_busy: 409,
+  rollout_changed: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
