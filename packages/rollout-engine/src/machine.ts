@@ -56,7 +56,8 @@ class Builder {
     if (!bg || bg.metrics.length === 0 || isTerminal(this.s) || this.s.stepIndex < bg.startingStep) return;
     if (this.s.runs.some((r) => r.kind === 'background' && !isCompleted(r.phase))) return;
     if (this.s.runs.some((r) => r.kind === 'background' && r.phase !== 'Inconclusive')) return;
-    this.s = { ...this.s, runs: [...this.s.runs.filter((r) => r.kind !== 'background'), this.newRun('background', null, bg.metrics)] };
+    const run = this.newRun('background', null, bg.metrics);
+    this.s = { ...this.s, runs: [...this.s.runs.filter((r) => r.kind !== 'background'), run] };
   }
 
   /** Ends runs that are still going (their open metrics count as Successful, as Argo terminates them). */
@@ -180,7 +181,8 @@ function advanceWith(b: Builder): Transition {
     }
     const run = s.runs.find((r) => r.kind === 'step' && r.step === s.stepIndex);
     if (!run) {
-      b.s = { ...s, runs: [...s.runs, b.newRun('step', s.stepIndex, step.analysis.metrics)] };
+      const created = b.newRun('step', s.stepIndex, step.analysis.metrics);
+      b.s = { ...b.s, runs: [...b.s.runs, created] };
       break;
     }
     if (run.phase !== 'Successful') break;
