@@ -11,6 +11,7 @@ import { environmentCommands } from './commands/environments.js';
 import { flagCommands } from './commands/flags.js';
 import { projectCommands } from './commands/projects.js';
 import { releaseCommands } from './commands/releases.js';
+import { rolloutCommands } from './commands/rollouts.js';
 import { sdkKeyCommands } from './commands/sdk-keys.js';
 import { segmentCommands } from './commands/segments.js';
 import { tokenCommands } from './commands/tokens.js';
@@ -60,6 +61,7 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   signoffCommands(program, ctx);
   deploymentCommands(program, ctx);
   statusCommands(program, ctx);
+  rolloutCommands(program, ctx);
   demoCommands(program, ctx);
   return program;
 }
