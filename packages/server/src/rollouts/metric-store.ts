@@ -39,6 +39,19 @@ export interface SeriesFilter {
 
 const bucketColumns = Array.from({ length: BUCKETS }, (_, i) => `b${i}`) as Array<'b0'>;
 
+/** The sum of several totals. */
+export function addTotals(parts: Iterable<MetricTotals>): MetricTotals {
+  const out: MetricTotals = { requests: 0, errors: 0, latencyCount: 0, latencySum: 0, buckets: new Array<number>(BUCKETS).fill(0) };
+  for (const t of parts) {
+    out.requests += t.requests;
+    out.errors += t.errors;
+    out.latencyCount += t.latencyCount;
+    out.latencySum += t.latencySum;
+    t.buckets.forEach((c, i) => (out.buckets[i]! += c));
+  }
+  return out;
+}
+
 /** The 95th percentile from bucket counts, interpolated linearly inside its bucket; null without data. */
 export function percentile(buckets: readonly number[], q: number): number | null {
   const total = buckets.reduce((a, b) => a + b, 0);
@@ -124,6 +137,31 @@ export class MetricStore {
       latencySum: n(row?.latency_sum),
       buckets: bucketColumns.map((c) => n(row?.[c])),
     };
+  }
+
+  /**
+   * Totals of every variant of a flag (or, without `flag`, of every version's own series) over minutes
+   * [fromMinute, toMinute], in one grouped query: a canary and its baseline come from one read.
+   */
+  async grouped(projectKey: string, environment: string, fromMinute: string, toMinute: string, by: { flag: string } | { versions: true }): Promise<Map<string, MetricTotals>> {
+    const key = 'flag' in by ? 'variant' : 'version';
+    let q = this.db.selectFrom('metric_points').where('project_key', '=', projectKey).where('environment_key', '=', environment);
+    q = 'flag' in by ? q.where('flag', '=', by.flag) : q.where('flag', '=', '');
+    const rows = (await q
+      .where('minute', '>=', fromMinute)
+      .where('minute', '<=', toMinute)
+      .select((eb) => [
+        eb.ref(key).as('series'),
+        eb.fn.sum('requests').as('requests'),
+        eb.fn.sum('errors').as('errors'),
+        eb.fn.sum('latency_count').as('latency_count'),
+        eb.fn.sum('latency_sum').as('latency_sum'),
+        ...bucketColumns.map((c) => eb.fn.sum(c).as(c)),
+      ])
+      .groupBy(key)
+      .execute()) as Array<Record<string, unknown>>;
+    const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+    return new Map(rows.map((row) => [String(row.series), { requests: n(row.requests), errors: n(row.errors), latencyCount: n(row.latency_count), latencySum: n(row.latency_sum), buckets: bucketColumns.map((c) => n(row[c])) }]));
   }
 
   /** Bounded retention: drops minutes before `minute`; returns how many rows went. */

@@ -1,8 +1,8 @@
 import { parseDuration, type MetricProvider, type ProviderOutcome, type ResolvedMetric, type ValidationProblem } from '@slipway/rollout-engine';
 import { query as jsonPathQuery } from 'jsonpath-rfc9535';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
-import type { MetricStore, SeriesFilter } from './metric-store.js';
-import { percentile } from './metric-store.js';
+import type { MetricStore, MetricTotals, SeriesFilter } from './metric-store.js';
+import { addTotals, percentile } from './metric-store.js';
 
 /** What a provider measures: the canary and baseline series, and the values `{{…}}` in queries and URLs stand for. */
 export interface MeasureTarget {
@@ -119,16 +119,20 @@ const minuteOf = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toIS
 export class MetricProviders {
   constructor(private readonly metrics: MetricStore) {}
 
-  async measure(metric: ResolvedMetric, target: MeasureTarget, now: number): Promise<ProviderOutcome> {
+  /**
+   * `reads` may be shared by the measurements of one rollout taken together: metrics over the same
+   * window (error rate and latency of the same minute) then cost one database read.
+   */
+  async measure(metric: ResolvedMetric, target: MeasureTarget, now: number, reads = new Map<string, Promise<{ canary: MetricTotals; baseline: MetricTotals }>>()): Promise<ProviderOutcome> {
     try {
-      return await this.run(metric.provider, metric, target, now);
+      return await this.run(metric.provider, metric, target, now, reads);
     } catch (error) {
       const e = error as Error & { cause?: { code?: string } };
       return { error: `${metric.name}: ${e.name === 'TimeoutError' ? 'timed out' : e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`.slice(0, 1000) };
     }
   }
 
-  private async run(provider: MetricProvider, metric: ResolvedMetric, target: MeasureTarget, now: number): Promise<ProviderOutcome> {
+  private async run(provider: MetricProvider, metric: ResolvedMetric, target: MeasureTarget, now: number, reads: Map<string, Promise<{ canary: MetricTotals; baseline: MetricTotals }>>): Promise<ProviderOutcome> {
     if ('prometheus' in provider) {
       const p = provider.prometheus;
       const timeout = parseDuration(p.timeout ?? '') ?? DEFAULT_TIMEOUT_MS;
@@ -153,10 +157,13 @@ export class MetricProviders {
     const windowMs = parseDuration(p.window ?? metric.interval ?? '1m') ?? 60_000;
     const from = minuteOf(now - windowMs);
     const to = minuteOf(now);
-    const [canary, baseline] = await Promise.all([
-      this.metrics.totals(target.projectKey, target.environment, from, to, target.canary),
-      this.metrics.totals(target.projectKey, target.environment, from, to, target.baseline),
-    ]);
+    const key = `${from}/${to}`;
+    let read = reads.get(key);
+    if (!read) {
+      read = this.series(target, from, to);
+      reads.set(key, read);
+    }
+    const { canary, baseline } = await read;
     const pick = (t: typeof canary): number | null => {
       if (p.metric === 'requests') return t.requests;
       if (p.metric === 'error-rate') return t.requests === 0 ? null : t.errors / t.requests;
@@ -168,5 +175,18 @@ export class MetricProviders {
       baseline: pick(baseline),
       data: { window: { from, to }, canary: { requests: canary.requests, errors: canary.errors }, baseline: { requests: baseline.requests, errors: baseline.errors } },
     };
+  }
+
+  /** The canary's and the baseline's totals: one grouped read for a flag's variants, two reads otherwise. */
+  private async series(target: MeasureTarget, from: string, to: string): Promise<{ canary: MetricTotals; baseline: MetricTotals }> {
+    const c = target.canary;
+    const b = target.baseline;
+    if (c.flag !== undefined && c.variant !== undefined && c.version === undefined && b.flag === c.flag && b.notVariant === c.variant && b.version === undefined && b.variant === undefined) {
+      const byVariant = await this.metrics.grouped(target.projectKey, target.environment, from, to, { flag: c.flag });
+      const empty = addTotals([]);
+      return { canary: byVariant.get(c.variant) ?? empty, baseline: addTotals([...byVariant].filter(([v]) => v !== c.variant && v !== '').map(([, t]) => t)) };
+    }
+    const [canary, baseline] = await Promise.all([this.metrics.totals(target.projectKey, target.environment, from, to, c), this.metrics.totals(target.projectKey, target.environment, from, to, b)]);
+    return { canary, baseline };
   }
 }

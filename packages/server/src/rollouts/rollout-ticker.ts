@@ -124,62 +124,80 @@ export class RolloutTicker {
 
   private async process(id: string): Promise<void> {
     const store = this.o.uow.reads.rollouts;
-    for (let round = 0; round < 100 && !this.stopped; round++) {
+    let r = await store.get(id);
+    let leaseUntil = this.o.clock.now().getTime() + this.leaseMs;
+    let wrote = false;
+    for (let round = 0; r !== null && round < 50 && !this.stopped; round++) {
       const now = this.o.clock.now().getTime();
-      if (round > 0 && !(await store.renew(id, this.owner, new Date(now + this.leaseMs).toISOString()))) return; // another server took over
-      const r = await store.get(id);
-      if (!r) return;
+      if (leaseUntil - now < this.leaseMs / 2) {
+        // Renewed only when half of it is gone: most ticks never pay for it.
+        if (!(await store.renew(id, this.owner, new Date(now + this.leaseMs).toISOString()))) return; // another server took over
+        leaseUntil = now + this.leaseMs;
+      }
+      let t: Transition;
+      let measured: Measurement[] = [];
       if (r.state.pending !== null) {
         const result = await this.driver(r).apply(r, r.state.pending);
         if (result.status === 'waiting') return store.setNextCheck(id, r.revision, new Date(result.checkAgainAt).toISOString(), null);
         if (result.status === 'failed') return store.setNextCheck(id, r.revision, new Date(now + DRIVER_RETRY_MS).toISOString(), `${r.state.pending.type} ${r.state.pending.weight} %: ${result.message}`.slice(0, 1000));
-        if (!(await this.write(r, acknowledge(r.spec, r.state, this.o.clock.now().getTime())))) continue;
-        continue;
+        t = acknowledge(r.spec, r.state, this.o.clock.now().getTime());
+      } else {
+        const due = dueMeasurements(r.spec, r.state, now);
+        if (due.length > 0) {
+          // Every due metric is measured at once, and all are recorded in one transaction.
+          const target = this.driver(r).measureTarget(r);
+          const reads = new Map();
+          const outcomes = await Promise.all(due.map((d) => this.o.providers.measure(d.metric, target, now, reads)));
+          const at = this.o.clock.now().getTime();
+          t = { state: r.state, decisions: [] };
+          measured = due.map((d, i) => {
+            const outcome = outcomes[i]!;
+            const { phase, message } = judge(d.metric, outcome);
+            return {
+              runId: d.runId,
+              metric: d.metric.name,
+              seq: d.seq,
+              at,
+              phase,
+              value: 'error' in outcome ? null : outcome.value,
+              baseline: 'error' in outcome ? null : (outcome.baseline ?? null),
+              message,
+              ...('data' in outcome && outcome.data !== undefined && { data: outcome.data }),
+            };
+          });
+          for (const m of measured) {
+            const next = recordMeasurement(r.spec, t.state, m);
+            t = { state: next.state, decisions: [...t.decisions, ...next.decisions] };
+          }
+        } else {
+          t = advance(r.spec, r.state, now);
+          if (t.decisions.length === 0 && JSON.stringify(t.state) === JSON.stringify(r.state)) {
+            // Nothing to do now; a write already set when to look next.
+            if (!wrote) await store.setNextCheck(id, r.revision, nextCheckFor(r, now), r.lastError);
+            return;
+          }
+        }
       }
-      const due = dueMeasurements(r.spec, r.state, now);
-      if (due.length > 0) {
-        const d = due[0]!;
-        const outcome = await this.o.providers.measure(d.metric, this.driver(r).measureTarget(r), now);
-        const at = this.o.clock.now().getTime();
-        const { phase, message } = judge(d.metric, outcome);
-        const m: Measurement = {
-          runId: d.runId,
-          metric: d.metric.name,
-          seq: d.seq,
-          at,
-          phase,
-          value: 'error' in outcome ? null : outcome.value,
-          baseline: 'error' in outcome ? null : (outcome.baseline ?? null),
-          message,
-          ...('data' in outcome && outcome.data !== undefined && { data: outcome.data }),
-        };
-        await this.write(r, recordMeasurement(r.spec, r.state, m), m);
-        continue;
-      }
-      const t = advance(r.spec, r.state, now);
-      if (t.decisions.length > 0 || JSON.stringify(t.state) !== JSON.stringify(r.state)) {
-        await this.write(r, t);
-        continue;
-      }
-      await store.setNextCheck(id, r.revision, nextCheckFor(r, now), r.lastError);
-      return;
+      const written = await this.write(r, t, measured);
+      wrote ||= written !== null;
+      r = written ?? (await store.get(id));
     }
   }
 
-  /** Commits a transition (with the measurement that caused it); false when the rollout changed meanwhile. */
-  private async write(r: Rollout, t: Transition, m?: Measurement): Promise<boolean> {
+  /** Commits a transition (with the measurements that caused it); null when the rollout changed meanwhile. */
+  private async write(r: Rollout, t: Transition, measured: Measurement[]): Promise<Rollout | null> {
     const now = this.o.clock.now().getTime();
     try {
       await this.o.uow.transaction(async (tx) => {
-        if (m && !(await tx.stores.rollouts.insertMeasurement(r.id, { ...m, id: this.o.ids.next() }))) {
-          throw new RolloutConflictError('rollout_changed', 'measurement already recorded');
+        for (const m of measured) {
+          if (!(await tx.stores.rollouts.insertMeasurement(r.id, { ...m, id: this.o.ids.next() }))) throw new RolloutConflictError('rollout_changed', 'measurement already recorded');
         }
         await save(tx.stores, r, t, now);
         await recordDecisions(tx, this.o.ids, SLIPWAY, { ...r, state: t.state }, t.decisions, this.driver(r));
       });
-      return true;
+      return { ...r, state: t.state, revision: r.revision + 1 };
     } catch (error) {
-      if (error instanceof RolloutConflictError) return false;
+      if (error instanceof RolloutConflictError) return null;
       throw error;
     }
   }

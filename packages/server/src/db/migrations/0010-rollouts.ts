@@ -95,6 +95,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   for (let i = 0; i < 12; i++) points = points.addColumn(`b${i}`, 'bigint', (c) => c.notNull());
   await points.addPrimaryKeyConstraint('metric_points_pk', ['project_key', 'environment_key', 'minute', 'version', 'flag', 'variant']).execute();
   await db.schema.createIndex('metric_points_minute_idx').on('metric_points').columns(['minute']).execute();
+  // Analysis reads one series over a few minutes: by flag (and variant), or by version.
+  await db.schema.createIndex('metric_points_flag_idx').on('metric_points').columns(['project_key', 'environment_key', 'flag', 'variant', 'minute']).execute();
+  await db.schema.createIndex('metric_points_version_idx').on('metric_points').columns(['project_key', 'environment_key', 'version', 'minute']).execute();
 }
 
 export async function down(): Promise<void> {
