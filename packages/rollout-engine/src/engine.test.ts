@@ -148,4 +148,21 @@ describe('the seed plan 5/25/50/100 with background analysis', () => {
     expect(promoted.state.pending).toMatchObject({ type: 'set-weight', weight: 50 });
     expect(isRefusal(command(spec, promoted.state, 'retry', t0))).toBe(true);
   });
+
+  it('gives every analysis run its own id, across restarts of inconclusive runs and retries', () => {
+    const gate = metric({ name: 'gate', count: 1, successCondition: 'result < 0.005', failureCondition: 'result > 0.02' });
+    const gated: RolloutSpec = { steps: [{ setWeight: 5 }, { analysis: { templates: ['g'], metrics: [gate] } }, { setWeight: 100 }], background: { metrics: [bg], startingStep: 0 } };
+    let s = drive(gated, startRollout(gated, t0).state, t0, () => 0.01);
+    expect(s).toMatchObject({ status: 'paused', pause: { reason: 'inconclusive' } });
+    const ids = new Set(s.runs.map((r) => r.id));
+    const resumed = command(gated, s, 'resume', t0 + 60_000);
+    if (isRefusal(resumed)) throw new Error(resumed.message);
+    for (const r of resumed.state.runs) ids.add(r.id);
+    expect(ids.size).toBe(3);
+    const aborted = command(gated, resumed.state, 'abort', t0 + 60_000);
+    if (isRefusal(aborted)) throw new Error(aborted.message);
+    const retried = command(gated, acknowledge(gated, aborted.state, t0 + 60_000).state, 'retry', t0 + 60_000);
+    if (isRefusal(retried)) throw new Error(retried.message);
+    for (const r of retried.state.runs) expect(ids.has(r.id)).toBe(false);
+  });
 });

@@ -164,7 +164,7 @@ export class RolloutStore {
   }
 
   /** Leases up to `limit` rollouts that are due and not leased by a live server. */
-  async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<string[]> {
+  async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<Rollout[]> {
     let candidates = this.db
       .selectFrom('rollouts')
       .select('id')
@@ -178,9 +178,9 @@ export class RolloutStore {
       .set({ lease_owner: owner, lease_expires_at: leaseUntil })
       .where('id', 'in', candidates)
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .returning('id')
+      .returningAll()
       .execute();
-    return rows.map((r) => r.id);
+    return rows.map(toRollout);
   }
 
   async renew(id: string, owner: string, leaseUntil: string): Promise<boolean> {
@@ -188,8 +188,10 @@ export class RolloutStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async release(id: string, owner: string): Promise<void> {
-    await this.db.updateTable('rollouts').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  /** Gives back the leases of a tick's rollouts in one statement. */
+  async release(ids: string[], owner: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('rollouts').set({ lease_owner: null, lease_expires_at: null }).where('id', 'in', ids).where('lease_owner', '=', owner).execute();
   }
 
   async holdsLease(id: string, owner: string, now: string): Promise<boolean> {
@@ -231,11 +233,12 @@ export class RolloutStore {
     }));
   }
 
-  /** Records a measurement; false when this (run, metric, seq) was already recorded. */
-  async insertMeasurement(rolloutId: string, m: StoredMeasurement): Promise<boolean> {
+  /** Records measurements; false when one of these (run, metric, seq) was already recorded. */
+  async insertMeasurements(rolloutId: string, ms: StoredMeasurement[]): Promise<boolean> {
+    if (ms.length === 0) return true;
     const result = await this.db
       .insertInto('rollout_measurements')
-      .values({
+      .values(ms.map((m) => ({
         id: m.id,
         rollout_id: rolloutId,
         run_id: m.runId,
@@ -247,10 +250,10 @@ export class RolloutStore {
         baseline: m.baseline,
         message: m.message,
         data: m.data === undefined ? null : JSON.stringify(m.data).slice(0, 20_000),
-      })
+      })))
       .onConflict((oc) => oc.columns(['rollout_id', 'run_id', 'metric', 'seq']).doNothing())
       .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === ms.length;
   }
 
   /** The latest measurements, newest last; `metric` narrows to one metric. */

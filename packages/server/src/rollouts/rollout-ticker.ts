@@ -98,22 +98,24 @@ export class RolloutTicker {
   async runOnce(): Promise<number> {
     const now = this.o.clock.now().getTime();
     await this.cleanup(now);
-    const ids = await this.o.uow.reads.rollouts.claimDue(new Date(now).toISOString(), this.owner, new Date(now + this.leaseMs).toISOString(), BATCH);
+    const claimed = await this.o.uow.reads.rollouts.claimDue(new Date(now).toISOString(), this.owner, new Date(now + this.leaseMs).toISOString(), BATCH);
     let next = 0;
     const worker = async () => {
-      while (next < ids.length && !this.stopped) {
-        const id = ids[next++]!;
+      while (next < claimed.length && !this.stopped) {
+        const r = claimed[next++]!;
         try {
-          await this.process(id);
+          await this.process(r);
         } catch (error) {
           this.o.onError?.(error);
-        } finally {
-          await this.o.uow.reads.rollouts.release(id, this.owner).catch((error: unknown) => this.o.onError?.(error));
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, ids.length) }, worker));
-    return ids.length;
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, worker));
+    } finally {
+      await this.o.uow.reads.rollouts.release(claimed.map((r) => r.id), this.owner).catch((error: unknown) => this.o.onError?.(error));
+    }
+    return claimed.length;
   }
 
   private driver(r: Rollout): RolloutDriver {
@@ -122,9 +124,10 @@ export class RolloutTicker {
     return d;
   }
 
-  private async process(id: string): Promise<void> {
+  private async process(claimed: Rollout): Promise<void> {
     const store = this.o.uow.reads.rollouts;
-    let r = await store.get(id);
+    const id = claimed.id;
+    let r: Rollout | null = claimed;
     let leaseUntil = this.o.clock.now().getTime() + this.leaseMs;
     let wrote = false;
     for (let round = 0; r !== null && round < 50 && !this.stopped; round++) {
@@ -189,8 +192,8 @@ export class RolloutTicker {
     const now = this.o.clock.now().getTime();
     try {
       await this.o.uow.transaction(async (tx) => {
-        for (const m of measured) {
-          if (!(await tx.stores.rollouts.insertMeasurement(r.id, { ...m, id: this.o.ids.next() }))) throw new RolloutConflictError('rollout_changed', 'measurement already recorded');
+        if (!(await tx.stores.rollouts.insertMeasurements(r.id, measured.map((m) => ({ ...m, id: this.o.ids.next() }))))) {
+          throw new RolloutConflictError('rollout_changed', 'measurement already recorded');
         }
         await save(tx.stores, r, t, now);
         await recordDecisions(tx, this.o.ids, SLIPWAY, { ...r, state: t.state }, t.decisions, this.driver(r));
