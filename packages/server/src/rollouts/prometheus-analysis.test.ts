@@ -59,7 +59,7 @@ describe('analysis against a real Prometheus', () => {
     expect((await t.request({ method: 'POST', url: '/api/v1/projects/shop/analysis-templates', payload: template })).statusCode).toBe(201);
     // Prometheus needs two scrapes inside the rate window before the query has an answer.
     for (let i = 0; ; i++) {
-      const answer = await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('sum(rate(demo_requests_total[3s]))')}`)).json();
+      const answer: any = await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('sum(rate(demo_requests_total[3s]))')}`)).json();
       if (answer.data.result.length > 0) break;
       if (i > 100) throw new Error('Prometheus has no samples of the demo service');
       await sleep(200);

@@ -16,7 +16,7 @@ describe.each(DIALECTS)('rollouts refuse bad input with a 4xx naming the field, 
   });
   afterAll(() => t.close());
 
-  const cases: Array<[string, string, unknown, number, string]> = [
+  const cases: Array<[string, string, Record<string, unknown>, number, string]> = [
     ['weights out of order', ROLLOUTS, { variant: 'on', plan: { steps: [{ setWeight: 50 }, { setWeight: 20 }] } }, 400, 'body.plan.steps[1].setWeight'],
     ['a weight over 100', ROLLOUTS, { variant: 'on', plan: { steps: [{ setWeight: 150 }] } }, 400, 'body.plan.steps[0].setWeight'],
     ['a duration that does not parse', ROLLOUTS, { variant: 'on', plan: { steps: [{ setWeight: 5 }, { pause: { duration: 'soon' } }] } }, 400, 'body.plan.steps[1].pause.duration'],
