@@ -1,6 +1,6 @@
 import type { OutboxEvent } from '../outbox/outbox-store.js';
 import type { ReleaseNotes } from '../releases/changelog.js';
-import { rolloutHeading } from './rollout-messages.js';
+import { ROLLOUT_EVENTS, rolloutHeading } from './rollout-messages.js';
 
 /**
  * The one event model every renderer works from. Built from an outbox event, it shows whatever fields
@@ -143,7 +143,7 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
   const version = str(p.version) ?? '?';
   const what = `${project} ${version}`;
   const reason = str(p.reason);
-  if (event.type.startsWith('rollout.')) return rolloutHeading(event, p);
+  if (ROLLOUT_EVENTS.has(event.type)) return rolloutHeading(event, p);
   switch (event.type) {
     case 'release.created':
       return { title: `Release ${what} created`, summary: `${capitalize(str(p.kind) ?? 'release')} ${str(p.tag) ?? version}${str(p.previous) ? ` with ${str(p.commits) ?? 'the'} commits since ${str(p.previous)}` : ''}.` };
@@ -226,7 +226,7 @@ function ownLink(event: OutboxEvent, p: Record<string, unknown>, publicUrl: stri
   if (project && str(p.version) && (event.type.startsWith('deployment.') || event.type.startsWith('release.') || event.type.startsWith('signoff.'))) {
     return { name: 'Release in Slipway', url: `${publicUrl}/projects/${enc(project)}/releases/${enc(str(p.version)!)}` };
   }
-  if (event.type.startsWith('rollout.') && str(p.rolloutId)) return { name: 'Rollout in Slipway', url: `${publicUrl}/rollouts/${enc(str(p.rolloutId)!)}` };
+  if (ROLLOUT_EVENTS.has(event.type) && str(p.rolloutId)) return { name: 'Rollout in Slipway', url: `${publicUrl}/rollouts/${enc(str(p.rolloutId)!)}` };
   if (project && str(p.flag)) return { name: 'Flag in Slipway', url: `${publicUrl}/projects/${enc(project)}/flags/${enc(str(p.flag)!)}` };
   if (project) return { name: 'Project in Slipway', url: `${publicUrl}/projects/${enc(project)}` };
   return null;

@@ -2,6 +2,9 @@ import type { OutboxEvent } from '../outbox/outbox-store.js';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : null);
 
+/** The rollout events Slipway writes; other `rollout.*` types read like any unknown event. */
+export const ROLLOUT_EVENTS: ReadonlySet<string> = new Set(['started', 'step_started', 'paused', 'resumed', 'promoted', 'analysis_failed', 'aborted', 'rolled_back', 'completed'].map((t) => `rollout.${t}`));
+
 /**
  * Title, summary and tone of `rollout.*` events. A rollback names the metric that breached, its
  * values and the threshold (the payload's `breach`, written when the decision was taken).
@@ -28,9 +31,8 @@ export function rolloutHeading(event: OutboxEvent, p: Record<string, unknown>): 
       return { title: `Rollout of ${what} rolled back automatically`, summary: [message, str(p.breach) ? `Breach: ${str(p.breach)}` : null].filter(Boolean).join('. '), tone: 'failure' };
     case 'rollout.aborted':
       return { title: `Rollout of ${what} aborted`, summary: message, tone: 'warning' };
-    case 'rollout.completed':
-      return { title: `Rollout of ${what} completed at 100 %`, summary: message, tone: 'success' };
     default:
-      return { title: `Rollout of ${what}: ${event.type.slice('rollout.'.length).replace(/_/g, ' ')}`, summary: message, tone: 'info' };
+      // rollout.completed (only the types in ROLLOUT_EVENTS reach here)
+      return { title: `Rollout of ${what} completed at 100 %`, summary: message, tone: 'success' };
   }
 }
