@@ -30,10 +30,12 @@ export function invalid(what: string, problems: readonly ValidationProblem[]): V
 }
 
 /** Every problem of a template: the engine's checks plus each provider's own fields. */
-export function templateProblems(template: unknown, path: string): ValidationProblem[] {
+export async function templateProblems(template: unknown, path: string): Promise<ValidationProblem[]> {
   const problems = validateTemplate(template, path);
   const metrics = (template as { metrics?: unknown }).metrics;
-  if (Array.isArray(metrics)) metrics.forEach((m, i) => problems.push(...providerProblems((m as { provider?: unknown } | null)?.provider, `${path}.metrics[${i}].provider`)));
+  if (Array.isArray(metrics)) {
+    for (const [i, m] of metrics.entries()) problems.push(...(await providerProblems((m as { provider?: unknown } | null)?.provider, `${path}.metrics[${i}].provider`)));
+  }
   return problems;
 }
 
@@ -75,7 +77,7 @@ export class AnalysisService {
 
   async createTemplate(ctx: RequestContext, projectKey: string, input: AnalysisTemplate): Promise<NamedView<AnalysisTemplate>> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating an analysis template' });
-    const problems = templateProblems(input, 'body');
+    const problems = await templateProblems(input, 'body');
     if (problems.length > 0) throw invalid(`Analysis template ${String(input.name)}`, problems);
     if (SHIPPED_TEMPLATES[input.name]) throw new ConflictError(`${input.name} is a shipped template; give yours another name.`, { field: 'body.name' });
     return this.create(ctx, projectKey, 'analysisTemplates', 'analysis_template', input.name, input);

@@ -1,6 +1,4 @@
 import { parseDuration, type MetricProvider, type ProviderOutcome, type ResolvedMetric, type ValidationProblem } from '@slipway/rollout-engine';
-import { query as jsonPathQuery } from 'jsonpath-rfc9535';
-import parseJsonPath from 'jsonpath-rfc9535/parser';
 import type { MetricStore, MetricTotals, SeriesFilter } from './metric-store.js';
 import { addTotals, percentile } from './metric-store.js';
 
@@ -14,6 +12,15 @@ export interface MeasureTarget {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+// Loaded on first use (a web template saved or measured): most servers never need it, and every
+// module loaded at start delays /readyz (docs/decisions/0004).
+type JsonPathLib = { query(input: never, path: string): unknown[]; parse(path: string): unknown };
+let jsonPathLib: Promise<JsonPathLib> | null = null;
+function jsonPath(): Promise<JsonPathLib> {
+  jsonPathLib ??= Promise.all([import('jsonpath-rfc9535'), import('jsonpath-rfc9535/parser')]).then(([q, p]) => ({ query: q.query as JsonPathLib['query'], parse: p.default }));
+  return jsonPathLib;
+}
 const MAX_BODY = 1024 * 1024;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -31,7 +38,7 @@ function httpUrlProblem(value: unknown, path: string): ValidationProblem | null 
 }
 
 /** Checks a provider's own fields (the engine checks the rest of a metric). */
-export function providerProblems(provider: unknown, path: string): ValidationProblem[] {
+export async function providerProblems(provider: unknown, path: string): Promise<ValidationProblem[]> {
   const problems: ValidationProblem[] = [];
   if (!isObject(provider)) return problems;
   const [kind] = Object.keys(provider);
@@ -60,7 +67,7 @@ export function providerProblems(provider: unknown, path: string): ValidationPro
         if (typeof p[field] !== 'string') problems.push({ path: `${path}.web.${field}`, message: 'must be a JSONPath like "$.data.value"' });
         else {
           try {
-            parseJsonPath(p[field] as string);
+            (await jsonPath()).parse(p[field] as string);
           } catch (error) {
             problems.push({ path: `${path}.web.${field}`, message: `is not a JSONPath: ${(error as Error).message.split('\n')[0]}` });
           }
@@ -105,8 +112,8 @@ export function promValue(body: unknown): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-function jsonPathNumber(body: unknown, path: string): number | null {
-  const found = jsonPathQuery(body as never, path) as unknown[];
+async function jsonPathNumber(body: unknown, path: string): Promise<number | null> {
+  const found = (await jsonPath()).query(body as never, path);
   if (found.length === 0 || found[0] === null) return null;
   const value = typeof found[0] === 'string' ? Number(found[0]) : found[0];
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${path} is ${JSON.stringify(found[0]).slice(0, 100)}, not a number`);
@@ -149,8 +156,8 @@ export class MetricProviders {
       const p = provider.web;
       const timeout = parseDuration(p.timeout ?? '') ?? DEFAULT_TIMEOUT_MS;
       const body = await fetchJson(fillIn(p.url, target.args, encodeURIComponent), p.headers ?? {}, timeout);
-      const value = jsonPathNumber(body, p.jsonPath);
-      const baseline = p.baselineJsonPath !== undefined ? jsonPathNumber(body, p.baselineJsonPath) : undefined;
+      const value = await jsonPathNumber(body, p.jsonPath);
+      const baseline = p.baselineJsonPath !== undefined ? await jsonPathNumber(body, p.baselineJsonPath) : undefined;
       return { value, ...(baseline !== undefined && { baseline }) };
     }
     const p = provider.slipway;
