@@ -13,6 +13,7 @@ import { environmentCommands } from './commands/environments.js';
 import { flagCommands } from './commands/flags.js';
 import { projectCommands } from './commands/projects.js';
 import { releaseCommands } from './commands/releases.js';
+import { rolloutCommands } from './commands/rollouts.js';
 import { sdkKeyCommands } from './commands/sdk-keys.js';
 import { segmentCommands } from './commands/segments.js';
 import { tokenCommands } from './commands/tokens.js';
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   deploymentActionCommands(program, ctx);
   userCommands(program, ctx);
   statusCommands(program, ctx);
+  rolloutCommands(program, ctx);
   demoCommands(program, ctx);
   webSupportCommands(program, ctx);
   return program;

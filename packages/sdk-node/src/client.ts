@@ -11,6 +11,7 @@ import type { ClientEvents, EvaluationDetails, Logger, SlipwayClientOptions } fr
 import { RuleSetState } from './rule-set-state.js';
 import type { AppliedChange } from './rule-set-state.js';
 import { Synchronizer } from './synchronizer.js';
+import { MetricsReporter, type TrackEvent } from './metrics.js';
 
 const NOT_READY_MESSAGE = 'no rule set is loaded yet';
 
@@ -73,6 +74,8 @@ export class SlipwayClient {
   private staleReported = false;
   private lastHeardAt: number;
   private staleTimer: NodeJS.Timeout | undefined;
+  /** Request metrics for rollout analysis (metrics.ts); absent offline. */
+  private readonly metrics: MetricsReporter | undefined;
 
   /**
    * Starts the client: loads the bootstrap (when given) and, unless `offline`,
@@ -105,6 +108,7 @@ export class SlipwayClient {
       this.initialized = this.state.loaded;
       return;
     }
+    this.metrics = new MetricsReporter({ url: options.url, sdkKey: options.sdkKey, fetch: options.fetch ?? globalThis.fetch, logger: this.logger, now: this.now, ...(options.metricsFlushIntervalMs !== undefined && { flushIntervalMs: options.metricsFlushIntervalMs }) });
     this.sync = new Synchronizer(
       {
         url: options.url,
@@ -315,6 +319,33 @@ export class SlipwayClient {
   }
 
   /**
+   * Counts a request (and whether it failed, how long it took) for a version and/or a flag variant,
+   * for Slipway's rollout analysis; sent to `POST /api/v1/metrics` in the background, per minute.
+   * With `flag` and `context` but no `variant`, the variant served to that context is counted.
+   * Never throws; does nothing offline.
+   *
+   * @example
+   * slipway.track({ flag: 'new-checkout', context: { targetingKey: user.id }, error: res.statusCode >= 500, latencyMs: 42 });
+   */
+  track(event: TrackEvent): void {
+    if (this.metrics === undefined) return;
+    let variant = event.variant;
+    if (variant === undefined && event.flag !== undefined && event.context !== undefined) variant = this.evaluate(event.flag, undefined, event.context, undefined).variant;
+    const { context: _context, ...rest } = event;
+    this.metrics.add(variant === undefined ? rest : { ...rest, variant });
+  }
+
+  /**
+   * Sends the metrics counted so far (see {@link track}) now.
+   *
+   * @example
+   * await slipway.flushMetrics();
+   */
+  flushMetrics(): Promise<void> {
+    return this.metrics?.flush() ?? Promise.resolve();
+  }
+
+  /**
    * Closes the stream and stops every timer. Evaluations keep answering from
    * the last rule set.
    *
@@ -324,6 +355,7 @@ export class SlipwayClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.metrics?.close();
     this.sync?.stop();
     if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
     for (const waiter of [...this.readyWaiters]) waiter(this.initialized);

@@ -10,6 +10,10 @@
  */
 export { SlipwayClient } from './client.js';
 export { SlipwayProvider } from './provider.js';
+export { slipwayMetrics } from './middleware.js';
+export type { MiddlewareOptions, Tracker } from './middleware.js';
+export { LATENCY_BUCKETS_MS } from './metrics.js';
+export type { TrackEvent } from './metrics.js';
 export type { SlipwayProviderOptions } from './provider.js';
 export { SseParser } from './sse-parser.js';
 export type { SseEvent, SseHandlers } from './sse-parser.js';

@@ -48,6 +48,8 @@ export interface SlipwayClientOptions {
   random?: () => number;
   /** The current time in ms; `Date.now` by default. */
   now?: () => number;
+  /** How often {@link SlipwayClient.track}ed metrics are sent. Default 10,000 ms. */
+  metricsFlushIntervalMs?: number;
 }
 
 /** Error codes of a result: the engine's, plus `PROVIDER_NOT_READY` before any rule set is loaded. */

@@ -8,6 +8,7 @@ import type { EvaluationContext, JsonValue, Provider, ProviderMetadata, Resoluti
 import type { FlagValue, VariantType } from '@slipway/flag-engine';
 import { SlipwayClient } from './client.js';
 import type { SlipwayClientOptions } from './options.js';
+import { trackingEvent } from './tracking.js';
 
 /** Options of {@link SlipwayProvider} beyond those of the client. */
 export interface SlipwayProviderOptions {
@@ -77,6 +78,18 @@ export class SlipwayProvider implements Provider {
   /** Called by OpenFeature when the provider is replaced or OpenFeature is closed: closes the client. */
   async onClose(): Promise<void> {
     this.client.close();
+  }
+
+  /**
+   * OpenFeature tracking: counts one request for Slipway's rollout analysis (an `error` event, or
+   * `details.error: true`, counts an error; `details.value` or `details.latencyMs` is the latency;
+   * `details.flag`, `details.variant`, `details.version` pick the series).
+   *
+   * @example
+   * OpenFeature.getClient().track('request', { targetingKey: user.id }, { flag: 'new-checkout', value: 42 });
+   */
+  track(trackingEventName: string, context: EvaluationContext, trackingEventDetails: Record<string, unknown>): void {
+    this.client.track(trackingEvent(trackingEventName, context as never, trackingEventDetails));
   }
 
   resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {

@@ -30,6 +30,9 @@ import { registerWebApp } from './web/web-app.js';
 import { deploymentTimelineRoutes } from './deployments/deployment-timeline-routes.js';
 import { flagPreviewRoutes } from './flags/flag-preview-routes.js';
 import { badgeRoutes } from './web/badge-routes.js';
+import { analysisRoutes } from './rollouts/analysis-routes.js';
+import { metricsRoutes } from './rollouts/metrics-routes.js';
+import { rolloutRoutes } from './rollouts/rollout-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -115,6 +118,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(channelRoutes(services.notifications.channels));
       await api.register(deliveryRoutes(services.notifications.deliveries));
       await api.register(deploymentTimelineRoutes(services.deploymentTimeline));
+      await api.register(rolloutRoutes(services.rollouts.service));
+      await api.register(analysisRoutes(services.rollouts.analysis));
     },
     { prefix: '/api/v1' },
   );
@@ -123,6 +128,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, services.flagEvaluations));
+  // Services report request metrics for rollout analysis with a server SDK key.
+  await app.register(metricsRoutes(services.rollouts.ingestion, services.sdkKeys.authenticateSdkKey), { prefix: '/api/v1' });
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
   await app.register(badgeRoutes(services.badges));

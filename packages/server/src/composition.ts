@@ -28,6 +28,7 @@ import { FlagEvaluationTracker } from './flags/evaluation-tracker.js';
 import { FlagPreviewService } from './flags/flag-preview.js';
 import { BadgeService } from './web/badge.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
+import { createRollouts, type RolloutSettings, type Rollouts } from './rollouts/rollouts.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
@@ -48,6 +49,8 @@ export interface CompositionOptions {
   sessions?: Partial<SessionSettings>;
   /** How often every project's clone is fetched in the background (SLIPWAY_REPO_REFRESH_MS; 0: never). */
   repositoryRefreshMs?: number;
+  /** Rollout ticker lease and poll, ingested metrics retention (SLIPWAY_ROLLOUT_*, SLIPWAY_METRICS_RETENTION_DAYS). */
+  rollouts?: Partial<RolloutSettings>;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -94,6 +97,8 @@ export interface Services {
   readonly flagEvaluations: FlagEvaluationTracker;
   /** How often a /api/v1/status SSE stream looks for changes nothing woke it for (tests shorten it). */
   readonly statusStream: { pollMs: number };
+  /** Progressive rollouts: plans, analysis templates, metric ingestion and the ticker. */
+  readonly rollouts: Rollouts;
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -139,6 +144,15 @@ export function compose(options: CompositionOptions): Services {
   });
   const flagDelivery = new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery'));
   const sdkKeys = new SdkKeyService(uow, ids, clock, flagFanout, options.random);
+  const flags = new FlagService(uow, ids, clock, flagFanout);
+  const rollouts = createRollouts({
+    uow,
+    flags,
+    clock,
+    ids,
+    ...(options.rollouts && { settings: options.rollouts }),
+    onError: (error) => options.onBackgroundError?.(error, 'rollout ticker'),
+  });
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -162,7 +176,7 @@ export function compose(options: CompositionOptions): Services {
     status: new StatusService(uow, clock),
     notifications,
     flagFanout,
-    flags: new FlagService(uow, ids, clock, flagFanout),
+    flags,
     segments: new SegmentService(uow, ids, flagFanout),
     sdkKeys,
     badges: new BadgeService(uow, sdkKeys.authenticateSdkKey),
@@ -171,5 +185,6 @@ export function compose(options: CompositionOptions): Services {
     flagStream: { pingIntervalMs: 15_000 },
     statusStream: { pollMs: 2_000 },
     flagEvaluations: new FlagEvaluationTracker(uow, clock, (error) => options.onBackgroundError?.(error, 'flag evaluation counts')),
+    rollouts,
   };
 }

@@ -36,6 +36,8 @@ export interface Config {
   readonly webDir: string;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address. */
   readonly trustProxy: boolean | number | string[];
+  /** Rollouts: ticker lease and poll interval, and how long ingested metrics are kept. */
+  readonly rollouts: { readonly leaseMs: number; readonly pollMs: number; readonly metricsRetentionMs: number };
 }
 
 export class ConfigError extends Error {
@@ -77,6 +79,9 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_LOGIN_LOCKOUT_MS: '60000',
   SLIPWAY_WEB_DIR: '(unset: packages/web/dist beside the server)',
   SLIPWAY_TRUST_PROXY: '(unset: the client address is the TCP peer)',
+  SLIPWAY_ROLLOUT_LEASE_MS: '30000',
+  SLIPWAY_ROLLOUT_POLL_MS: '1000',
+  SLIPWAY_METRICS_RETENTION_DAYS: '7',
 } as const;
 
 /** packages/web/dist, seen from packages/server/{src,dist}/ (the bundle lives in dist/ too). */
@@ -160,7 +165,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const webDir = env.SLIPWAY_WEB_DIR?.trim() ? path.resolve(cwd, env.SLIPWAY_WEB_DIR.trim()) : DEFAULT_WEB_DIR;
   const trustProxy = parseTrustProxy(env.SLIPWAY_TRUST_PROXY);
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy });
+  const rollouts = Object.freeze({
+    leaseMs: integer(env, 'SLIPWAY_ROLLOUT_LEASE_MS', 30_000, 1_000, 600_000),
+    pollMs: integer(env, 'SLIPWAY_ROLLOUT_POLL_MS', 1000, 10, 600_000),
+    metricsRetentionMs: integer(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 7, 1, 365) * 86_400_000,
+  });
+
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy, rollouts });
 }
 
 /** `true`, a number of proxy hops, or a comma-separated list of proxy addresses / CIDR ranges. */

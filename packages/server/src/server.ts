@@ -36,6 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       deployLeaseMs: config.deployLeaseMs,
       sessions: config.sessions,
       repositoryRefreshMs: config.repositoryRefreshMs,
+      rollouts: config.rollouts,
     });
     const bootstrap = await services.auth.bootstrapAdmin(systemContext(), { token: config.bootstrapToken, password: config.bootstrapPassword });
     const app = await buildApp(services, {
@@ -62,6 +63,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services.flagEvaluations.start(60_000);
     // Clones are fetched in the background so a release does not pay for every new commit (docs/decisions/0007).
     services.repositoryRefresher.start();
+    // Rollouts advance in the background, claimed with leases like deployments.
+    services.rollouts.ticker.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -81,6 +84,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           await services.flagEvaluations.stop().catch((error: unknown) => logBackgroundError(error, 'flag evaluation counts'));
           await services.deployments.runner.stop();
           await services.repositoryRefresher.stop();
+          await services.rollouts.ticker.stop();
           await services.notifications.dispatcher.stop();
           await database.close();
         }

@@ -352,6 +352,95 @@ export interface FlagEvaluationTable {
   evaluations: number;
 }
 
+/** Rollouts (0010): the engine's state as JSON, and the columns the ticker claims and lists on. */
+export interface RolloutTable {
+  id: string;
+  project_id: string;
+  project_key: string;
+  environment_key: string;
+  target_kind: string;
+  target: string;
+  plan_name: string | null;
+  spec: string;
+  state: string;
+  status: string;
+  step_index: number;
+  weight: number;
+  revision: number;
+  active_key: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  next_check_at: string | null;
+  last_error: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface RolloutDecisionTable {
+  id: string;
+  rollout_id: string;
+  at: string;
+  type: string;
+  step_index: number;
+  weight: number;
+  message: string;
+  data: string | null;
+  actor: string;
+}
+
+export interface RolloutMeasurementTable {
+  id: string;
+  rollout_id: string;
+  run_id: string;
+  metric: string;
+  seq: number;
+  at: string;
+  phase: string;
+  value: number | null;
+  baseline: number | null;
+  message: string | null;
+  data: string | null;
+}
+
+/** Analysis templates and rollout plans per project (the same shape: a named JSON body). */
+export interface NamedBodyTable {
+  id: string;
+  project_id: string;
+  name: string;
+  body: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Ingested request metrics per minute; b0…b11 count latencies per bucket (rollouts/metric-store.ts). */
+export interface MetricPointTable {
+  project_key: string;
+  environment_key: string;
+  minute: string;
+  version: string;
+  flag: string;
+  variant: string;
+  requests: number | string;
+  errors: number | string;
+  latency_count: number | string;
+  latency_sum: number;
+  b0: number | string;
+  b1: number | string;
+  b2: number | string;
+  b3: number | string;
+  b4: number | string;
+  b5: number | string;
+  b6: number | string;
+  b7: number | string;
+  b8: number | string;
+  b9: number | string;
+  b10: number | string;
+  b11: number | string;
+}
+
 export interface Database {
   users: UserTable;
   api_tokens: ApiTokenTable;
@@ -380,4 +469,10 @@ export interface Database {
   web_sessions: WebSessionTable;
   login_throttle: LoginThrottleTable;
   flag_evaluations: FlagEvaluationTable;
+  rollouts: RolloutTable;
+  rollout_decisions: RolloutDecisionTable;
+  rollout_measurements: RolloutMeasurementTable;
+  analysis_templates: NamedBodyTable;
+  rollout_plans: NamedBodyTable;
+  metric_points: MetricPointTable;
 }

@@ -20,6 +20,10 @@ import { DeliveryStore } from '../notifications/delivery-store.js';
 import { LoginThrottleStore } from '../auth/login-throttle-store.js';
 import { SessionStore } from '../auth/session-store.js';
 import { FlagEvaluationStore } from '../flags/flag-evaluation-store.js';
+import { NamedBodyStore } from '../rollouts/analysis-store.js';
+import { MetricStore } from '../rollouts/metric-store.js';
+import { RolloutStore } from '../rollouts/rollout-store.js';
+import type { AnalysisTemplate, Plan } from '@slipway/rollout-engine';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -44,6 +48,10 @@ export interface Stores extends CoreStores {
   readonly sessions: SessionStore;
   readonly loginThrottle: LoginThrottleStore;
   readonly flagEvaluations: FlagEvaluationStore;
+  readonly rollouts: RolloutStore;
+  readonly analysisTemplates: NamedBodyStore<AnalysisTemplate>;
+  readonly rolloutPlans: NamedBodyStore<Plan>;
+  readonly metricPoints: MetricStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -71,5 +79,9 @@ export function createStores(db: Kysely<Database>): Stores {
     sessions: new SessionStore(db),
     loginThrottle: new LoginThrottleStore(db),
     flagEvaluations: new FlagEvaluationStore(db),
+    rollouts: new RolloutStore(db),
+    analysisTemplates: new NamedBodyStore<AnalysisTemplate>(db, 'analysis_templates'),
+    rolloutPlans: new NamedBodyStore<Plan>(db, 'rollout_plans'),
+    metricPoints: new MetricStore(db),
   };
 }

@@ -23,6 +23,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   branch_moved: 409,
   hotfix_line_conflict: 409,
   hotfix_not_merged: 409,
+  rollout_in_progress: 409,
+  rollout_not_running: 409,
+  rollout_not_paused: 409,
+  rollout_finished: 409,
+  rollout_not_finished: 409,
+  rollout_busy: 409,
+  rollout_changed: 409,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {

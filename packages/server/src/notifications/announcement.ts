@@ -1,6 +1,7 @@
 import type { OutboxEvent } from '../outbox/outbox-store.js';
 import type { ReleaseNotes } from '../releases/changelog.js';
 import { slipwayLink } from './links.js';
+import { ROLLOUT_EVENTS, rolloutHeading } from './rollout-messages.js';
 
 /**
  * The one event model every renderer works from. Built from an outbox event, it shows whatever fields
@@ -145,6 +146,7 @@ function heading(event: OutboxEvent, p: Record<string, unknown>): Heading {
   const version = str(p.version) ?? '?';
   const what = `${project} ${version}`;
   const reason = str(p.reason);
+  if (ROLLOUT_EVENTS.has(event.type)) return rolloutHeading(event, p);
   switch (event.type) {
     case 'release.created':
       return { title: `Release ${what} created`, summary: `${capitalize(str(p.kind) ?? 'release')} ${str(p.tag) ?? version}${str(p.previous) ? ` with ${str(p.commits) ?? 'the'} commits since ${str(p.previous)}` : ''}.` };
@@ -257,6 +259,7 @@ function ownLink(event: OutboxEvent, p: Record<string, unknown>, publicUrl: stri
   if (project && str(p.version) && (event.type.startsWith('deployment.') || event.type.startsWith('release.') || event.type.startsWith('signoff.'))) {
     return { name: 'Release in Slipway', url: slipwayLink(publicUrl, { kind: 'release', project, version: str(p.version)! }) };
   }
+  if (ROLLOUT_EVENTS.has(event.type) && str(p.rolloutId)) return { name: 'Rollout in Slipway', url: slipwayLink(publicUrl, { kind: 'rollout', id: str(p.rolloutId)! }) };
   if (project && str(p.flag)) return { name: 'Flag in Slipway', url: slipwayLink(publicUrl, { kind: 'flag', project, flag: str(p.flag)! }) };
   if (project) return { name: 'Project in Slipway', url: slipwayLink(publicUrl, { kind: 'project', project }) };
   return null;

@@ -1,6 +1,7 @@
 /** The Slipway resources a message can link to. */
 export type LinkTarget =
   | { kind: 'deployment'; id: string }
+  | { kind: 'rollout'; id: string }
   | { kind: 'release'; project: string; version: string }
   | { kind: 'flag'; project: string; flag: string }
   | { kind: 'project'; project: string }
@@ -17,6 +18,8 @@ export function slipwayLink(publicUrl: string, target: LinkTarget): string {
   switch (target.kind) {
     case 'deployment':
       return `${base}/deployments/${enc(target.id)}`;
+    case 'rollout':
+      return `${base}/rollouts/${enc(target.id)}`;
     case 'release':
       return `${base}/projects/${enc(target.project)}/releases/${enc(target.version)}`;
     case 'flag':

@@ -7,6 +7,7 @@ import * as notifications from './0005-notifications.js';
 import * as releaseAdoption from './0006-release-adoption.js';
 import * as deploymentTrust from './0007-deployment-trust.js';
 import * as webSessions from './0008-web-sessions.js';
+import * as rollouts from './0010-rollouts.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-release-adoption': releaseAdoption,
   '0007-deployment-trust': deploymentTrust,
   '0008-web-sessions': webSessions,
+  '0010-rollouts': rollouts,
 };
