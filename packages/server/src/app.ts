@@ -25,6 +25,7 @@ import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { statusRoutes } from './status/status-routes.js';
 import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
+import { registerInsightRoutes, registerPublicInsightRoutes } from './insights/insights-http.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -101,6 +102,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(statusRoutes(services.status));
       await api.register(channelRoutes(services.notifications.channels));
       await api.register(deliveryRoutes(services.notifications.deliveries));
+      await registerInsightRoutes(api, services);
     },
     { prefix: '/api/v1' },
   );
@@ -109,6 +111,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
+  await registerPublicInsightRoutes(app, services);
 
   return app;
 }

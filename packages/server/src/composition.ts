@@ -20,6 +20,7 @@ import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
+import { createInsights, type Insights } from './insights/insights.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
@@ -66,6 +67,8 @@ export interface Services {
   readonly flagDelivery: FlagDelivery;
   /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
   readonly flagStream: { pingIntervalMs: number };
+  /** DORA and quality statistics, bugs, incidents, test runs, compatibility, the release calendar (issue 14). */
+  readonly insights: Insights;
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -103,6 +106,14 @@ export function compose(options: CompositionOptions): Services {
     ...(options.notifications && { settings: options.notifications }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
+  const insights = createInsights({
+    uow,
+    clock,
+    ids,
+    secrets,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
+    ...(options.onBackgroundError && { onError: options.onBackgroundError }),
+  });
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -127,5 +138,6 @@ export function compose(options: CompositionOptions): Services {
     sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
     flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
     flagStream: { pingIntervalMs: 15_000 },
+    insights,
   };
 }

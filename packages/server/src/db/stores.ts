@@ -17,6 +17,10 @@ import { DeploymentStateStore } from '../status/deployment-state-store.js';
 import { HeartbeatStore } from '../status/heartbeat-store.js';
 import { ChannelStore } from '../notifications/channel-store.js';
 import { DeliveryStore } from '../notifications/delivery-store.js';
+import { BugStore } from '../bugs/bug-store.js';
+import { IncidentStore } from '../incidents/incident-store.js';
+import { InsightStore } from '../insights/insight-store.js';
+import { InsightSettingsStore } from '../insights/settings-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -38,6 +42,11 @@ export interface Stores extends CoreStores {
   readonly heartbeats: HeartbeatStore;
   readonly channels: ChannelStore;
   readonly deliveries: DeliveryStore;
+  // Insights (issue 14)
+  readonly insights: InsightStore;
+  readonly incidents: IncidentStore;
+  readonly bugs: BugStore;
+  readonly insightSettings: InsightSettingsStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -62,5 +71,9 @@ export function createStores(db: Kysely<Database>): Stores {
     heartbeats: new HeartbeatStore(db),
     channels: new ChannelStore(db),
     deliveries: new DeliveryStore(db),
+    insights: new InsightStore(db),
+    incidents: new IncidentStore(db),
+    bugs: new BugStore(db),
+    insightSettings: new InsightSettingsStore(db),
   };
 }
