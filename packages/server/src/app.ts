@@ -91,7 +91,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey);
       await api.register(authRoutes(services.auth));
       await api.register(environmentRoutes(services.environments));
-      await api.register(projectRoutes(services.projects));
+      await api.register(projectRoutes(services.projects, { get: (p) => services.insights.compatibility.projectRequirements(p), validate: (ctx, p, r) => services.insights.compatibility.validateProjectRequirements(ctx, p, r), set: (ctx, p, r) => services.insights.compatibility.setProjectRequirements(ctx, p, r) }));
       await api.register(auditRoutes(services.audit));
       await api.register(releaseRoutes(services.releases));
       await api.register(flagRoutes(services.flags));

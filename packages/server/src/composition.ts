@@ -20,7 +20,7 @@ import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
-import { createInsights, type Insights } from './insights/insights.js';
+import { createInsights, type Insights, type InsightsSettings } from './insights/insights.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
@@ -37,6 +37,8 @@ export interface CompositionOptions {
   onBackgroundError?(error: unknown, context: string): void;
   /** How long a server holds a deployment it works on (SLIPWAY_DEPLOY_LEASE_MS). */
   deployLeaseMs?: number;
+  /** Poll, lease and settle times of the insights' background jobs. */
+  insights?: Partial<InsightsSettings>;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -83,6 +85,16 @@ export function compose(options: CompositionOptions): Services {
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
   const projects = new ProjectService(uow, ids);
+  const insights = createInsights({
+    uow,
+    clock,
+    ids,
+    secrets,
+    repositories,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
+    ...(options.insights && { settings: options.insights }),
+    ...(options.onBackgroundError && { onError: options.onBackgroundError }),
+  });
   const deployments = createDeployments({
     uow,
     projects,
@@ -93,6 +105,7 @@ export function compose(options: CompositionOptions): Services {
     publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.deployLeaseMs !== undefined && { leaseMs: options.deployLeaseMs }),
     onError: (error) => options.onBackgroundError?.(error, 'deployment runner'),
+    guards: insights.guards,
   });
   const notifications = createNotifications({
     db: options.database.db,
@@ -104,14 +117,6 @@ export function compose(options: CompositionOptions): Services {
     releases,
     publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.notifications && { settings: options.notifications }),
-    ...(options.onBackgroundError && { onError: options.onBackgroundError }),
-  });
-  const insights = createInsights({
-    uow,
-    clock,
-    ids,
-    secrets,
-    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
   return {

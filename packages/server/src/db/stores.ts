@@ -21,6 +21,11 @@ import { BugStore } from '../bugs/bug-store.js';
 import { IncidentStore } from '../incidents/incident-store.js';
 import { InsightStore } from '../insights/insight-store.js';
 import { InsightSettingsStore } from '../insights/settings-store.js';
+import { CalendarStore, JobStore } from '../calendar/calendar-store.js';
+import { CompatibilityStore } from '../compatibility/compatibility-store.js';
+import { OutboxConsumerStore } from '../outbox/outbox-consumer-store.js';
+import { TestScheduleStore } from '../testruns/schedule-store.js';
+import { TestRunStore } from '../testruns/test-run-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -47,6 +52,12 @@ export interface Stores extends CoreStores {
   readonly incidents: IncidentStore;
   readonly bugs: BugStore;
   readonly insightSettings: InsightSettingsStore;
+  readonly testRuns: TestRunStore;
+  readonly testSchedules: TestScheduleStore;
+  readonly compatibility: CompatibilityStore;
+  readonly calendar: CalendarStore;
+  readonly jobs: JobStore;
+  readonly outboxConsumers: OutboxConsumerStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -75,5 +86,11 @@ export function createStores(db: Kysely<Database>): Stores {
     incidents: new IncidentStore(db),
     bugs: new BugStore(db),
     insightSettings: new InsightSettingsStore(db),
+    testRuns: new TestRunStore(db),
+    testSchedules: new TestScheduleStore(db),
+    compatibility: new CompatibilityStore(db),
+    calendar: new CalendarStore(db),
+    jobs: new JobStore(db),
+    outboxConsumers: new OutboxConsumerStore(db),
   };
 }

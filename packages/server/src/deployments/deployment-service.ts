@@ -18,7 +18,7 @@ import type { LogLine } from './deployment-log-store.js';
 import type { DeploymentSignals } from './deployment-signals.js';
 import type { Deployment, DeploymentStatus } from './deployment-store.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
-import { checkGuardrails } from './guardrails.js';
+import { checkGuardrails, type DeployGuard } from './guardrails.js';
 
 export interface RequestDeploymentInput {
   version: string;
@@ -61,6 +61,7 @@ export class DeploymentService {
     private readonly secrets: SecretBox,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    private readonly guards: DeployGuard[] = [],
   ) {}
 
   async get(id: string): Promise<Deployment> {
@@ -105,6 +106,7 @@ export class DeploymentService {
       signoffs: () => this.uow.reads.signoffs.forRelease(project.id, release.version),
       succeededIn: (e) => this.uow.reads.deployments.hasSucceeded(project.id, e, release.version),
       remoteTag: () => this.repositories.forProject(project).remoteTag(release.tag),
+      extraGuards: this.guards,
     });
     return this.insert(ctx, {
       project,

@@ -9,6 +9,7 @@ import { DeploymentRunner } from './deployment-runner.js';
 import { DeploymentService } from './deployment-service.js';
 import { DeploymentSignals } from './deployment-signals.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
+import type { DeployGuard } from './guardrails.js';
 
 /** The deployments feature as the composition root wires it. */
 export interface Deployments {
@@ -29,12 +30,14 @@ export interface DeploymentsOptions {
   publicUrl: string;
   leaseMs?: number;
   onError?: (error: unknown) => void;
+  /** Checks other features add (insights: incompatible, tests_failing). */
+  guards?: DeployGuard[];
 }
 
 export function createDeployments(o: DeploymentsOptions): Deployments {
   const signals = new DeploymentSignals();
   const transitions = new DeploymentTransitions(o.ids);
-  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock);
+  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, o.guards);
   const runner = new DeploymentRunner({
     uow: o.uow,
     transitions,

@@ -86,13 +86,13 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** POSTs a signed JSON body; 2xx means the receiver accepted the work. */
-export async function sendWebhook(url: string, secret: string, payload: Record<string, unknown>, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/** POSTs a signed JSON body; 2xx means the receiver accepted the work. `event` names the work (x-slipway-event). */
+export async function sendWebhook(url: string, secret: string, payload: Record<string, unknown>, timeoutMs: number, event = 'deployment'): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(payload);
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'slipway', 'x-slipway-event': 'deployment', 'x-slipway-signature': signBody(secret, body) },
+      headers: { 'content-type': 'application/json', 'user-agent': 'slipway', 'x-slipway-event': event, 'x-slipway-signature': signBody(secret, body) },
       body,
       signal: AbortSignal.timeout(Math.min(timeoutMs, 30_000)),
       redirect: 'manual',

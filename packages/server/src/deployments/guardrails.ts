@@ -4,7 +4,7 @@ import { PROTECTED_ENVIRONMENT_ROLE } from '../auth/permissions.js';
 import type { DeploymentSettings } from '../environments/deployment-settings.js';
 import type { Project } from '../projects/project-service.js';
 import type { Release } from '../releases/release-store.js';
-import { ForbiddenError } from '../shared/errors.js';
+import { ForbiddenError, type DomainError } from '../shared/errors.js';
 import { decisiveSignoff } from '../signoffs/signoff-service.js';
 import type { Signoff } from '../signoffs/signoff-store.js';
 import { activeFreeze, describeWindows, isInWindow, nextWindowOpening } from './deploy-windows.js';
@@ -18,6 +18,12 @@ import {
   TagMismatchError,
 } from './deployment-errors.js';
 
+/**
+ * A check another feature adds to deployments (compatibility, tests gate): the refusal, or null.
+ * Refusals it returns are overridable like a freeze.
+ */
+export type DeployGuard = (input: { project: Project; release: Release; environment: string }) => Promise<DomainError | null>;
+
 export interface GuardrailInput {
   project: Project;
   release: Release;
@@ -30,6 +36,8 @@ export interface GuardrailInput {
   succeededIn: (environment: string) => Promise<boolean>;
   /** The commit the tag points at in the remote now, or null when the tag is missing there. */
   remoteTag: () => Promise<string | null>;
+  /** Checks of other features (insights: `incompatible`, `tests_failing`). */
+  extraGuards?: DeployGuard[];
 }
 
 /**
@@ -81,7 +89,7 @@ export async function checkGuardrails(g: GuardrailInput): Promise<string[]> {
   const needOverride = (code: string, error: Error) => {
     if (g.override === null) throw error;
     if (!mayOverride) {
-      throw new ForbiddenError(`Overriding ${code === 'frozen' ? 'a freeze' : 'a deploy window'} needs the ${PROTECTED_ENVIRONMENT_ROLE} role or above; you have ${g.actor.role}.`, {
+      throw new ForbiddenError(`Overriding ${code === 'frozen' ? 'a freeze' : code === 'outside_deploy_window' ? 'a deploy window' : `the ${code} refusal`} needs the ${PROTECTED_ENVIRONMENT_ROLE} role or above; you have ${g.actor.role}.`, {
         required: PROTECTED_ENVIRONMENT_ROLE,
         actual: g.actor.role,
         overriding: code,
@@ -111,6 +119,10 @@ export async function checkGuardrails(g: GuardrailInput): Promise<string[]> {
         nextWindowAt: next?.at.toISOString() ?? null,
       }),
     );
+  }
+  for (const guard of g.extraGuards ?? []) {
+    const refusal = await guard({ project, release, environment: env });
+    if (refusal) needOverride(refusal.code, refusal);
   }
   const remote = await g.remoteTag();
   if (remote !== release.commit) {
