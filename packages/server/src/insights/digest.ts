@@ -48,14 +48,14 @@ export class WeeklyDigest {
 
   async configure(ctx: RequestContext, input: Partial<DigestSettings>): Promise<DigestSettings> {
     authorize(ctx.actor, { role: 'release-manager', action: 'Configuring the weekly digest' });
-    const next = { ...(await this.settings()), ...input };
+    const before = await this.settings();
+    const next = { ...before, ...input };
     if (!isKnownTimeZone(next.timezone)) throw new ValidationError(`Unknown time zone ${JSON.stringify(next.timezone)}: use an IANA name such as Europe/Paris.`, { field: 'timezone' });
     if (!DAYS.includes(next.day)) throw new ValidationError(`day must be one of ${DAYS.join(', ')}.`, { field: 'day' });
     if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(next.time)) throw new ValidationError('time must be HH:MM.', { field: 'time' });
     if (!(await this.uow.reads.environments.get(next.environment))) throw new NotFoundError(`Environment ${next.environment} does not exist.`, { field: 'environment' });
     for (const p of next.projects ?? []) if (!(await this.uow.reads.projects.get(p))) throw new NotFoundError(`Project ${p} does not exist.`, { field: 'projects', project: p });
     await this.uow.transaction(async (tx) => {
-      const before = await this.settings();
       await tx.stores.insightSettings.put(KEY, next, ctx.actor.username, tx.now);
       await tx.record(ctx, { action: 'insights.digest_configured', resourceType: 'settings', resourceId: KEY, before, after: next });
     });
