@@ -242,6 +242,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('event_id', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('outbox_consumed_pk', ['consumer', 'event_id'])
     .execute();
+  // Where the consumers start: smoke checks of every past deployment become test runs; releases link
+  // only bugs recorded from now on (there were none before), so that one starts at the current end.
+  const now = new Date().toISOString();
+  await sql`insert into outbox_consumers (name, position, updated_at) values ('insights.smoke-runs', '', ${now})`.execute(db);
+  await sql`insert into outbox_consumers (name, position, updated_at) select 'insights.bug-fixes', coalesce(max(id), ''), ${now} from outbox`.execute(db);
 
   await db.schema
     .createTable('insight_settings')
