@@ -9,6 +9,7 @@ import { signoffCommands } from './commands/signoffs.js';
 import { statusCommands } from './commands/status.js';
 import { environmentCommands } from './commands/environments.js';
 import { flagCommands } from './commands/flags.js';
+import { insightCommands } from './commands/insights.js';
 import { projectCommands } from './commands/projects.js';
 import { releaseCommands } from './commands/releases.js';
 import { sdkKeyCommands } from './commands/sdk-keys.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   deploymentCommands(program, ctx);
   statusCommands(program, ctx);
   demoCommands(program, ctx);
+  insightCommands(program, ctx);
   return program;
 }
 
