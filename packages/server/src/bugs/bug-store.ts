@@ -1,6 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { BugTable } from '../db/insights-schema.js';
 import type { Database } from '../db/schema.js';
+import { bucketOf } from '../insights/buckets.js';
 
 /** Where a bug was found, in the seed's own terms (004): each stage of the road to production. */
 export const STAGES = ['staging', 'release-candidate', 'alpha', 'beta', 'push-to-production', 'production'] as const;
@@ -123,12 +124,45 @@ export class BugStore {
     return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map(toBug);
   }
 
-  /** What the quality statistics need of the bugs found in a range: no titles, no tickets. */
-  async statsRows(from: string, to: string, projectId?: string): Promise<Array<{ projectId: string; projectKey: string; foundIn: string; regression: boolean; version: string | null; foundAt: string }>> {
-    let q = this.db.selectFrom('bugs').select(['project_id', 'project_key', 'found_in', 'regression', 'version', 'found_at']).where('found_at', '>=', from).where('found_at', '<', to);
+  /** Bugs found in a range counted per period (see bucketOf), stage and regression: a few rows, not one per bug. */
+  async stageCounts(from: string, to: string, ends: string[], projectId?: string): Promise<Array<{ bucket: number; foundIn: string; regression: boolean; n: number }>> {
+    const bucket = bucketOf('found_at', ends);
+    let q = this.db
+      .selectFrom('bugs')
+      .select([bucket.as('bucket'), 'found_in', 'regression', (eb) => eb.fn.countAll().as('n')])
+      .where('found_at', '>=', from)
+      .where('found_at', '<', to);
     if (projectId !== undefined) q = q.where('project_id', '=', projectId);
-    const rows = await q.execute();
-    return rows.map((r) => ({ projectId: r.project_id, projectKey: r.project_key, foundIn: r.found_in, regression: r.regression === 1, version: r.version, foundAt: r.found_at }));
+    const rows = await q.groupBy([sql`1`, sql`2`, sql`3`]).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), foundIn: r.found_in, regression: r.regression === 1, n: Number(r.n) }));
+  }
+
+  /** Bugs naming one of these versions of these projects, found before `to`. */
+  async ofVersions(projectIds: string[], versions: string[], to: string): Promise<Array<{ projectId: string; version: string; foundIn: string; regression: boolean; foundAt: string }>> {
+    if (projectIds.length === 0 || versions.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('bugs')
+      .select(['project_id', 'version', 'found_in', 'regression', 'found_at'])
+      .where('project_id', 'in', projectIds)
+      .where('version', 'in', versions)
+      .where('found_at', '<', to)
+      .execute();
+    return rows.map((r) => ({ projectId: r.project_id, version: r.version!, foundIn: r.found_in, regression: r.regression === 1, foundAt: r.found_at }));
+  }
+
+  /** Production bugs without a version of these projects found in [from, to): they belong to whatever ran then. */
+  async productionWithoutVersion(projectIds: string[], from: string, to: string): Promise<Array<{ projectId: string; regression: boolean; foundAt: string }>> {
+    if (projectIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('bugs')
+      .select(['project_id', 'regression', 'found_at'])
+      .where('project_id', 'in', projectIds)
+      .where('found_in', '=', 'production')
+      .where('version', 'is', null)
+      .where('found_at', '>=', from)
+      .where('found_at', '<', to)
+      .execute();
+    return rows.map((r) => ({ projectId: r.project_id, regression: r.regression === 1, foundAt: r.found_at }));
   }
 
   /** Open bugs (no fix yet) of a project whose ticket is one of these, found before `before`. */

@@ -42,7 +42,9 @@ export interface InsightLeadTimeTable {
   deployment_id: string;
   project_id: string;
   environment_key: string;
+  version: string;
   finished_at: string;
+  first_of_version: number;
   commits: number;
   features: number;
   lead_seconds: string;

@@ -7,8 +7,8 @@ import { BAND_THRESHOLDS, bandOf, type Band } from './bands.js';
 import { deriveIncidents, type DerivedIncident, type OutcomeEvent } from './derived-incidents.js';
 import { groupBy } from './group.js';
 import type { FinishedDeployment } from './insight-store.js';
-import { changesPerDeployment, type DeploymentChanges } from './lead-times.js';
-import { periodsBetween, type Interval } from './periods.js';
+import { changesPerDeployment } from './lead-times.js';
+import { periodIndex, periodsBetween, type Interval } from './periods.js';
 import { mergeSorted, percentile, ratio, round } from './stats.js';
 
 export interface DoraQuery {
@@ -50,6 +50,10 @@ interface Metrics {
 }
 
 const HOUR_MS = 3_600_000;
+/** Transactions commit within this: a deployment that finished earlier is visible when we look. */
+const SETTLE_MS = 5 * 60_000;
+/** Lists in answers (failed deployments, incidents) show the newest this many; counts cover all. */
+export const LIST_LIMIT = 100;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 
@@ -81,18 +85,28 @@ export class DoraService {
     if (!(await this.uow.reads.environments.get(key))) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
   }
 
+  /** Per environment: every successful deployment finished before this instant has its lead-time row. */
+  private readonly complete = new Map<string, string>();
+
   /**
-   * Fills the lead-time table for successful deployments in the range that have no row yet: per
-   * project, the whole history in the environment is walked once (the commits a deployment brought
-   * first depend on everything deployed before it), so deployments made before this feature existed
-   * count as well.
+   * Fills the lead-time table for successful deployments that have no row yet: per project, the whole
+   * history in the environment is walked once (the commits a deployment brought first depend on
+   * everything deployed before it), so deployments made before this feature existed count as well.
+   * The first call per environment checks all of history; later ones only what finished since (with a
+   * margin for transactions that commit late).
    */
-  async ensureLeadTimes(environment: string, from: string, to: string, projectId?: string): Promise<void> {
+  async ensureLeadTimes(environment: string): Promise<void> {
     const store = this.uow.reads.insights;
-    for (const missing of await store.missingLeadTimes(environment, from, to, projectId)) {
-      const [history, graph] = await Promise.all([store.successfulHistory(missing.projectId, environment, missing.until), store.releaseGraph(missing.projectId)]);
-      await store.saveLeadTimes(missing.projectId, environment, changesPerDeployment(history, graph));
+    const since = this.complete.get(environment) ?? '';
+    const missing = await store.missingLeadTimes(environment, since, '9999-12-31T00:00:00.000Z');
+    let latest = since;
+    for (const m of missing) {
+      const [history, graph] = await Promise.all([store.successfulHistory(m.projectId, environment, m.until), store.releaseGraph(m.projectId)]);
+      await store.saveLeadTimes(m.projectId, environment, changesPerDeployment(history, graph));
+      if (m.until > latest) latest = m.until;
     }
+    const checked = new Date(Math.min(this.clock.now().getTime(), latest === '' ? Infinity : Date.parse(latest)) - SETTLE_MS).toISOString();
+    if (checked > since) this.complete.set(environment, checked);
   }
 
   async dora(q: DoraQuery) {
@@ -101,11 +115,11 @@ export class DoraService {
     const from = q.from.toISOString();
     const to = q.to.toISOString();
     const store = this.uow.reads.insights;
-    await this.ensureLeadTimes(q.environment, from, to, projectId);
+    await this.ensureLeadTimes(q.environment);
     const rows = await store.finishedDeployments({ ...(projectId !== undefined && { projectId }), environment: q.environment, from, to });
     const projectIds = [...new Set(rows.map((r) => r.projectId))];
     const [leadTimes, nextAfterRange, hotfixes, incidents] = await Promise.all([
-      store.leadTimes(rows.filter(succeeded).map((r) => r.id)),
+      store.leadTimesInRange(q.environment, from, to, projectId),
       store.firstSuccessAfter(projectIds, q.environment, to),
       store.hotfixesSince(projectIds, from),
       this.incidentsWithRows(rows, projectId, q.environment, from, to),
@@ -113,16 +127,16 @@ export class DoraService {
     const failures = this.changeFailures(rows, nextAfterRange, hotfixes, incidents.manual);
     const periods = periodsBetween(q.from, q.to, q.interval, q.timezone);
     const total = this.metrics(rows, leadTimes, failures, incidents.all, q.from.getTime(), q.to.getTime());
-    const trend = periods.map((p) => {
+    // Rows and incidents are sorted by time: each period's share is found once, not filtered per period.
+    const rowsBy = groupBy(rows, (r) => periodIndex(periods, Date.parse(r.finishedAt)));
+    const incidentsBy = groupBy(incidents.all, (i) => periodIndex(periods, Date.parse(i.openedAt)));
+    const trend = periods.map((p, i) => {
       const start = Math.max(p.start.getTime(), q.from.getTime());
       const end = Math.min(p.end.getTime(), q.to.getTime());
-      const inP = (iso: string) => {
-        const t = Date.parse(iso);
-        return t >= start && t < end;
-      };
-      const m = this.metrics(rows.filter((r) => inP(r.finishedAt)), leadTimes, failures, incidents.all.filter((i) => inP(i.openedAt)), start, end);
+      const m = this.metrics(rowsBy.get(i) ?? [], leadTimes, failures, incidentsBy.get(i) ?? [], start, end);
       return { start: p.label, startsAt: p.start.toISOString(), endsAt: p.end.toISOString(), partial: start > p.start.getTime() || end < p.end.getTime(), ...flatten(m), bands: bandsOf(m) };
     });
+    const failed = rows.filter((r) => failures.has(r.id));
     return {
       project: q.project ?? null,
       environment: q.environment,
@@ -133,14 +147,14 @@ export class DoraService {
       deploymentFrequency: { count: total.deployments.count, perWeek: total.deployments.perWeek, perDay: total.deployments.perDay, rollbacks: total.deployments.rollbacks },
       leadTime: total.leadTime,
       changeFailureRate: total.changeFailureRate,
-      changeFailures: { ...total.changeFailures, deployments: rows.filter((r) => failures.has(r.id)).map((r) => ({ id: r.id, project: r.projectKey, version: r.version, finishedAt: r.finishedAt, reasons: failures.get(r.id)! })) },
+      changeFailures: { ...total.changeFailures, deployments: failed.slice(-LIST_LIMIT).map((r) => ({ id: r.id, project: r.projectKey, version: r.version, finishedAt: r.finishedAt, reasons: failures.get(r.id)! })) },
       timeToRestore: total.timeToRestore,
       reworkRate: total.reworkRate,
       rework: total.rework,
       bands: bandsOf(total),
       thresholds: BAND_THRESHOLDS,
       trend,
-      incidents: incidents.all,
+      incidents: incidents.all.slice(-LIST_LIMIT),
     };
   }
 
@@ -158,16 +172,15 @@ export class DoraService {
     const store = this.uow.reads.insights;
     const byProject = groupBy(rows, (r) => r.projectId);
     const ids = [...byProject.keys()];
-    const [before, after, manual] = await Promise.all([
-      store.lastOutcomesBefore(ids, environment, from),
+    const [openAtFrom, after, manual] = await Promise.all([
+      store.openBefore(ids, environment, from),
       store.firstSuccessAfter(ids, environment, to),
       this.uow.reads.incidents.inRange(environment, from, to, projectId),
     ]);
     const now = this.clock.now().toISOString();
     const derived: DerivedIncident[] = [];
     for (const [id, list] of byProject) {
-      const b = before.get(id);
-      const openAtStart = b !== undefined && b.failedAt !== null && (b.succeededAt === null || b.failedAt > b.succeededAt);
+      const openAtStart = openAtFrom.has(id);
       const events: OutcomeEvent[] = list.map((d) => ({ deploymentId: d.id, projectKey: d.projectKey, version: d.version, finishedAt: d.finishedAt, failed: d.status === 'failed' || d.status === 'rolled_back', succeeded: succeeded(d) }));
       const next = after.get(id);
       if (next !== undefined) events.push({ deploymentId: '(after the range)', projectKey: list[0]!.projectKey, version: '', finishedAt: next, failed: false, succeeded: true });
@@ -235,11 +248,10 @@ export class DoraService {
     return out;
   }
 
-  private metrics(rows: FinishedDeployment[], leadTimes: Map<string, DeploymentChanges>, failures: Map<string, FailureReason[]>, incidents: IncidentView[], start: number, end: number): Metrics {
+  private metrics(rows: FinishedDeployment[], leadTimes: Map<string, number[]>, failures: Map<string, FailureReason[]>, incidents: IncidentView[], start: number, end: number): Metrics {
     const ok = rows.filter(succeeded);
     const span = end - start;
-    const changes = ok.map((d) => leadTimes.get(d.id)).filter((c): c is DeploymentChanges => c !== undefined);
-    const lead = mergeSorted(changes.map((c) => c.leadSeconds));
+    const lead = mergeSorted(ok.map((d) => leadTimes.get(d.id) ?? []));
     const deploys = rows.filter((r) => r.kind === 'deploy');
     const failed = deploys.filter((d) => failures.has(d.id));
     const count = (reason: FailureReason) => failed.filter((d) => failures.get(d.id)!.includes(reason)).length;

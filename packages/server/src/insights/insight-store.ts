@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { ChangelogEntry } from '../releases/versioning.js';
+import { bucketOf } from './buckets.js';
 import type { DeploymentChanges, ReleaseNode } from './lead-times.js';
 
 /** A finished deployment as the metrics read it (one row, no targets). */
@@ -13,9 +14,8 @@ export interface FinishedDeployment {
   status: 'succeeded' | 'failed' | 'rolled_back';
   /** Set when it failed (before a rollback, too); null when it succeeded and was later rolled back. */
   failureReason: string | null;
-  rollbackOf: string | null;
   finishedAt: string;
-  /** The kind of the release deployed (`hotfix`, …), null when the release is unknown. */
+  /** `hotfix` when the release deployed is one, else null. */
   releaseKind: string | null;
 }
 
@@ -37,15 +37,15 @@ export class InsightStore {
 
   async finishedDeployments(f: RangeFilter): Promise<FinishedDeployment[]> {
     let q = this.db
-      .selectFrom('deployments as d')
-      .leftJoin('releases as r', (j) => j.onRef('r.project_id', '=', 'd.project_id').onRef('r.version', '=', 'd.version'))
-      .select(['d.id', 'd.project_id', 'd.project_key', 'd.version', 'd.kind', 'd.status', 'd.failure_reason', 'd.rollback_of', 'd.finished_at', 'r.kind as release_kind'])
-      .where('d.environment_key', '=', f.environment)
-      .where('d.finished_at', '>=', f.from)
-      .where('d.finished_at', '<', f.to)
-      .where('d.status', 'in', [...FINISHED]);
-    if (f.projectId !== undefined) q = q.where('d.project_id', '=', f.projectId);
-    const rows = await q.orderBy('d.finished_at', 'asc').orderBy('d.id', 'asc').execute();
+      .selectFrom('deployments')
+      .select(['id', 'project_id', 'project_key', 'version', 'kind', 'status', 'failure_reason', 'finished_at'])
+      .where('environment_key', '=', f.environment)
+      .where('finished_at', '>=', f.from)
+      .where('finished_at', '<', f.to)
+      .where('status', 'in', [...FINISHED]);
+    if (f.projectId !== undefined) q = q.where('project_id', '=', f.projectId);
+    const rows = await q.orderBy('finished_at', 'asc').orderBy('id', 'asc').execute();
+    const hotfixes = await this.hotfixVersions([...new Set(rows.map((r) => r.project_id))]);
     return rows.map((r) => ({
       id: r.id,
       projectId: r.project_id,
@@ -54,10 +54,19 @@ export class InsightStore {
       kind: r.kind as FinishedDeployment['kind'],
       status: r.status as FinishedDeployment['status'],
       failureReason: r.failure_reason,
-      rollbackOf: r.rollback_of,
       finishedAt: r.finished_at!,
-      releaseKind: r.release_kind,
+      releaseKind: hotfixes.has(`${r.project_id}@${r.version}`) ? 'hotfix' : null,
     }));
+  }
+
+  /** `projectId@version` of every hotfix release of the projects (a few per cent of releases). */
+  async hotfixVersions(projectIds: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < projectIds.length; i += 500) {
+      const rows = await this.db.selectFrom('releases').select(['project_id', 'version']).where('project_id', 'in', projectIds.slice(i, i + 500)).where('kind', '=', 'hotfix').execute();
+      for (const r of rows) out.add(`${r.project_id}@${r.version}`);
+    }
+    return out;
   }
 
   /** Per project: when its first successful deployment after `after` finished (what ends an open incident, or replaces a version). */
@@ -79,24 +88,33 @@ export class InsightStore {
     return out;
   }
 
-  /** Per project, before `before`: when it last failed and last succeeded there (to know whether an incident was open). */
-  async lastOutcomesBefore(projectIds: string[], environment: string, before: string): Promise<Map<string, { failedAt: string | null; succeededAt: string | null }>> {
-    const out = new Map<string, { failedAt: string | null; succeededAt: string | null }>();
+  /**
+   * Per project, the last deployment that finished in the environment before `before`: an incident was
+   * open at `before` when it failed or was rolled back (the next success had not come yet).
+   */
+  async openBefore(projectIds: string[], environment: string, before: string): Promise<Set<string>> {
+    const out = new Set<string>();
     for (let i = 0; i < projectIds.length; i += 500) {
+      // Per project, the newest one through the (project, environment, finished_at) index.
       const rows = await this.db
-        .selectFrom('deployments')
+        .selectFrom('projects as p')
         .select([
-          'project_id',
-          (eb) => eb.fn.max(eb.case().when(eb.or([eb('status', '=', 'failed'), eb('status', '=', 'rolled_back')])).then(eb.ref('finished_at')).end()).as('failed_at'),
-          (eb) => eb.fn.max(eb.case().when(eb.or([eb('status', '=', 'succeeded'), eb.and([eb('status', '=', 'rolled_back'), eb('failure_reason', 'is', null)])])).then(eb.ref('finished_at')).end()).as('succeeded_at'),
+          'p.id',
+          (eb) =>
+            eb
+              .selectFrom('deployments as d')
+              .select('d.status')
+              .whereRef('d.project_id', '=', 'p.id')
+              .where('d.environment_key', '=', environment)
+              .where('d.finished_at', '<', before)
+              .where('d.status', 'in', [...FINISHED])
+              .orderBy('d.finished_at', 'desc')
+              .limit(1)
+              .as('status'),
         ])
-        .where('environment_key', '=', environment)
-        .where('project_id', 'in', projectIds.slice(i, i + 500))
-        .where('finished_at', '<', before)
-        .where('status', 'in', [...FINISHED])
-        .groupBy('project_id')
+        .where('p.id', 'in', projectIds.slice(i, i + 500))
         .execute();
-      for (const r of rows) out.set(r.project_id, { failedAt: (r.failed_at as string | null) ?? null, succeededAt: (r.succeeded_at as string | null) ?? null });
+      for (const r of rows) if (r.status !== null && r.status !== undefined && r.status !== 'succeeded') out.add(r.id);
     }
     return out;
   }
@@ -117,13 +135,12 @@ export class InsightStore {
     return out;
   }
 
-  /** Cached lead times of these deployments. */
-  async leadTimes(ids: string[]): Promise<Map<string, DeploymentChanges>> {
-    const out = new Map<string, DeploymentChanges>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.db.selectFrom('insight_lead_times').selectAll().where('deployment_id', 'in', ids.slice(i, i + 500)).execute();
-      for (const r of rows) out.set(r.deployment_id, { deploymentId: r.deployment_id, finishedAt: r.finished_at, commits: r.commits, features: r.features, leadSeconds: JSON.parse(r.lead_seconds) as number[] });
-    }
+  /** Lead times of the successful deployments that finished in a range (one indexed range read). */
+  async leadTimesInRange(environment: string, from: string, to: string, projectId?: string): Promise<Map<string, number[]>> {
+    let q = this.db.selectFrom('insight_lead_times').select(['deployment_id', 'lead_seconds']).where('environment_key', '=', environment).where('finished_at', '>=', from).where('finished_at', '<', to).where('commits', '>', 0);
+    if (projectId !== undefined) q = q.where('project_id', '=', projectId);
+    const out = new Map<string, number[]>();
+    for (const r of await q.execute()) out.set(r.deployment_id, JSON.parse(r.lead_seconds) as number[]);
     return out;
   }
 
@@ -133,7 +150,9 @@ export class InsightStore {
         deployment_id: r.deploymentId,
         project_id: projectId,
         environment_key: environment,
+        version: r.version,
         finished_at: r.finishedAt,
+        first_of_version: r.firstOfVersion ? 1 : 0,
         commits: r.commits,
         features: r.features,
         lead_seconds: JSON.stringify(r.leadSeconds),
@@ -169,20 +188,33 @@ export class InsightStore {
     );
   }
 
-  /** QA sign-offs in a range: when, and the decision. */
-  async qaSignoffs(from: string, to: string, projectId?: string, kind = 'qa'): Promise<Array<{ createdAt: string; decision: string }>> {
-    let q = this.db.selectFrom('signoffs').select(['created_at', 'decision']).where('kind', '=', kind).where('created_at', '>=', from).where('created_at', '<', to);
+  /** QA sign-offs in a range, counted per period (bucket: index of the period end it falls before) and decision. */
+  async qaCounts(from: string, to: string, ends: string[], projectId?: string, kind = 'qa'): Promise<Array<{ bucket: number; decision: string; n: number }>> {
+    const bucket = bucketOf('created_at', ends);
+    let q = this.db
+      .selectFrom('signoffs')
+      .select([bucket.as('bucket'), 'decision', (eb) => eb.fn.countAll().as('n')])
+      .where('kind', '=', kind)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to);
     if (projectId !== undefined) q = q.where('project_id', '=', projectId);
-    const rows = await q.execute();
-    return rows.map((r) => ({ createdAt: r.created_at, decision: r.decision }));
+    const rows = await q.groupBy([sql`1`, sql`2`]).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), decision: r.decision, n: Number(r.n) }));
   }
 
-  /** Features (feat commits) first deployed, per successful deployment in the range (from the lead-time table). */
-  async firstDeployedFeatures(environment: string, from: string, to: string, projectId?: string): Promise<Array<{ finishedAt: string; features: number }>> {
-    let q = this.db.selectFrom('insight_lead_times').select(['finished_at', 'features']).where('environment_key', '=', environment).where('finished_at', '>=', from).where('finished_at', '<', to).where('features', '>', 0);
+  /** Features (feat commits) first deployed in a range, per period (from the lead-time table). */
+  async featureCounts(environment: string, from: string, to: string, ends: string[], projectId?: string): Promise<Array<{ bucket: number; n: number }>> {
+    const bucket = bucketOf('finished_at', ends);
+    let q = this.db
+      .selectFrom('insight_lead_times')
+      .select([bucket.as('bucket'), (eb) => eb.fn.sum<number>('features').as('n')])
+      .where('environment_key', '=', environment)
+      .where('finished_at', '>=', from)
+      .where('finished_at', '<', to)
+      .where('features', '>', 0);
     if (projectId !== undefined) q = q.where('project_id', '=', projectId);
-    const rows = await q.execute();
-    return rows.map((r) => ({ finishedAt: r.finished_at, features: r.features }));
+    const rows = await q.groupBy(sql`1`).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), n: Number(r.n) }));
   }
 
   /** Successful deployments in a range that have no lead-time row yet, per project. */
@@ -201,23 +233,43 @@ export class InsightStore {
     return rows.map((r) => ({ projectId: r.project_id, until: r.until as string }));
   }
 
-  /** The version running in an environment at each given instant, per project (for bugs without a version). */
-  async successfulDeploymentsUntil(environment: string, until: string, projectIds: string[] | null): Promise<Array<{ projectId: string; projectKey: string; version: string; finishedAt: string }>> {
-    const out: Array<{ projectId: string; projectKey: string; version: string; finishedAt: string }> = [];
-    const all = projectIds === null;
-    const ids = projectIds ?? [''];
-    for (let i = 0; i < ids.length; i += 500) {
-      let q = this.db
-        .selectFrom('deployments')
-        .select(['project_id', 'project_key', 'version', 'finished_at'])
-        .where('environment_key', '=', environment)
-        .where('finished_at', '<', until)
-        .where((eb) => eb.or([eb('status', '=', 'succeeded'), eb.and([eb('status', '=', 'rolled_back'), eb('failure_reason', 'is', null)])]));
-      if (!all) q = q.where('project_id', 'in', ids.slice(i, i + 500));
-      const rows = await q.orderBy('finished_at', 'asc').execute();
-      for (const r of rows) out.push({ projectId: r.project_id, projectKey: r.project_key, version: r.version, finishedAt: r.finished_at! });
+  /**
+   * Releases that reached the environment (their first success there) within [from, to), newest first,
+   * at most `limit`: read from the lead-time table, which marks each version's first success.
+   */
+  async shippedReleases(environment: string, from: string, to: string, limit: number, projectId?: string): Promise<Array<{ projectId: string; project: string; version: string; shippedAt: string }>> {
+    let q = this.db
+      .selectFrom('insight_lead_times as l')
+      .innerJoin('projects as p', 'p.id', 'l.project_id')
+      .select(['l.project_id', 'p.key', 'l.version', 'l.finished_at'])
+      .where('l.environment_key', '=', environment)
+      .where('l.finished_at', '>=', from)
+      .where('l.finished_at', '<', to)
+      .where('l.first_of_version', '=', 1);
+    if (projectId !== undefined) q = q.where('l.project_id', '=', projectId);
+    const rows = await q.orderBy('l.finished_at', 'desc').orderBy('p.key', 'asc').limit(limit).execute();
+    return rows.map((r) => ({ projectId: r.project_id, project: r.key, version: r.version, shippedAt: r.finished_at }));
+  }
+
+  /** Successful deployments of the projects in the environment finishing in [from, to), and the last one before `from`. */
+  async successesAround(environment: string, projectIds: string[], from: string, to: string): Promise<Array<{ projectId: string; version: string; finishedAt: string }>> {
+    const out: Array<{ projectId: string; version: string; finishedAt: string }> = [];
+    for (let i = 0; i < projectIds.length; i += 500) {
+      const ids = projectIds.slice(i, i + 500);
+      const inRange = await this.db.selectFrom('insight_lead_times').select(['project_id', 'version', 'finished_at']).where('environment_key', '=', environment).where('project_id', 'in', ids).where('finished_at', '>=', from).where('finished_at', '<', to).execute();
+      const before = await this.db
+        .selectFrom('projects as p')
+        .select([
+          'p.id',
+          (eb) => eb.selectFrom('insight_lead_times as l').select('l.version').whereRef('l.project_id', '=', 'p.id').where('l.environment_key', '=', environment).where('l.finished_at', '<', from).orderBy('l.finished_at', 'desc').limit(1).as('version'),
+          (eb) => eb.selectFrom('insight_lead_times as l').select('l.finished_at').whereRef('l.project_id', '=', 'p.id').where('l.environment_key', '=', environment).where('l.finished_at', '<', from).orderBy('l.finished_at', 'desc').limit(1).as('finished_at'),
+        ])
+        .where('p.id', 'in', ids)
+        .execute();
+      for (const r of before) if (r.version && r.finished_at) out.push({ projectId: r.id, version: r.version, finishedAt: r.finished_at });
+      for (const r of inRange) out.push({ projectId: r.project_id, version: r.version, finishedAt: r.finished_at });
     }
-    return out;
+    return out.sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0));
   }
 
   /** Counts of rows, for the benchmark's sanity line. */

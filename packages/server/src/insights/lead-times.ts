@@ -15,7 +15,10 @@ export interface SuccessfulDeployment {
 /** What one deployment brought to its environment first. */
 export interface DeploymentChanges {
   deploymentId: string;
+  version: string;
   finishedAt: string;
+  /** The version's first success in the environment. */
+  firstOfVersion: boolean;
   commits: number;
   /** Commits of type `feat` among them (features reaching the environment). */
   features: number;
@@ -35,6 +38,7 @@ export function changesPerDeployment(deployments: readonly SuccessfulDeployment[
   const out: DeploymentChanges[] = [];
   for (const d of deployments) {
     const at = Date.parse(d.finishedAt);
+    const firstOfVersion = !deployedVersions.has(d.version);
     const lead: number[] = [];
     let features = 0;
     const queue = [d.version];
@@ -57,7 +61,7 @@ export function changesPerDeployment(deployments: readonly SuccessfulDeployment[
     for (const v of visited) deployedVersions.add(v);
     deployedVersions.add(d.version);
     lead.sort((a, b) => a - b);
-    out.push({ deploymentId: d.id, finishedAt: d.finishedAt, commits: lead.length, features, leadSeconds: lead });
+    out.push({ deploymentId: d.id, version: d.version, finishedAt: d.finishedAt, firstOfVersion, commits: lead.length, features, leadSeconds: lead });
   }
   return out;
 }

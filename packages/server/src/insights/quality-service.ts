@@ -2,7 +2,7 @@ import { STAGES, type Stage } from '../bugs/bug-store.js';
 import type { Uow } from '../db/stores.js';
 import type { DoraService } from './dora-service.js';
 import { groupBy } from './group.js';
-import { periodIndex, periodsBetween, type Interval } from './periods.js';
+import { periodsBetween, type Interval } from './periods.js';
 
 export interface QualityQuery {
   project?: string;
@@ -29,6 +29,9 @@ interface Counts {
   bugs: number;
 }
 
+/** The per-release list shows the newest this many releases shipped in the range. */
+export const RELEASE_LIMIT = 100;
+
 const emptyCounts = (): Counts => ({ qaTestsPerformed: 0, qaTestsPushedBack: 0, stagingFeaturesPushedToProduction: 0, bugsByStage: emptyStages(), productionRegressions: 0, otherBugs: 0, bugs: 0 });
 
 /**
@@ -47,35 +50,37 @@ export class QualityService {
     await this.dora.requireEnvironment(q.environment);
     const from = q.from.toISOString();
     const to = q.to.toISOString();
-    await this.dora.ensureLeadTimes(q.environment, from, to, projectId);
+    await this.dora.ensureLeadTimes(q.environment);
+    const periods = periodsBetween(q.from, q.to, q.interval, q.timezone);
+    // The database counts per period: the boundaries between periods go into the query.
+    const ends = periods.slice(0, -1).map((p) => p.end.toISOString());
     const store = this.uow.reads.insights;
     const [signoffs, features, bugs] = await Promise.all([
-      store.qaSignoffs(from, to, projectId, q.signoffKind),
-      store.firstDeployedFeatures(q.environment, from, to, projectId),
-      this.uow.reads.bugs.statsRows(from, to, projectId),
+      store.qaCounts(from, to, ends, projectId, q.signoffKind),
+      store.featureCounts(q.environment, from, to, ends, projectId),
+      this.uow.reads.bugs.stageCounts(from, to, ends, projectId),
     ]);
-    const periods = periodsBetween(q.from, q.to, q.interval, q.timezone);
     const buckets = periods.map(emptyCounts);
     const totals = emptyCounts();
-    const into = (iso: string, apply: (c: Counts) => void) => {
-      const i = periodIndex(periods, Date.parse(iso));
-      if (i >= 0) apply(buckets[i]!);
+    const into = (bucket: number, apply: (c: Counts) => void) => {
+      const c = buckets[bucket];
+      if (c) apply(c);
       apply(totals);
     };
     for (const s of signoffs) {
-      into(s.createdAt, (c) => {
-        c.qaTestsPerformed++;
-        if (s.decision === 'no-go') c.qaTestsPushedBack++;
+      into(s.bucket, (c) => {
+        c.qaTestsPerformed += s.n;
+        if (s.decision === 'no-go') c.qaTestsPushedBack += s.n;
       });
     }
-    for (const f of features) into(f.finishedAt, (c) => (c.stagingFeaturesPushedToProduction += f.features));
+    for (const f of features) into(f.bucket, (c) => (c.stagingFeaturesPushedToProduction += f.n));
     for (const b of bugs) {
-      into(b.foundAt, (c) => {
-        c.bugs++;
-        c.bugsByStage[b.foundIn as Stage]++;
+      into(b.bucket, (c) => {
+        c.bugs += b.n;
+        c.bugsByStage[b.foundIn as Stage] += b.n;
         if (b.foundIn === 'production') {
-          if (b.regression) c.productionRegressions++;
-          else c.otherBugs++;
+          if (b.regression) c.productionRegressions += b.n;
+          else c.otherBugs += b.n;
         }
       });
     }
@@ -95,26 +100,33 @@ export class QualityService {
       timezone: q.timezone,
       weeks,
       totals,
-      releases: await this.perRelease(q.environment, from, to, projectId, bugs),
+      releases: await this.perRelease(q.environment, from, to, projectId),
     };
   }
 
   /**
-   * Per release shipped (first successful deployment to the production environment) up to `to`: the
-   * bugs found after that moment. A bug names its version, or — found on production without one —
-   * belongs to the version running there when it was found.
+   * The releases that shipped in the range (first successful deployment to the production environment;
+   * newest first, at most RELEASE_LIMIT) and the bugs found after they shipped, up to `to`. A bug names
+   * its version, or — found on production without one — belongs to the version running there when it
+   * was found.
    */
-  private async perRelease(environment: string, from: string, to: string, projectId: string | undefined, bugs: Awaited<ReturnType<Uow['reads']['bugs']['statsRows']>>) {
-    const history = await this.uow.reads.insights.successfulDeploymentsUntil(environment, to, projectId === undefined ? null : [projectId]);
-    const shipped = new Map<string, { project: string; version: string; shippedAt: string }>();
-    for (const d of history) {
-      const key = `${d.projectId}@${d.version}`;
-      if (!shipped.has(key)) shipped.set(key, { project: d.projectKey, version: d.version, shippedAt: d.finishedAt });
-    }
-    const byProject = groupBy(history, (d) => d.projectId);
-    // The last deployment that finished at or before `at` (binary search: histories are long).
-    const liveAt = (projectId: string, at: string): string | null => {
-      const list = byProject.get(projectId) ?? [];
+  private async perRelease(environment: string, from: string, to: string, projectId: string | undefined) {
+    const store = this.uow.reads.insights;
+    const shipped = await store.shippedReleases(environment, from, to, RELEASE_LIMIT, projectId);
+    if (shipped.length === 0) return [];
+    const key = (p: string, v: string) => `${p}@${v}`;
+    const byKey = new Map(shipped.map((s) => [key(s.projectId, s.version), s]));
+    const projectIds = [...new Set(shipped.map((s) => s.projectId))];
+    const earliest = shipped.reduce((m, s) => (s.shippedAt < m ? s.shippedAt : m), shipped[0]!.shippedAt);
+    const [named, unnamed, successes] = await Promise.all([
+      this.uow.reads.bugs.ofVersions(projectIds, [...new Set(shipped.map((s) => s.version))], to),
+      this.uow.reads.bugs.productionWithoutVersion(projectIds, earliest, to),
+      store.successesAround(environment, projectIds, earliest, to),
+    ]);
+    const history = groupBy(successes, (d) => d.projectId);
+    // The last deployment that finished at or before `at` (binary search over the project's history).
+    const liveAt = (project: string, at: string): string | null => {
+      const list = history.get(project) ?? [];
       let lo = 0;
       let hi = list.length - 1;
       let found = -1;
@@ -128,21 +140,20 @@ export class QualityService {
       return found < 0 ? null : list[found]!.version;
     };
     const counts = new Map<string, { bugsAfterShip: number; regressionsAfterShip: number; byStage: ByStage }>();
-    for (const b of bugs) {
-      const version = b.version ?? (b.foundIn === 'production' ? liveAt(b.projectId, b.foundAt) : null);
-      if (version === null) continue;
-      const key = `${b.projectId}@${version}`;
-      const ship = shipped.get(key);
-      if (!ship || b.foundAt < ship.shippedAt) continue;
-      const c = counts.get(key) ?? { bugsAfterShip: 0, regressionsAfterShip: 0, byStage: emptyStages() };
+    const count = (k: string, b: { foundIn: string; regression: boolean; foundAt: string }) => {
+      const release = byKey.get(k);
+      if (!release || b.foundAt < release.shippedAt) return;
+      const c = counts.get(k) ?? { bugsAfterShip: 0, regressionsAfterShip: 0, byStage: emptyStages() };
       c.bugsAfterShip++;
       if (b.regression) c.regressionsAfterShip++;
       c.byStage[b.foundIn as Stage]++;
-      counts.set(key, c);
+      counts.set(k, c);
+    };
+    for (const b of named) count(key(b.projectId, b.version), b);
+    for (const b of unnamed) {
+      const version = liveAt(b.projectId, b.foundAt);
+      if (version !== null) count(key(b.projectId, version), { ...b, foundIn: 'production' });
     }
-    return [...shipped.entries()]
-      .filter(([key, s]) => counts.has(key) || (s.shippedAt >= from && s.shippedAt < to))
-      .map(([key, s]) => ({ ...s, ...(counts.get(key) ?? { bugsAfterShip: 0, regressionsAfterShip: 0, byStage: emptyStages() }) }))
-      .sort((a, b) => (a.shippedAt < b.shippedAt ? 1 : a.shippedAt > b.shippedAt ? -1 : a.project < b.project ? -1 : 1));
+    return shipped.map((s) => ({ project: s.project, version: s.version, shippedAt: s.shippedAt, ...(counts.get(key(s.projectId, s.version)) ?? { bugsAfterShip: 0, regressionsAfterShip: 0, byStage: emptyStages() }) }));
   }
 }

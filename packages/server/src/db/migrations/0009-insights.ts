@@ -52,18 +52,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('incidents_env_opened_idx').on('incidents').columns(['environment_key', 'opened_at']).execute();
 
-  // Derived, never edited: the commits each successful deployment brought to its environment first.
+  // Derived, never edited: every successful deployment, the version it shipped and the commits it brought
+  // to its environment first.
   await db.schema
     .createTable('insight_lead_times')
     .addColumn('deployment_id', 'text', (c) => c.primaryKey())
     .addColumn('project_id', 'text', (c) => c.notNull())
     .addColumn('environment_key', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
     .addColumn('finished_at', 'text', (c) => c.notNull())
+    // 1 for the version's first success in the environment: when the release "shipped" there.
+    .addColumn('first_of_version', 'integer', (c) => c.notNull())
     .addColumn('commits', 'integer', (c) => c.notNull())
     .addColumn('features', 'integer', (c) => c.notNull())
     // Seconds from each commit's time to the deployment, sorted, as a JSON array.
     .addColumn('lead_seconds', 'text', (c) => c.notNull())
     .execute();
+  await db.schema.createIndex('insight_lead_times_env_idx').on('insight_lead_times').columns(['environment_key', 'finished_at']).execute();
+  await db.schema.createIndex('insight_lead_times_project_idx').on('insight_lead_times').columns(['project_id', 'environment_key', 'finished_at']).execute();
 
   await db.schema
     .createTable('test_runs')
