@@ -155,7 +155,7 @@ export function calendarFeedRoutes(calendar: CalendarService, auth: AuthService,
         const from = new Date(now.getTime() - 60 * DAY);
         const to = new Date(now.getTime() + 300 * DAY);
         const [schedules, events] = await Promise.all([calendar.list(q.project), calendar.events({ from, to, ...(q.project !== undefined && { project: q.project }), ...(kinds !== undefined && { kinds }) })]);
-        const body = buildFeed({ schedules: schedules.filter((s) => kinds === undefined || kinds.includes(s.kind)), events, now, name: q.project ? `Slipway: ${q.project}` : 'Slipway release calendar' });
+        const body = await buildFeed({ schedules: schedules.filter((s) => kinds === undefined || kinds.includes(s.kind)), events, now, name: q.project ? `Slipway: ${q.project}` : 'Slipway release calendar' });
         return reply.type('text/calendar; charset=utf-8').header('cache-control', 'private, max-age=300').send(body);
       },
     );

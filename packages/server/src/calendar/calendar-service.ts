@@ -75,7 +75,7 @@ export class CalendarService {
     return s;
   }
 
-  private build(base: Partial<CalendarSchedule>, input: Partial<ScheduleInput>): Omit<CalendarSchedule, 'id' | 'projectId' | 'project' | 'createdBy' | 'createdAt' | 'updatedAt'> {
+  private async build(base: Partial<CalendarSchedule>, input: Partial<ScheduleInput>): Promise<Omit<CalendarSchedule, 'id' | 'projectId' | 'project' | 'createdBy' | 'createdAt' | 'updatedAt'>> {
     const kind = input.kind ?? base.kind ?? 'custom';
     if (!(CALENDAR_KINDS as readonly string[]).includes(kind)) throw new ValidationError(`kind must be one of ${CALENDAR_KINDS.join(', ')}.`, { field: 'kind' });
     const next = {
@@ -89,14 +89,14 @@ export class CalendarService {
       remindMinutes: input.remindMinutes !== undefined ? input.remindMinutes : base.remindMinutes !== undefined ? base.remindMinutes : kind === 'release' || kind === 'major' || kind === 'maintenance' ? 1440 : null,
       description: input.description ?? base.description ?? '',
     };
-    validateRecurrence(next);
+    await validateRecurrence(next);
     return next;
   }
 
   async create(ctx: RequestContext, input: ScheduleInput): Promise<CalendarSchedule> {
     authorize(ctx.actor, { role: 'release-manager', action: 'Changing the release calendar' });
     const project = await this.projectOf(input.project);
-    const fields = this.build({}, input);
+    const fields = await this.build({}, input);
     return this.uow.transaction(async (tx) => {
       const s: CalendarSchedule = { id: this.ids.next(), projectId: project?.id ?? null, project: project?.key ?? null, ...fields, createdBy: ctx.actor.username, createdAt: tx.now, updatedAt: tx.now };
       await tx.stores.calendar.insert(s);
@@ -109,7 +109,7 @@ export class CalendarService {
     authorize(ctx.actor, { role: 'release-manager', action: 'Changing the release calendar' });
     const before = await this.get(id);
     const project = input.project !== undefined ? await this.projectOf(input.project) : undefined;
-    const fields = this.build(before, input);
+    const fields = await this.build(before, input);
     return this.uow.transaction(async (tx) => {
       const after: CalendarSchedule = { ...before, ...fields, ...(project !== undefined && { projectId: project?.id ?? null, project: project?.key ?? null }), updatedAt: tx.now };
       await tx.stores.calendar.update(after);
@@ -134,7 +134,7 @@ export class CalendarService {
     const out: CalendarEvent[] = [];
     for (const s of await this.uow.reads.calendar.list(project?.id)) {
       if (!want(s.kind)) continue;
-      for (const o of occurrences(s, q.from, q.to)) {
+      for (const o of await occurrences(s, q.from, q.to)) {
         out.push({ id: `schedule:${s.id}:${o.local}`, kind: s.kind, title: s.project ? `${s.project}: ${s.name}` : s.name, start: o.start.toISOString(), end: o.end.toISOString(), project: s.project, environment: null, scheduleId: s.id, description: s.description || null });
       }
     }
@@ -230,7 +230,7 @@ export class CalendarService {
     for (const s of await this.uow.reads.calendar.list()) {
       if (s.remindMinutes === null) continue;
       const lead = s.remindMinutes * 60_000;
-      for (const o of occurrences(s, now, new Date(now.getTime() + lead + 1), 20)) {
+      for (const o of await occurrences(s, now, new Date(now.getTime() + lead + 1), 20)) {
         if (o.start.getTime() - lead > now.getTime() || o.start <= now) continue;
         const train = await this.trainName(s);
         const when = describeWhen(o.start, now, s.timezone);

@@ -1,11 +1,12 @@
-import ICAL from 'ical.js';
+import type ICALModule from 'ical.js';
 import type { CalendarSchedule } from './calendar-store.js';
 import type { CalendarEvent } from './calendar-service.js';
-import { normaliseRrule } from './recurrence.js';
+import { loadIcal, normaliseRrule } from './recurrence.js';
 
-const utc = (iso: string | Date) => ICAL.Time.fromJSDate(typeof iso === 'string' ? new Date(iso) : iso, true);
+type Ical = typeof ICALModule;
 
-function vevent(props: { uid: string; summary: string; start: string | Date; end: string | Date; description?: string | null; categories?: string; rrule?: string; stamp: Date }): ICAL.Component {
+function vevent(ICAL: Ical, props: { uid: string; summary: string; start: string | Date; end: string | Date; description?: string | null; categories?: string; rrule?: string; stamp: Date }): InstanceType<Ical['Component']> {
+  const utc = (iso: string | Date) => ICAL.Time.fromJSDate(typeof iso === 'string' ? new Date(iso) : iso, true);
   const ve = new ICAL.Component('vevent');
   ve.addPropertyWithValue('uid', props.uid);
   ve.addPropertyWithValue('dtstamp', utc(props.stamp));
@@ -27,7 +28,8 @@ function vevent(props: { uid: string; summary: string; start: string | Date; end
  * calendar app shows them at the right local time without needing VTIMEZONE definitions. Freezes,
  * deploy windows and releases are single events.
  */
-export function buildFeed(input: { schedules: CalendarSchedule[]; events: CalendarEvent[]; now: Date; name: string }): string {
+export async function buildFeed(input: { schedules: CalendarSchedule[]; events: CalendarEvent[]; now: Date; name: string }): Promise<string> {
+  const ICAL = await loadIcal();
   const cal = new ICAL.Component(['vcalendar', [], []]);
   cal.addPropertyWithValue('prodid', '-//Slipway//Release calendar//EN');
   cal.addPropertyWithValue('version', '2.0');
@@ -41,11 +43,11 @@ export function buildFeed(input: { schedules: CalendarSchedule[]; events: Calend
     recurring.add(s.id);
     const start = `${s.startsAt}:00Z`;
     const end = new Date(Date.parse(start) + s.durationMinutes * 60_000);
-    cal.addSubcomponent(vevent({ uid: `schedule-${s.id}@slipway`, summary: s.project ? `${s.project}: ${s.name}` : s.name, start, end, description: s.description || null, categories: s.kind, rrule: normaliseRrule(s.rrule), stamp: new Date(s.updatedAt) }));
+    cal.addSubcomponent(vevent(ICAL, { uid: `schedule-${s.id}@slipway`, summary: s.project ? `${s.project}: ${s.name}` : s.name, start, end, description: s.description || null, categories: s.kind, rrule: normaliseRrule(s.rrule), stamp: new Date(s.updatedAt) }));
   }
   for (const e of input.events) {
     if (e.scheduleId !== null && recurring.has(e.scheduleId)) continue;
-    cal.addSubcomponent(vevent({ uid: `${e.id.replace(/[^A-Za-z0-9._:-]/g, '-')}@slipway`, summary: e.title, start: e.start, end: e.end, description: e.description, categories: e.kind, stamp: input.now }));
+    cal.addSubcomponent(vevent(ICAL, { uid: `${e.id.replace(/[^A-Za-z0-9._:-]/g, '-')}@slipway`, summary: e.title, start: e.start, end: e.end, description: e.description, categories: e.kind, stamp: input.now }));
   }
   return cal.toString();
 }

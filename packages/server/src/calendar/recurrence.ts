@@ -1,4 +1,4 @@
-import ICAL from 'ical.js';
+import type ICALModule from 'ical.js';
 import { zonedInstant } from '../deployments/deploy-windows.js';
 import { isKnownTimeZone } from '../environments/deployment-settings.js';
 import { ValidationError } from '../shared/errors.js';
@@ -17,6 +17,15 @@ const FREQS = new Set(['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
 /** Expansion stops after this many occurrences: a rule that never reaches the range costs bounded time. */
 const MAX_STEPS = 20_000;
 
+type Ical = typeof ICALModule;
+let ical: Promise<Ical> | null = null;
+
+/** ical.js, loaded on first use: servers that never touch the calendar do not pay for it at start. */
+export function loadIcal(): Promise<Ical> {
+  ical ??= import('ical.js').then((m) => m.default);
+  return ical;
+}
+
 /** "every 2 weeks on Tuesday" is `FREQ=WEEKLY;INTERVAL=2;BYDAY=TU`; a leading `RRULE:` is accepted. */
 export function normaliseRrule(rrule: string): string {
   return rrule.trim().replace(/^RRULE:/i, '').toUpperCase();
@@ -31,10 +40,11 @@ function parseLocal(startsAt: string): { y: number; m: number; d: number; minute
 }
 
 /** Checks a recurrence; throws a ValidationError naming the field. */
-export function validateRecurrence(r: Recurrence): void {
+export async function validateRecurrence(r: Recurrence): Promise<void> {
+  const ICAL = await loadIcal();
   if (!isKnownTimeZone(r.timezone)) throw new ValidationError(`Unknown time zone ${JSON.stringify(r.timezone)}: use an IANA name such as Europe/Paris.`, { field: 'timezone' });
   parseLocal(r.startsAt);
-  let recur: ICAL.Recur;
+  let recur: InstanceType<Ical['Recur']>;
   try {
     recur = ICAL.Recur.fromString(normaliseRrule(r.rrule));
   } catch (error) {
@@ -42,7 +52,7 @@ export function validateRecurrence(r: Recurrence): void {
   }
   if (!recur.freq || !FREQS.has(recur.freq)) throw new ValidationError('rrule needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY.', { field: 'rrule' });
   if (!(r.durationMinutes >= 0 && r.durationMinutes <= 7 * 24 * 60)) throw new ValidationError('durationMinutes must be between 0 and 10080 (a week).', { field: 'durationMinutes' });
-  if (occurrences(r, new Date(Date.parse('1970-01-01T00:00:00Z')), new Date(8.64e15), 1).length === 0) throw new ValidationError('rrule never produces an occurrence from startsAt.', { field: 'rrule' });
+  if ((await occurrences(r, new Date(Date.parse('1970-01-01T00:00:00Z')), new Date(8.64e15), 1)).length === 0) throw new ValidationError('rrule never produces an occurrence from startsAt.', { field: 'rrule' });
 }
 
 /**
@@ -50,7 +60,8 @@ export function validateRecurrence(r: Recurrence): void {
  * iterator) and each local start is placed in the time zone — "Tuesday 10:00 Europe/Paris" stays 10:00
  * across daylight-saving changes.
  */
-export function occurrences(r: Recurrence, from: Date, to: Date, limit = 5000): Array<{ start: Date; end: Date; local: string }> {
+export async function occurrences(r: Recurrence, from: Date, to: Date, limit = 5000): Promise<Array<{ start: Date; end: Date; local: string }>> {
+  const ICAL = await loadIcal();
   const s = parseLocal(r.startsAt);
   const recur = ICAL.Recur.fromString(normaliseRrule(r.rrule));
   const dtstart = ICAL.Time.fromData({ year: s.y, month: s.m, day: s.d, hour: Math.floor(s.minutes / 60), minute: s.minutes % 60, second: 0, isDate: false });
