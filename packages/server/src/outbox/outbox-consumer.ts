@@ -49,7 +49,8 @@ export class OutboxConsumer {
       let cursor = position;
       let settled = true;
       let readFrom = position;
-      for (let page = 0; page < 20; page++) {
+      // A few pages per round: a first run over a long history catches up over several short transactions.
+      for (let page = 0; page < 5; page++) {
         const events = await store.after(readFrom, this.batch);
         if (events.length === 0) break;
         const done = await store.consumed(name, events.filter((e) => wants(this.handler.types, e.type)).map((e) => e.id));
