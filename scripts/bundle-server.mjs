@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const server = path.join(root, 'packages/server');
 const pkg = JSON.parse(fs.readFileSync(path.join(server, 'package.json'), 'utf8'));
-const BUNDLED = new Set(['@sinclair/typebox', 'kysely', 'fastify', 'ajv', 'ajv-formats', 'fast-json-stringify', 'prom-client', 'semver', 'conventional-commits-parser']);
+const BUNDLED = new Set(['@sinclair/typebox', 'kysely', 'fastify', 'ajv', 'ajv-formats', 'fast-json-stringify', 'prom-client', 'semver', 'conventional-commits-parser', 'sax', 'croner']);
 const external = Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.has(name) && !name.startsWith('@slipway/'));
 
 await build({

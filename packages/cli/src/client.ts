@@ -38,6 +38,26 @@ export class ApiClient {
     return json as T;
   }
 
+  /** Sends a raw body (JUnit XML, CSV) and reads a JSON answer. */
+  async send<T = any>(method: string, path: string, body: string, contentType: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.profile.url}${path}`, { method, headers: { authorization: `Bearer ${this.profile.token}`, accept: 'application/json', 'content-type': contentType }, body });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliError(`Cannot reach ${this.profile.url} (${cause}). Is the server running?`);
+    }
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError(`The server answered ${res.status} with a body that is not JSON.`);
+    }
+    if (!res.ok) throw new CliError(`${json?.error?.message ?? `HTTP ${res.status}`}${json?.error?.code ? ` [${json.error.code}]` : ''}`);
+    return json as T;
+  }
+
   /** A non-JSON answer (release notes in Markdown); errors still come as JSON. */
   async text(path: string): Promise<string> {
     let res: Response;

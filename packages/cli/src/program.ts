@@ -11,6 +11,7 @@ import { signoffCommands } from './commands/signoffs.js';
 import { statusCommands } from './commands/status.js';
 import { environmentCommands } from './commands/environments.js';
 import { flagCommands } from './commands/flags.js';
+import { insightCommands } from './commands/insights.js';
 import { projectCommands } from './commands/projects.js';
 import { releaseCommands } from './commands/releases.js';
 import { rolloutCommands } from './commands/rollouts.js';
@@ -69,6 +70,7 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   rolloutCommands(program, ctx);
   demoCommands(program, ctx);
   webSupportCommands(program, ctx);
+  insightCommands(program, ctx);
   return program;
 }
 

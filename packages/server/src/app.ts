@@ -33,6 +33,7 @@ import { badgeRoutes } from './web/badge-routes.js';
 import { analysisRoutes } from './rollouts/analysis-routes.js';
 import { metricsRoutes } from './rollouts/metrics-routes.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
+import { registerInsightRoutes, registerPublicInsightRoutes } from './insights/insights-http.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -104,7 +105,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey, services.sessions);
       await api.register(authRoutes(services.auth));
       await api.register(environmentRoutes(services.environments));
-      await api.register(projectRoutes(services.projects));
+      await api.register(projectRoutes(services.projects, { get: (p) => services.insights.compatibility.projectRequirements(p), validate: (ctx, p, r) => services.insights.compatibility.validateProjectRequirements(ctx, p, r), set: (ctx, p, r) => services.insights.compatibility.setProjectRequirements(ctx, p, r) }));
       await api.register(auditRoutes(services.audit));
       await api.register(releaseRoutes(services.releases, async (project) => (await services.projects.get(project)).ticketUrl));
       // Before flagRoutes: /flags/evaluate is a static path beside /flags/:flag.
@@ -120,6 +121,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(deploymentTimelineRoutes(services.deploymentTimeline));
       await api.register(rolloutRoutes(services.rollouts.service));
       await api.register(analysisRoutes(services.rollouts.analysis));
+      await registerInsightRoutes(api, services);
     },
     { prefix: '/api/v1' },
   );
@@ -135,6 +137,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(badgeRoutes(services.badges));
   // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.
   if (options.webDir !== undefined) await registerWebApp(app, { webDir: options.webDir, secure: services.publicUrl.startsWith('https:') });
+  await registerPublicInsightRoutes(app, services);
 
   return app;
 }

@@ -29,6 +29,7 @@ import { FlagPreviewService } from './flags/flag-preview.js';
 import { BadgeService } from './web/badge.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 import { createRollouts, type RolloutSettings, type Rollouts } from './rollouts/rollouts.js';
+import { createInsights, type Insights, type InsightsSettings } from './insights/insights.js';
 
 export interface CompositionOptions {
   database: OpenDatabase;
@@ -51,6 +52,8 @@ export interface CompositionOptions {
   repositoryRefreshMs?: number;
   /** Rollout ticker lease and poll, ingested metrics retention (SLIPWAY_ROLLOUT_*, SLIPWAY_METRICS_RETENTION_DAYS). */
   rollouts?: Partial<RolloutSettings>;
+  /** Poll, lease and settle times of the insights' background jobs. */
+  insights?: Partial<InsightsSettings>;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -99,6 +102,8 @@ export interface Services {
   readonly statusStream: { pollMs: number };
   /** Progressive rollouts: plans, analysis templates, metric ingestion and the ticker. */
   readonly rollouts: Rollouts;
+  /** DORA and quality statistics, bugs, incidents, test runs, compatibility, the release calendar (issue 14). */
+  readonly insights: Insights;
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -119,6 +124,16 @@ export function compose(options: CompositionOptions): Services {
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets);
   const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));
+  const insights = createInsights({
+    uow,
+    clock,
+    ids,
+    secrets,
+    repositories,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
+    ...(options.insights && { settings: options.insights }),
+    ...(options.onBackgroundError && { onError: options.onBackgroundError }),
+  });
   const deployments = createDeployments({
     uow,
     projects,
@@ -129,6 +144,7 @@ export function compose(options: CompositionOptions): Services {
     publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.deployLeaseMs !== undefined && { leaseMs: options.deployLeaseMs }),
     onError: (error) => options.onBackgroundError?.(error, 'deployment runner'),
+    guards: insights.guards,
   });
   const notifications = createNotifications({
     db: options.database.db,
@@ -186,5 +202,6 @@ export function compose(options: CompositionOptions): Services {
     statusStream: { pollMs: 2_000 },
     flagEvaluations: new FlagEvaluationTracker(uow, clock, (error) => options.onBackgroundError?.(error, 'flag evaluation counts')),
     rollouts,
+    insights,
   };
 }

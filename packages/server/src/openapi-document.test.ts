@@ -11,6 +11,7 @@ const UNTYPED = new Set([
   'get /api/v1/projects/{project}/releases/{version}/notes', // Markdown, or JSON with ?format=json
   'get /api/v1/sdk/flags', // for SDKs: the rule set, typed in @slipway/flag-engine
   'get /api/v1/sdk/stream', // SSE
+  'get /api/v1/calendar.ics', // text/calendar
 ]);
 
 type Operation = { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>; operationId?: string };

@@ -6,6 +6,7 @@ import { compose, type Services } from './composition.js';
 import type { Config } from './config.js';
 import { migrate, openDatabase } from './db/connect.js';
 import { startFlagFanout } from './fanout/start-fanout.js';
+import { redactUrl } from './http/redact-url.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -43,6 +44,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       logger: {
         level: config.logLevel,
         redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-slipway-csrf"]'],
+        // Calendar feeds and tracker webhooks carry their token in the URL: logged URLs hide it.
+        serializers: { req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), hostname: req.hostname, remoteAddress: req.ip }) }
       },
       trustProxy: config.trustProxy,
       webDir: config.webDir,
@@ -65,6 +68,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services.repositoryRefresher.start();
     // Rollouts advance in the background, claimed with leases like deployments.
     services.rollouts.ticker.start();
+    // Test schedules and runs, the weekly digest, calendar reminders, outbox consumers (insights).
+    services.insights.worker.start(services.outbox);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -85,6 +90,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
           await services.deployments.runner.stop();
           await services.repositoryRefresher.stop();
           await services.rollouts.ticker.stop();
+          await services.insights.worker.stop();
+          await services.insights.runner.stop();
           await services.notifications.dispatcher.stop();
           await database.close();
         }

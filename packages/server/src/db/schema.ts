@@ -1,3 +1,5 @@
+import type { InsightsTables } from './insights-schema.js';
+
 /**
  * Row types of every table. Timestamps are ISO-8601 UTC strings (they sort as text in both
  * dialects), booleans are 0/1 integers and JSON is stored as text: one migration source, no
@@ -476,3 +478,6 @@ export interface Database {
   rollout_plans: NamedBodyTable;
   metric_points: MetricPointTable;
 }
+
+// Insights (0009): the row types live in insights-schema.ts; interface merging adds them here.
+export interface Database extends InsightsTables {}

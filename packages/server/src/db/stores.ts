@@ -24,6 +24,15 @@ import { NamedBodyStore } from '../rollouts/analysis-store.js';
 import { MetricStore } from '../rollouts/metric-store.js';
 import { RolloutStore } from '../rollouts/rollout-store.js';
 import type { AnalysisTemplate, Plan } from '@slipway/rollout-engine';
+import { BugStore } from '../bugs/bug-store.js';
+import { IncidentStore } from '../incidents/incident-store.js';
+import { InsightStore } from '../insights/insight-store.js';
+import { InsightSettingsStore } from '../insights/settings-store.js';
+import { CalendarStore, JobStore } from '../calendar/calendar-store.js';
+import { CompatibilityStore } from '../compatibility/compatibility-store.js';
+import { OutboxConsumerStore } from '../outbox/outbox-consumer-store.js';
+import { TestScheduleStore } from '../testruns/schedule-store.js';
+import { TestRunStore } from '../testruns/test-run-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -52,6 +61,17 @@ export interface Stores extends CoreStores {
   readonly analysisTemplates: NamedBodyStore<AnalysisTemplate>;
   readonly rolloutPlans: NamedBodyStore<Plan>;
   readonly metricPoints: MetricStore;
+  // Insights (issue 14)
+  readonly insights: InsightStore;
+  readonly incidents: IncidentStore;
+  readonly bugs: BugStore;
+  readonly insightSettings: InsightSettingsStore;
+  readonly testRuns: TestRunStore;
+  readonly testSchedules: TestScheduleStore;
+  readonly compatibility: CompatibilityStore;
+  readonly calendar: CalendarStore;
+  readonly jobs: JobStore;
+  readonly outboxConsumers: OutboxConsumerStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -83,5 +103,15 @@ export function createStores(db: Kysely<Database>): Stores {
     analysisTemplates: new NamedBodyStore<AnalysisTemplate>(db, 'analysis_templates'),
     rolloutPlans: new NamedBodyStore<Plan>(db, 'rollout_plans'),
     metricPoints: new MetricStore(db),
+    insights: new InsightStore(db),
+    incidents: new IncidentStore(db),
+    bugs: new BugStore(db),
+    insightSettings: new InsightSettingsStore(db),
+    testRuns: new TestRunStore(db),
+    testSchedules: new TestScheduleStore(db),
+    compatibility: new CompatibilityStore(db),
+    calendar: new CalendarStore(db),
+    jobs: new JobStore(db),
+    outboxConsumers: new OutboxConsumerStore(db),
   };
 }

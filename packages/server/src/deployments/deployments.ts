@@ -11,7 +11,7 @@ import { DeploymentRunner } from './deployment-runner.js';
 import { DeploymentService } from './deployment-service.js';
 import { DeploymentSignals } from './deployment-signals.js';
 import { DeploymentTransitions } from './deployment-transitions.js';
-import type { Guard } from './guardrails.js';
+import { GUARDS, overridableGuard, type DeployGuard } from './guardrails.js';
 
 /** The deployments feature as the composition root wires it. */
 export interface Deployments {
@@ -33,15 +33,15 @@ export interface DeploymentsOptions {
   clock: Clock;
   publicUrl: string;
   leaseMs?: number;
-  /** The deployment guards (default GUARDS; other features append theirs). */
-  guards?: readonly Guard[];
   onError?: (error: unknown) => void;
+  /** Checks other features add after the built-in GUARDS (insights: incompatible, tests_failing); overridable like a freeze. */
+  guards?: DeployGuard[];
 }
 
 export function createDeployments(o: DeploymentsOptions): Deployments {
   const signals = new DeploymentSignals();
   const transitions = new DeploymentTransitions(o.ids);
-  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, o.guards);
+  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, [...GUARDS, ...(o.guards ?? []).map(overridableGuard)]);
   const rollbacks = new DeploymentRollbacks(o.uow, o.projects, service);
   const runner = new DeploymentRunner({
     uow: o.uow,

@@ -113,8 +113,11 @@ export interface WebhookCall {
   canaryVersion?: string;
 }
 
-/** POSTs a signed JSON body; 2xx means the receiver accepted the work. */
-export async function sendWebhook(url: string, secret: string, payload: WebhookCall, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+/**
+ * POSTs a signed JSON body; 2xx means the receiver accepted the work. `event` names the work
+ * (x-slipway-event: deployments, or another feature's runs such as scheduled tests).
+ */
+export async function sendWebhook(url: string, secret: string, payload: WebhookCall | Record<string, unknown>, timeoutMs: number, event = 'deployment'): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(payload);
   try {
     const res = await fetch(url, {
@@ -122,8 +125,8 @@ export async function sendWebhook(url: string, secret: string, payload: WebhookC
       headers: {
         'content-type': 'application/json',
         'user-agent': 'slipway',
-        'x-slipway-event': 'deployment',
-        'x-slipway-action': payload.action,
+        'x-slipway-event': event,
+        ...(typeof payload.action === 'string' && { 'x-slipway-action': payload.action }),
         'x-slipway-signature': signBody(secret, body),
       },
       body,

@@ -18,6 +18,12 @@ export interface Refusal {
   overridable?: boolean;
 }
 
+/**
+ * A check another feature adds to deployments (compatibility, tests gate): the refusal, or null.
+ * Refusals it returns are overridable like a freeze.
+ */
+export type DeployGuard = (input: { project: Project; release: Release; environment: string }) => Promise<DomainError | null>;
+
 export interface GuardrailInput {
   project: Project;
   release: Release;
@@ -34,6 +40,14 @@ export interface GuardrailInput {
 
 /** A guard answers the refusals it finds (none: it lets the deployment through). */
 export type Guard = (g: GuardrailInput) => Promise<Refusal[]>;
+
+/** Another feature's check as a guard: its refusal is overridable like a freeze. */
+export function overridableGuard(check: DeployGuard): Guard {
+  return async (g) => {
+    const refusal = await check({ project: g.project, release: g.release, environment: g.environment });
+    return refusal === null ? [] : [{ code: refusal.code, message: refusal.message, details: refusal.details, overridable: true }];
+  };
+}
 
 /** The refusal a real request answers with (422, or 409 for conflicts), listing every other one in `details.refusals`. */
 export class GuardrailRefusedError extends DomainError {
@@ -191,7 +205,7 @@ export async function checkGuardrails(g: GuardrailInput, guards: readonly Guard[
   if (hard.length > 0) throw new GuardrailRefusedError(hard[0]!, verdict.refusals);
   if (verdict.overrideForbidden) {
     const code = verdict.overridable[0]!;
-    throw new ForbiddenError(`Overriding ${code === 'frozen' ? 'a freeze' : 'a deploy window'} needs the ${PROTECTED_ENVIRONMENT_ROLE} role or above; you have ${g.actor.role}.`, {
+    throw new ForbiddenError(`Overriding ${code === 'frozen' ? 'a freeze' : code === 'outside_deploy_window' ? 'a deploy window' : `the ${code} refusal`} needs the ${PROTECTED_ENVIRONMENT_ROLE} role or above; you have ${g.actor.role}.`, {
       required: PROTECTED_ENVIRONMENT_ROLE,
       actual: g.actor.role,
       overriding: code,

@@ -265,11 +265,25 @@ function ownLink(event: OutboxEvent, p: Record<string, unknown>, publicUrl: stri
   return null;
 }
 
+/**
+ * A payload may carry its own message (`message: { title, summary, tone, facts }`): events whose
+ * wording only their feature knows (test runs, digests, reminders) say it themselves.
+ */
+function ownMessage(p: Record<string, unknown>): { head: Heading; facts: Fact[] | null } | null {
+  const m = p.message;
+  if (m === null || typeof m !== 'object' || typeof (m as { title?: unknown }).title !== 'string') return null;
+  const o = m as { title: string; summary?: unknown; tone?: unknown; facts?: unknown };
+  const tone = typeof o.tone === 'string' && ['info', 'success', 'failure', 'warning'].includes(o.tone) ? (o.tone as Tone) : undefined;
+  const facts = Array.isArray(o.facts) ? o.facts.filter((f): f is Fact => f !== null && typeof f === 'object' && typeof (f as Fact).label === 'string' && typeof (f as Fact).value === 'string') : null;
+  return { head: { title: o.title, summary: str(o.summary), ...(tone && { tone }) }, facts: facts && facts.length > 0 ? facts : null };
+}
+
 /** Builds the announcement of an outbox event. Pure: enrichment (dashboards, release notes) is passed in. */
 export function describe(event: OutboxEvent, context: DescribeContext): Announcement {
   const p = event.payload;
-  const head = heading(event, p);
-  const own = ownLink(event, p, context.publicUrl);
+  const own = ownMessage(p);
+  const head = own?.head ?? heading(event, p);
+  const link = ownLink(event, p, context.publicUrl);
   const digest = context.digest ?? null;
   return {
     eventId: event.id,
@@ -284,8 +298,8 @@ export function describe(event: OutboxEvent, context: DescribeContext): Announce
     version: str(p.version),
     tag: str(p.tag),
     commit: str(p.commit),
-    facts: facts(event, p),
-    links: [...(own ? [own] : []), ...(context.dashboards ?? [])],
+    facts: own?.facts ?? facts(event, p),
+    links: [...(link ? [link] : []), ...(context.dashboards ?? [])],
     logLines: event.type === 'deployment.failed' || event.type === 'deployment.rolled_back' ? logLinesOf(p) : [],
     digest,
     payload: p,

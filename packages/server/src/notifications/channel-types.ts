@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../shared/errors.js';
 
 /** Where announcements can go. Slack's incoming-webhook JSON also works for Mattermost and Rocket.Chat. */
-export const CHANNEL_TYPES = ['slack', 'webhook', 'email', 'newrelic', 'datadog', 'grafana'] as const;
+export const CHANNEL_TYPES = ['slack', 'webhook', 'email', 'newrelic', 'datadog', 'grafana', 'task'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 /** Which events go to a channel: `events` patterns (a trailing `*` matches a prefix); absent lists match all. */
@@ -101,6 +101,21 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
     ),
     secrets: ['token'],
   },
+  // A tracker: one task per event (e.g. test.failing), from a JSON template (renderers/task.ts).
+  task: {
+    schema: Type.Object(
+      {
+        url: HttpUrl,
+        preset: Type.Optional(Type.Union([Type.Literal('jira'), Type.Literal('asana'), Type.Literal('linear'), Type.Literal('generic')], { description: 'a ready template; template overrides it' })),
+        template: Type.Optional(Type.Union([Type.Object({}, { additionalProperties: true }), Type.Array(Type.Unknown())], { description: 'JSON body with {{placeholders}} (title, summary, text, project, environment, version, link, test.name, params.x, payload.x …)' })),
+        params: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_]{1,50}$' }), Type.String({ maxLength: 500 }), { maxProperties: 30 })),
+        headers: Type.Optional(Type.Record(Type.String({ pattern: HeaderName }), Type.String({ maxLength: 4000, pattern: '^[^\\r\\n]*$' }), { maxProperties: 20 })),
+        secret: Type.Optional(Type.String({ minLength: 16, maxLength: 1000, description: 'HMAC-SHA256 key of x-slipway-signature (optional)' })),
+      },
+      { additionalProperties: false },
+    ),
+    secrets: ['headers', 'secret'],
+  },
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -124,7 +139,10 @@ export function validateConfig(type: ChannelType, config: Record<string, unknown
     const problems = problemsOf(validate.errors);
     throw new ValidationError(`${problems[0]?.path ?? 'body/config'} ${problems[0]?.message ?? 'is invalid'} (a ${type} channel)`, { problems });
   }
-  if (type === 'webhook' && config.headers) {
+  if (type === 'task' && config.template !== undefined && JSON.stringify(config.template).length > 20_000) {
+    throw new ValidationError('body/config/template is larger than 20,000 characters of JSON.', { field: 'config.template' });
+  }
+  if ((type === 'webhook' || type === 'task') && config.headers) {
     const reserved = Object.keys(config.headers as object).find((h) => /^(host|content-type|content-length|transfer-encoding|connection|x-slipway-.*)$/i.test(h));
     if (reserved) throw new ValidationError(`body/config/headers: ${reserved} is set by Slipway and cannot be overridden.`, { header: reserved });
   }

@@ -4,6 +4,18 @@ import { errorResponses, Nullable, PageOf, PageQuery, Slug, Timestamp } from '..
 import { ImportReportSchema, RuleSchema } from '../releases/release-schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { Project, ProjectChange, ProjectService } from './project-service.js';
+import { ValidationError } from '../shared/errors.js';
+import type { RequestContext } from '../auth/actor.js';
+
+/** Requirements on other projects (compatibility, issue 14): the project routes show and take `requires`. */
+export interface ProjectRequirements {
+  get(projectKey: string): Promise<Array<{ project: string; range: string }>>;
+  /** Throws (4xx) when `set` would refuse them; changes nothing. */
+  validate(ctx: RequestContext, projectKey: string, requires: Array<{ project: string; range: string }>): Promise<unknown>;
+  set(ctx: RequestContext, projectKey: string, requires: Array<{ project: string; range: string }>): Promise<Array<{ project: string; range: string }>>;
+}
+
+const Requires = Type.Array(Type.Object({ project: Slug, range: Type.String({ minLength: 1, maxLength: 200, description: 'semver range, e.g. ^2.3.0' }) }, { additionalProperties: false }), { maxItems: 50, description: 'versions of other projects this one works with' });
 
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Repository = Type.String({ minLength: 1, maxLength: 2000, description: 'a git URL or an absolute path to a local repository' });
@@ -32,6 +44,7 @@ export const ProjectResponse = Type.Object(
     ticketUrl: Nullable(Type.String({ description: 'link template for ticket keys ({ticket} is replaced); null: no links' })),
     releaseRules: Type.Array(RuleSchema, { description: 'the rules in force (the defaults while releaseRulesAreDefault)' }),
     releaseRulesAreDefault: Type.Boolean(),
+    requires: Type.Optional(Type.Array(Type.Object({ project: Type.String(), range: Type.String() }))),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -71,6 +84,7 @@ const UpdateBody = Type.Object(
     ticketUrl: Type.Optional(Nullable(TicketUrl)),
     releaseRules: Type.Optional(Nullable(ReleaseRules)),
     verify: Type.Optional(Verify),
+    requires: Type.Optional(Requires),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -100,7 +114,7 @@ function presentChange(change: ProjectChange) {
   return { ...present(change.project), ...(change.import !== null && { import: change.import }) };
 }
 
-export function projectRoutes(projects: ProjectService): FastifyPluginAsyncTypebox {
+export function projectRoutes(projects: ProjectService, requirements?: ProjectRequirements): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['projects'];
     app.get('/projects', { schema: { tags, summary: 'List projects by key', querystring: PageQuery, response: { 200: PageOf(ProjectResponse), ...errorResponses } } }, async (request) => {
@@ -115,13 +129,24 @@ export function projectRoutes(projects: ProjectService): FastifyPluginAsyncTypeb
     );
 
     app.get('/projects/:project', { schema: { tags, summary: 'One project', params: KeyParams, response: { 200: ProjectResponse, ...errorResponses } } }, async (request) => {
-      return present(await projects.get(request.params.project));
+      const project = present(await projects.get(request.params.project));
+      return requirements ? { ...project, requires: await requirements.get(project.key) } : project;
     });
 
     app.patch(
       '/projects/:project',
       { schema: { tags, summary: 'Change a project (a new repository or tag template imports the matching tags, unless verify is false)', params: KeyParams, body: UpdateBody, response: { 200: ProjectChangeResponse, ...errorResponses } } },
-      async (request) => presentChange(await projects.update(request.ctx, request.params.project, request.body)),
+      async (request) => {
+        const { requires, ...fields } = request.body;
+        if (requires !== undefined && !requirements) throw new ValidationError('requires is not supported by this server.', { field: 'requires' });
+        // Bad requirements refuse the whole PATCH before anything is written.
+        if (requires !== undefined) await requirements!.validate(request.ctx, request.params.project, requires);
+        const change: ProjectChange =
+          Object.keys(fields).length > 0 ? await projects.update(request.ctx, request.params.project, fields) : { project: await projects.get(request.params.project), import: null };
+        if (requires !== undefined) await requirements!.set(request.ctx, change.project.key, requires);
+        const body = presentChange(change);
+        return requirements ? { ...body, requires: await requirements.get(change.project.key) } : body;
+      },
     );
   };
 }

@@ -8,6 +8,7 @@ import * as releaseAdoption from './0006-release-adoption.js';
 import * as deploymentTrust from './0007-deployment-trust.js';
 import * as webSessions from './0008-web-sessions.js';
 import * as rollouts from './0010-rollouts.js';
+import * as insights from './0009-insights.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-deployment-trust': deploymentTrust,
   '0008-web-sessions': webSessions,
   '0010-rollouts': rollouts,
+  '0009-insights': insights,
 };

@@ -4,6 +4,7 @@ import { renderEmail } from './email.js';
 import { newRelicApplies, renderDatadog, renderGrafana, renderNewRelic } from './observability.js';
 import type { Outbound } from './outbound.js';
 import { renderSlack } from './slack.js';
+import { renderTask } from './task.js';
 import { renderWebhook } from './webhook.js';
 
 type Renderer = (channel: Channel, a: Announcement, deliveryId: string) => Outbound;
@@ -15,6 +16,7 @@ const RENDERERS: Record<ChannelType, Renderer> = {
   newrelic: renderNewRelic,
   datadog: renderDatadog,
   grafana: renderGrafana,
+  task: renderTask,
 };
 
 /** One renderer per channel type, all from the same announcement. */
