@@ -1,0 +1,60 @@
+import { Anchor, Badge, Code, Group, List, Stack, Text, Title } from '@mantine/core';
+import type { ChangelogEntry } from '../api/types';
+import { groupChangelog, ticketLink } from './changelog-groups';
+
+export function TicketLink({ ticket, template }: { ticket: string; template?: string | null | undefined }) {
+  const href = ticketLink(template, ticket);
+  return href ? (
+    <Anchor href={href} target="_blank" rel="noreferrer" size="sm">
+      {ticket}
+    </Anchor>
+  ) : (
+    <Badge variant="outline" color="gray" size="sm">
+      {ticket}
+    </Badge>
+  );
+}
+
+const TITLES = { breaking: 'Breaking changes', features: 'Features', fixes: 'Fixes', other: 'Other changes' } as const;
+
+/** A changelog grouped into breaking changes, features, fixes and the rest, tickets linked. */
+export function Changelog({ entries, ticketUrl, headingLevel = 3 }: { entries: readonly ChangelogEntry[]; ticketUrl?: string | null | undefined; headingLevel?: 2 | 3 | 4 }) {
+  const groups = groupChangelog(entries);
+  if (entries.length === 0) return <Text c="dimmed">No commits.</Text>;
+  return (
+    <Stack gap="sm" data-testid="changelog">
+      {(Object.keys(TITLES) as Array<keyof typeof TITLES>).map((key) =>
+        groups[key].length === 0 ? null : (
+          <section key={key} aria-label={TITLES[key]} data-group={key}>
+            <Title order={headingLevel} fz="h5" c={key === 'breaking' ? 'red.9' : undefined}>
+              {TITLES[key]} ({groups[key].length})
+            </Title>
+            <List size="sm" spacing={2}>
+              {groups[key].map((entry) => (
+                <List.Item key={entry.sha}>
+                  <Group gap={6} wrap="wrap">
+                    {entry.scope && <Text span fw={600} size="sm">{entry.scope}:</Text>}
+                    <Text span size="sm">
+                      {entry.subject}
+                    </Text>
+                    {entry.tickets.map((t) => (
+                      <TicketLink key={t} ticket={t} template={ticketUrl} />
+                    ))}
+                    <Text span size="xs" c="dimmed">
+                      {entry.author.name} · <Code fz="xs">{entry.sha.slice(0, 8)}</Code>
+                    </Text>
+                  </Group>
+                  {entry.breakingNote && (
+                    <Text size="xs" c="red.9">
+                      {entry.breakingNote}
+                    </Text>
+                  )}
+                </List.Item>
+              ))}
+            </List>
+          </section>
+        ),
+      )}
+    </Stack>
+  );
+}
