@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
+import { sessionRoutes } from './auth/session-routes.js';
 import type { Services } from './composition.js';
 import { pingDatabase } from './db/connect.js';
 import { environmentRoutes } from './environments/environment-routes.js';
@@ -25,10 +26,15 @@ import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { statusRoutes } from './status/status-routes.js';
 import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
+import { registerWebApp } from './web/web-app.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** The built web app to serve at `/` (SLIPWAY_WEB_DIR); unset: no web app routes. */
+  webDir?: string;
+  /** Which proxies' X-Forwarded-For to believe for the client address (SLIPWAY_TRUST_PROXY). */
+  trustProxy?: boolean | number | string[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,6 +59,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         .send({ error: { code: 'bad_request', message: `The URL is not valid: ${error.message}`, details: {} } });
     },
     forceCloseConnections: 'idle',
+    // A hop count becomes a function: Fastify's types take booleans, addresses and functions.
+    trustProxy: typeof options.trustProxy === 'number' ? ((hops: number) => (_address: string, hop: number) => hop < hops)(options.trustProxy) : (options.trustProxy ?? false),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
@@ -87,7 +95,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(
     async (api) => {
-      requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey);
+      requireAuthentication(api, services.auth, services.sdkKeys.authenticateSdkKey, services.sessions);
       await api.register(authRoutes(services.auth));
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
@@ -104,11 +112,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     { prefix: '/api/v1' },
   );
+  // Sign-in needs no credentials yet; sign-out clears the cookie even of an expired session.
+  await app.register(sessionRoutes(services.sessions, { secureCookies: services.publicUrl.startsWith('https:') }), { prefix: '/api/v1' });
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
   await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
+  // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.
+  if (options.webDir !== undefined) await registerWebApp(app, { webDir: options.webDir, secure: services.publicUrl.startsWith('https:') });
 
   return app;
 }

@@ -1,5 +1,6 @@
 import { AuditService } from './audit/audit-service.js';
 import { AuthService } from './auth/auth-service.js';
+import { DEFAULT_SESSION_SETTINGS, SessionService, type SessionSettings } from './auth/session-service.js';
 import type { OpenDatabase } from './db/connect.js';
 import { createStores, type Uow } from './db/stores.js';
 import { UnitOfWork } from './db/unit-of-work.js';
@@ -36,6 +37,8 @@ export interface CompositionOptions {
   onBackgroundError?(error: unknown, context: string): void;
   /** How long a server holds a deployment it works on (SLIPWAY_DEPLOY_LEASE_MS). */
   deployLeaseMs?: number;
+  /** Web app sessions and the sign-in throttle (SLIPWAY_SESSION_*, SLIPWAY_LOGIN_*). */
+  sessions?: Partial<SessionSettings>;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -47,6 +50,10 @@ export interface Services {
   readonly uow: Uow;
   readonly outbox: OutboxBus;
   readonly auth: AuthService;
+  /** Browser sessions of the web app. */
+  readonly sessions: SessionService;
+  /** Slipway's URL as people reach it (SLIPWAY_PUBLIC_URL): links, and Secure cookies over https. */
+  readonly publicUrl: string;
   readonly environments: EnvironmentService;
   readonly projects: ProjectService;
   readonly audit: AuditService;
@@ -111,6 +118,8 @@ export function compose(options: CompositionOptions): Services {
     uow,
     outbox,
     auth: new AuthService(uow, clock, ids),
+    sessions: new SessionService(uow, clock, ids, { ...DEFAULT_SESSION_SETTINGS, ...options.sessions }),
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     environments,
     projects,
     audit: new AuditService(uow),

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SessionSettings } from './auth/session-service.js';
 import { parseSecretKey } from './shared/secret-box.js';
 
 /** The validated, frozen configuration of one server process. */
@@ -9,6 +11,8 @@ export interface Config {
   /** `sqlite` unless DATABASE_URL names a PostgreSQL database. */
   readonly database: { readonly dialect: 'sqlite'; readonly file: string } | { readonly dialect: 'postgres'; readonly url: string };
   readonly bootstrapToken: string | null;
+  /** On first start, the password of the `admin` user; null: a random one is printed once. */
+  readonly bootstrapPassword: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly publicUrl: string;
   readonly redisUrl: string | null;
@@ -24,6 +28,12 @@ export interface Config {
     readonly timeoutMs: number;
     readonly pollMs: number;
   };
+  /** Browser sessions of the web app and the failed sign-in throttle. */
+  readonly sessions: SessionSettings;
+  /** The built web app served at `/` (packages/web/dist). */
+  readonly webDir: string;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address. */
+  readonly trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -56,7 +66,18 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_NOTIFY_LEASE_MS: '60000',
   SLIPWAY_NOTIFY_TIMEOUT_MS: '10000',
   SLIPWAY_NOTIFY_POLL_MS: '1000',
+  SLIPWAY_BOOTSTRAP_PASSWORD: '(unset: a random admin password is printed on first start)',
+  SLIPWAY_SESSION_IDLE_MS: '28800000',
+  SLIPWAY_SESSION_MAX_AGE_MS: '604800000',
+  SLIPWAY_LOGIN_MAX_FAILURES: '5',
+  SLIPWAY_LOGIN_MAX_FAILURES_PER_ADDRESS: '20',
+  SLIPWAY_LOGIN_LOCKOUT_MS: '60000',
+  SLIPWAY_WEB_DIR: '(unset: packages/web/dist beside the server)',
+  SLIPWAY_TRUST_PROXY: '(unset: the client address is the TCP peer)',
 } as const;
+
+/** packages/web/dist, seen from packages/server/{src,dist}/ (the bundle lives in dist/ too). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -121,5 +142,32 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     pollMs: integer(env, 'SLIPWAY_NOTIFY_POLL_MS', 1000, 10, 600_000),
   });
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications });
+  const bootstrapPassword = env.SLIPWAY_BOOTSTRAP_PASSWORD ?? null;
+  if (bootstrapPassword !== null && (bootstrapPassword.length < 10 || bootstrapPassword.length > 200)) {
+    throw new ConfigError('SLIPWAY_BOOTSTRAP_PASSWORD', 'must be 10 to 200 characters');
+  }
+  const sessions: SessionSettings = Object.freeze({
+    idleMs: integer(env, 'SLIPWAY_SESSION_IDLE_MS', 8 * 3_600_000, 60_000, 30 * 86_400_000),
+    absoluteMs: integer(env, 'SLIPWAY_SESSION_MAX_AGE_MS', 7 * 86_400_000, 60_000, 365 * 86_400_000),
+    maxFailures: integer(env, 'SLIPWAY_LOGIN_MAX_FAILURES', 5, 1, 1000),
+    maxFailuresPerAddress: integer(env, 'SLIPWAY_LOGIN_MAX_FAILURES_PER_ADDRESS', 20, 1, 1_000_000),
+    lockoutMs: integer(env, 'SLIPWAY_LOGIN_LOCKOUT_MS', 60_000, 1000, 86_400_000),
+  });
+  const webDir = env.SLIPWAY_WEB_DIR?.trim() ? path.resolve(cwd, env.SLIPWAY_WEB_DIR.trim()) : DEFAULT_WEB_DIR;
+  const trustProxy = parseTrustProxy(env.SLIPWAY_TRUST_PROXY);
+
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, notifications, sessions, webDir, trustProxy });
+}
+
+/** `true`, a number of proxy hops, or a comma-separated list of proxy addresses / CIDR ranges. */
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const list = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (list.length === 0 || !list.every((part) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(part))) {
+    throw new ConfigError('SLIPWAY_TRUST_PROXY', 'must be true, false, a number of hops, or proxy addresses/CIDR ranges separated by commas');
+  }
+  return list;
 }

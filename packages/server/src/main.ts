@@ -26,6 +26,12 @@ export async function main(): Promise<void> {
         ? 'Created the admin user with the token from SLIPWAY_BOOTSTRAP_TOKEN.'
         : `Created the admin user. Admin token (shown once, store it now):\n\n  ${server.bootstrapToken}\n`,
     );
+    // The web app signs in with a username and password; the CLI uses the token.
+    lines.push(
+      config.bootstrapPassword !== null
+        ? 'Web sign-in: username admin, with the password from SLIPWAY_BOOTSTRAP_PASSWORD.'
+        : `Web sign-in (shown once, store it now): username admin, password ${server.bootstrapPassword}\n`,
+    );
   }
   lines.push(`Slipway is listening on ${server.url} (${config.database.dialect}; data in ${config.dataDir})`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -13,6 +13,8 @@ export interface RunningServer {
   readonly url: string;
   /** The admin token created on first start (shown once), or null. */
   readonly bootstrapToken: string | null;
+  /** The admin password set on first start (shown once), or null. */
+  readonly bootstrapPassword: string | null;
   readonly migrationsApplied: string[];
   stop(): Promise<void>;
 }
@@ -32,13 +34,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
       notifications: config.notifications,
       onBackgroundError: (error, context) => logBackgroundError(error, context),
       deployLeaseMs: config.deployLeaseMs,
+      sessions: config.sessions,
     });
-    const bootstrapToken = await services.auth.bootstrap(systemContext(), config.bootstrapToken);
+    const bootstrap = await services.auth.bootstrapAdmin(systemContext(), { token: config.bootstrapToken, password: config.bootstrapPassword });
     const app = await buildApp(services, {
       logger: {
         level: config.logLevel,
-        redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+        redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-slipway-csrf"]'],
       },
+      trustProxy: config.trustProxy,
+      webDir: config.webDir,
     });
     logBackgroundError = (error, context) => app.log.error({ err: error }, `background work failed: ${context}`);
     // Flag changes reach SDK streams on every replica: LISTEN/NOTIFY on PostgreSQL, Redis pub/sub with REDIS_URL.
@@ -75,7 +80,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       })();
       return stopping;
     };
-    return { app, services, url: `http://${host}:${port}`, bootstrapToken, migrationsApplied, stop };
+    return { app, services, url: `http://${host}:${port}`, bootstrapToken: bootstrap?.token ?? null, bootstrapPassword: bootstrap?.password ?? null, migrationsApplied, stop };
   } catch (error) {
     await database.close().catch(() => {});
     throw error;

@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly requestId: string | null;
   /** Set when a server SDK key authenticated the request: it may act only in its own project and environment. */
   readonly sdkKey?: { readonly projectKey: string; readonly environmentKey: string };
+  /** Set when a browser session (the web app's cookie) authenticated the request. */
+  readonly session?: { readonly id: string; readonly csrfToken: string; readonly expiresAt: string; readonly idleExpiresAt: string };
 }
 
 /** The server itself (bootstrap, background work). */

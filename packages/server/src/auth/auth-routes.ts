@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses, Nullable, PageOf, PageQuery, Timestamp } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
+import type { RequestContext } from './actor.js';
 import type { AuthService } from './auth-service.js';
-import { ROLES } from './roles.js';
+import { CAPABILITY_NAMES, capabilitiesOf } from './role-capabilities.js';
+import { ROLES, type Role } from './roles.js';
 import type { ApiToken } from './token-store.js';
 import type { User } from './user-store.js';
 
@@ -35,6 +37,31 @@ export const UserResponse = Type.Object(
     updatedAt: Timestamp,
   },
 );
+
+/** Who is signed in, and what the web app needs to act for them. */
+export const MeResponse = Type.Object({
+  user: Nullable(UserResponse),
+  username: Type.String(),
+  role: Type.String(),
+  tokenId: Nullable(Type.String()),
+  session: Nullable(Type.Object({ id: Type.String(), expiresAt: Timestamp, idleExpiresAt: Timestamp })),
+  csrfToken: Nullable(Type.String({ description: 'send it back in the x-slipway-csrf header with every change made with the session cookie' })),
+  capabilities: Type.Object(Object.fromEntries(CAPABILITY_NAMES.map((name) => [name, Type.Boolean()])), {
+    description: 'what this role may do, to hide buttons; the API checks again on every request',
+  }),
+});
+
+export function presentMe(me: { user: User | null; role: Role; tokenId: string | null }, ctx: Pick<RequestContext, 'actor' | 'session'>) {
+  return {
+    user: me.user ? presentUser(me.user) : null,
+    username: ctx.actor.username,
+    role: me.role,
+    tokenId: me.tokenId,
+    session: ctx.session ? { id: ctx.session.id, expiresAt: ctx.session.expiresAt, idleExpiresAt: ctx.session.idleExpiresAt } : null,
+    csrfToken: ctx.session?.csrfToken ?? null,
+    capabilities: capabilitiesOf(me.role),
+  };
+}
 
 const CreateTokenBody = Type.Object(
   {
@@ -104,11 +131,8 @@ export function authRoutes(auth: AuthService): FastifyPluginAsyncTypebox {
 
     app.get(
       '/me',
-      { schema: { tags: ['auth'], summary: 'Who this token belongs to', response: { 200: Type.Object({ user: Nullable(UserResponse), role: Type.String(), tokenId: Nullable(Type.String()) }), ...errorResponses } } },
-      async (request) => {
-        const me = await auth.me(request.ctx);
-        return { user: me.user ? presentUser(me.user) : null, role: me.role, tokenId: me.tokenId };
-      },
+      { schema: { tags: ['auth'], summary: 'Who this token or session belongs to (with the CSRF token of a session)', response: { 200: MeResponse, ...errorResponses } } },
+      async (request) => presentMe(await auth.me(request.ctx), request.ctx),
     );
 
     app.post('/users', { schema: { tags: ['auth'], summary: 'Create a user (admin)', body: CreateUserBody, response: { 201: UserResponse, ...errorResponses } } }, async (request, reply) => {

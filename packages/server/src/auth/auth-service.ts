@@ -65,20 +65,31 @@ export class AuthService {
    * to be shown once, or null when an admin already exists.
    */
   async bootstrap(ctx: RequestContext, presetToken: string | null): Promise<string | null> {
+    return (await this.bootstrapAdmin(ctx, { token: presetToken, password: null }))?.token ?? null;
+  }
+
+  /**
+   * On first start (no active admin), creates the `admin` user with a password (for the web app)
+   * and a token (for the CLI); unset values are random. Returns both, to be shown once, or null
+   * when an admin already exists.
+   */
+  async bootstrapAdmin(ctx: RequestContext, preset: { token: string | null; password: string | null }): Promise<{ token: string; password: string } | null> {
+    const password = preset.password ?? generateToken('pw').slice(3, 27);
+    const passwordHash = await hashPassword(password);
     return this.uow.transaction(async (tx) => {
       if ((await tx.stores.users.countActiveAdmins()) > 0) return null;
       let admin = await tx.stores.users.getByUsername('admin');
       if (!admin) {
         admin = { id: this.ids.next(), username: 'admin', displayName: 'Administrator', email: null, role: 'admin', disabled: false, createdAt: tx.now, updatedAt: tx.now };
-        await tx.stores.users.insert({ ...admin, passwordHash: null });
+        await tx.stores.users.insert({ ...admin, passwordHash });
         await tx.record(ctx, { action: 'user.created', resourceType: 'user', resourceId: admin.id, after: admin, event: { type: 'user.created', payload: { username: admin.username, role: admin.role } } });
       } else {
-        await tx.stores.users.update(admin.id, { role: 'admin', disabled: false, updatedAt: tx.now });
+        await tx.stores.users.update(admin.id, { role: 'admin', disabled: false, passwordHash, updatedAt: tx.now });
       }
-      const secret = presetToken ?? generateToken();
+      const secret = preset.token ?? generateToken();
       const token = await this.insertToken(tx.stores, { userId: admin.id, name: 'bootstrap', role: 'admin', expiresAt: null }, secret, tx.now);
       await tx.record(ctx, { action: 'token.created', resourceType: 'token', resourceId: token.id, after: token });
-      return secret;
+      return { token: secret, password };
     });
   }
 
@@ -179,6 +190,10 @@ export class AuthService {
       if (input.disabled !== undefined) patch.disabled = input.disabled;
       if (passwordHash !== undefined) patch.passwordHash = passwordHash;
       await tx.stores.users.update(id, patch);
+      // A new password or a disabled user signs every browser of that user out.
+      if (passwordHash !== undefined || input.disabled === true) {
+        await tx.stores.sessions.endAllOfUser(id, tx.now, input.disabled === true ? 'user_disabled' : 'password_changed');
+      }
       const after = (await tx.stores.users.get(id))!;
       const { password: _omitted, ...visible } = input;
       await tx.record(ctx, {

@@ -69,6 +69,12 @@ export class UserStore {
     return row ? toUser(row) : null;
   }
 
+  /** The user and the stored password hash, for sign-in only. */
+  async getWithPassword(username: string): Promise<{ user: User; passwordHash: string | null } | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return row ? { user: toUser(row), passwordHash: row.password_hash } : null;
+  }
+
   async countActiveAdmins(): Promise<number> {
     const row = await this.db
       .selectFrom('users')

@@ -76,6 +76,8 @@ export interface ProjectTable {
   initial_version: string;
   created_at: string;
   updated_at: string;
+  /** Link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} (0008). */
+  ticket_url: string | null;
 }
 
 export interface ReleaseTable {
@@ -306,6 +308,34 @@ export interface FlagChangeTable {
   created_at: string;
 }
 
+export interface WebSessionTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  last_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface FlagEvaluationTable {
+  project_key: string;
+  environment_key: string;
+  flag_key: string;
+  last_evaluated_at: string;
+  evaluations: number;
+}
+
 export interface Database {
   users: UserTable;
   api_tokens: ApiTokenTable;
@@ -331,4 +361,7 @@ export interface Database {
   notification_channels: NotificationChannelTable;
   notification_deliveries: NotificationDeliveryTable;
   notification_attempts: NotificationAttemptTable;
+  web_sessions: WebSessionTable;
+  login_throttle: LoginThrottleTable;
+  flag_evaluations: FlagEvaluationTable;
 }

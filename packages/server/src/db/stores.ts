@@ -17,6 +17,8 @@ import { DeploymentStateStore } from '../status/deployment-state-store.js';
 import { HeartbeatStore } from '../status/heartbeat-store.js';
 import { ChannelStore } from '../notifications/channel-store.js';
 import { DeliveryStore } from '../notifications/delivery-store.js';
+import { LoginThrottleStore } from '../auth/login-throttle-store.js';
+import { SessionStore } from '../auth/session-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -38,6 +40,8 @@ export interface Stores extends CoreStores {
   readonly heartbeats: HeartbeatStore;
   readonly channels: ChannelStore;
   readonly deliveries: DeliveryStore;
+  readonly sessions: SessionStore;
+  readonly loginThrottle: LoginThrottleStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -62,5 +66,7 @@ export function createStores(db: Kysely<Database>): Stores {
     heartbeats: new HeartbeatStore(db),
     channels: new ChannelStore(db),
     deliveries: new DeliveryStore(db),
+    sessions: new SessionStore(db),
+    loginThrottle: new LoginThrottleStore(db),
   };
 }

@@ -5,7 +5,10 @@ import { DomainError } from '../shared/errors.js';
 const STATUS_BY_CODE: Record<string, number> = {
   validation_failed: 400,
   unauthorized: 401,
+  invalid_credentials: 401,
   forbidden: 403,
+  csrf_failed: 403,
+  too_many_attempts: 429,
   not_found: 404,
   conflict: 409,
   tag_exists: 409,
@@ -46,6 +49,7 @@ function describeValidation(context: string | undefined, issues: AjvIssue[]): { 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
     if (error instanceof DomainError) {
+      if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
       return reply.status(statusForCode(error.code)).send({ error: { code: error.code, message: error.message, details: error.details } });
     }
     if (error.validation) {

@@ -3,6 +3,9 @@ import type { RequestContext } from '../auth/actor.js';
 import type { AuthService } from '../auth/auth-service.js';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.js';
 import type { SdkKeyAuthenticator } from '../sdk/sdk-key-service.js';
+import { CSRF_HEADER, sessionCookie } from '../auth/session-cookie.js';
+import { csrfMatches, type SessionService } from '../auth/session-service.js';
+import { CsrfError } from '../auth/session-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,13 +25,28 @@ export function bearerToken(request: FastifyRequest): string {
   return match[1]!;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Authenticates every route registered in `app` (an encapsulated plugin) and puts the request
- * context on the request.
+ * context on the request: an API token (Authorization: Bearer), else the web app's session cookie.
  */
-export function requireAuthentication(app: FastifyInstance, auth: AuthService, sdkKeys?: SdkKeyAuthenticator): void {
+export function requireAuthentication(app: FastifyInstance, auth: AuthService, sdkKeys?: SdkKeyAuthenticator, sessions?: SessionService): void {
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request) => {
+    const cookieToken = sessions && request.headers.authorization === undefined ? sessionCookie(request) : null;
+    if (sessions && cookieToken !== null) {
+      const { actor, session } = await sessions.authenticate(cookieToken);
+      // Browsers attach cookies to cross-site requests too; only our own page can send this header.
+      if (!SAFE_METHODS.has(request.method)) {
+        const header = request.headers[CSRF_HEADER];
+        if (typeof header !== 'string' || !csrfMatches(cookieToken, header)) {
+          throw new CsrfError(`A change made with the session cookie needs the ${CSRF_HEADER} header set to the csrfToken from POST /api/v1/session or GET /api/v1/me.`);
+        }
+      }
+      request.ctx = { actor, requestId: String(request.id), session };
+      return;
+    }
     const token = bearerToken(request);
     // A few routes (heartbeats of running services) also take a server SDK key, scoped to its project and environment.
     if (sdkKeys && token.startsWith(SDK_KEY_PREFIX) && (request.routeOptions.config as { allowSdkKey?: boolean } | undefined)?.allowSdkKey) {

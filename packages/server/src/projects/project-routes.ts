@@ -8,6 +8,7 @@ const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Repository = Type.String({ minLength: 1, maxLength: 2000, description: 'a git URL or an absolute path to a local repository' });
 const TagTemplate = Type.String({ minLength: 1, maxLength: 200, description: 'tag name template; must contain {version}, may contain {project}' });
 const TicketPattern = Type.String({ minLength: 1, maxLength: 200, description: 'regular expression that finds ticket keys in commit messages' });
+const TicketUrl = Type.String({ minLength: 10, maxLength: 500, description: 'link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket}' });
 const Lifecycle = Type.Array(Slug, { maxItems: 50, description: 'ordered environment keys' });
 const Version = Type.String({ minLength: 5, maxLength: 100 });
 
@@ -22,6 +23,7 @@ export const ProjectResponse = Type.Object(
     hotfixLifecycle: Type.Array(Type.String()),
     lifecycleIsDefault: Type.Boolean({ description: 'true while the lifecycle follows every environment by rank' }),
     initialVersion: Type.String(),
+    ticketUrl: Nullable(Type.String({ description: 'link template for ticket keys ({ticket} is replaced); null: no links' })),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -37,6 +39,7 @@ const CreateBody = Type.Object(
     lifecycle: Type.Optional(Lifecycle),
     hotfixLifecycle: Type.Optional(Lifecycle),
     initialVersion: Type.Optional(Version),
+    ticketUrl: Type.Optional(Nullable(TicketUrl)),
   },
   { additionalProperties: false },
 );
@@ -50,6 +53,7 @@ const UpdateBody = Type.Object(
     lifecycle: Type.Optional(Nullable(Lifecycle)),
     hotfixLifecycle: Type.Optional(Nullable(Lifecycle)),
     initialVersion: Type.Optional(Version),
+    ticketUrl: Type.Optional(Nullable(TicketUrl)),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -67,6 +71,7 @@ function present(p: Project) {
     hotfixLifecycle: p.hotfixLifecycle,
     lifecycleIsDefault: p.lifecycleIsDefault,
     initialVersion: p.initialVersion,
+    ticketUrl: p.ticketUrl,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };

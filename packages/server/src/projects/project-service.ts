@@ -25,6 +25,7 @@ export interface CreateProjectInput {
   lifecycle?: string[];
   hotfixLifecycle?: string[];
   initialVersion?: string;
+  ticketUrl?: string | null;
 }
 
 export interface UpdateProjectInput {
@@ -36,6 +37,8 @@ export interface UpdateProjectInput {
   lifecycle?: string[] | null;
   hotfixLifecycle?: string[] | null;
   initialVersion?: string;
+  /** null removes the ticket links. */
+  ticketUrl?: string | null;
 }
 
 export const DEFAULT_TAG_TEMPLATE = 'v{version}';
@@ -78,6 +81,7 @@ export class ProjectService {
         lifecycle: input.lifecycle ?? null,
         hotfixLifecycle: input.hotfixLifecycle ?? null,
         initialVersion: input.initialVersion ?? DEFAULT_INITIAL_VERSION,
+        ticketUrl: input.ticketUrl ?? null,
         createdAt: tx.now,
         updatedAt: tx.now,
       };
@@ -112,6 +116,7 @@ export class ProjectService {
       }
       if (input.lifecycle !== undefined) after.lifecycle = input.lifecycle;
       if (input.hotfixLifecycle !== undefined) after.hotfixLifecycle = input.hotfixLifecycle;
+      if (input.ticketUrl !== undefined) after.ticketUrl = input.ticketUrl;
       validateProject(after, envs);
       await tx.stores.projects.update(after);
       await tx.record(ctx, {
@@ -154,6 +159,10 @@ function validateProject(p: ProjectRecord, envs: Environment[]): void {
       problems.push({ field: 'ticketPattern', message: `is not a valid regular expression: ${(error as Error).message}` });
     }
   }
+  if (p.ticketUrl !== null) {
+    const problem = ticketUrlProblem(p.ticketUrl);
+    if (problem) problems.push({ field: 'ticketUrl', message: problem });
+  }
   if (semver.valid(p.initialVersion) !== p.initialVersion) problems.push({ field: 'initialVersion', message: 'must be a semantic version such as 1.0.0' });
   const known = new Set(envs.map((e) => e.key));
   const lifecycle = p.lifecycle ?? envs.map((e) => e.key);
@@ -169,6 +178,25 @@ function validateProject(p: ProjectRecord, envs: Environment[]): void {
   if (problems.length > 0) {
     throw new ValidationError(problems.map((pr) => `${pr.field} ${pr.message}`).join('; ') + '.', { problems });
   }
+}
+
+/** Why a ticket link template is unusable, or null: an http(s) URL with exactly one `{ticket}`. */
+function ticketUrlProblem(template: string): string | null {
+  const placeholders = [...template.matchAll(TEMPLATE_PLACEHOLDER)].map((m) => m[1]);
+  if (placeholders.length !== 1 || placeholders[0] !== 'ticket') return 'must contain {ticket} once and no other placeholder, e.g. https://tracker.example.com/browse/{ticket}';
+  let url: URL;
+  try {
+    url = new URL(template.replace('{ticket}', 'ABC-1'));
+  } catch {
+    return 'is not a valid URL once {ticket} is filled in';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http:// or https:// URL';
+  return null;
+}
+
+/** The link of one ticket key, or null when the project has no template. */
+export function ticketLink(template: string | null, ticket: string): string | null {
+  return template === null ? null : template.replace('{ticket}', encodeURIComponent(ticket));
 }
 
 function isOrderedSubset(subset: string[], of: string[]): boolean {

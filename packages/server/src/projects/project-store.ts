@@ -12,6 +12,8 @@ export interface ProjectRecord {
   lifecycle: string[] | null;
   hotfixLifecycle: string[] | null;
   initialVersion: string;
+  /** Link template for ticket keys (`{ticket}` is replaced), or null for no links. */
+  ticketUrl: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,6 +29,7 @@ function toRecord(row: Selectable<ProjectTable>): ProjectRecord {
     lifecycle: row.lifecycle === null ? null : (JSON.parse(row.lifecycle) as string[]),
     hotfixLifecycle: row.hotfix_lifecycle === null ? null : (JSON.parse(row.hotfix_lifecycle) as string[]),
     initialVersion: row.initial_version,
+    ticketUrl: row.ticket_url,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -41,6 +44,7 @@ function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 
     lifecycle: p.lifecycle === null ? null : JSON.stringify(p.lifecycle),
     hotfix_lifecycle: p.hotfixLifecycle === null ? null : JSON.stringify(p.hotfixLifecycle),
     initial_version: p.initialVersion,
+    ticket_url: p.ticketUrl,
     updated_at: p.updatedAt,
   };
 }

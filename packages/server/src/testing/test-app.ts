@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../app.js';
+import { buildApp, type AppOptions } from '../app.js';
 import { systemContext } from '../auth/actor.js';
 import type { Role } from '../auth/roles.js';
-import { compose, type Services } from '../composition.js';
+import { compose, type CompositionOptions, type Services } from '../composition.js';
 import type { Dialect } from '../db/connect.js';
 import { ManualClock } from '../shared/clock.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -26,13 +26,16 @@ export interface TestApp {
 }
 
 /** A complete app on a fresh database of the dialect, with a manual clock, driven through inject(). */
-export async function createTestApp(dialect: Dialect, options: { clock?: ManualClock } = {}): Promise<TestApp> {
+export async function createTestApp(
+  dialect: Dialect,
+  options: { clock?: ManualClock; compose?: Partial<Omit<CompositionOptions, 'database' | 'dataDir' | 'clock'>>; app?: AppOptions } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const clock = options.clock ?? new ManualClock(new Date());
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-data-'));
-  const services = compose({ database, dataDir, clock });
+  const services = compose({ ...options.compose, database, dataDir, clock });
   const adminToken = (await services.auth.bootstrap(systemContext(), null))!;
-  const app = await buildApp(services);
+  const app = await buildApp(services, options.app);
   await app.ready();
   const tokens = new Map<Role, string>();
   const request: TestApp['request'] = ({ token, ...rest }) => {

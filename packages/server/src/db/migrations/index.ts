@@ -4,6 +4,7 @@ import * as releases from './0002-releases.js';
 import * as deployments from './0003-deployments.js';
 import * as flags from './0004-flags.js';
 import * as notifications from './0005-notifications.js';
+import * as webSessions from './0008-web-sessions.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-deployments': deployments,
   '0004-flags': flags,
   '0005-notifications': notifications,
+  '0008-web-sessions': webSessions,
 };
