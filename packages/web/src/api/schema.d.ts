@@ -465,7 +465,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who this token belongs to */
+        /** Who this token or session belongs to (with the CSRF token of a session) */
         get: {
             parameters: {
                 query?: never;
@@ -494,8 +494,34 @@ export interface paths {
                                 /** Format: date-time */
                                 updatedAt: string;
                             } | null;
+                            username: string;
                             role: string;
                             tokenId: string | null;
+                            session: {
+                                id: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** Format: date-time */
+                                idleExpiresAt: string;
+                            } | null;
+                            /** @description send it back in the x-slipway-csrf header with every change made with the session cookie */
+                            csrfToken: string | null;
+                            /** @description what this role may do, to hide buttons; the API checks again on every request */
+                            capabilities: {
+                                createReleases: boolean;
+                                deploy: boolean;
+                                deployProtected: boolean;
+                                changeFlags: boolean;
+                                changeFlagsProtected: boolean;
+                                recordSignoffs: boolean;
+                                overrideGuards: boolean;
+                                manageEnvironments: boolean;
+                                manageProjects: boolean;
+                                manageChannels: boolean;
+                                manageSdkKeys: boolean;
+                                manageUsers: boolean;
+                                seeAllTokens: boolean;
+                            };
                         };
                     };
                 };
@@ -2048,6 +2074,8 @@ export interface paths {
                                 /** @description true while the lifecycle follows every environment by rank */
                                 lifecycleIsDefault: boolean;
                                 initialVersion: string;
+                                /** @description link template for ticket keys ({ticket} is replaced); null: no links */
+                                ticketUrl: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2187,6 +2215,8 @@ export interface paths {
                         /** @description ordered environment keys */
                         hotfixLifecycle?: string[];
                         initialVersion?: string;
+                        /** @description link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} */
+                        ticketUrl?: string | null;
                     };
                 };
             };
@@ -2209,6 +2239,8 @@ export interface paths {
                             /** @description true while the lifecycle follows every environment by rank */
                             lifecycleIsDefault: boolean;
                             initialVersion: string;
+                            /** @description link template for ticket keys ({ticket} is replaced); null: no links */
+                            ticketUrl: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2363,6 +2395,8 @@ export interface paths {
                             /** @description true while the lifecycle follows every environment by rank */
                             lifecycleIsDefault: boolean;
                             initialVersion: string;
+                            /** @description link template for ticket keys ({ticket} is replaced); null: no links */
+                            ticketUrl: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2504,6 +2538,8 @@ export interface paths {
                         /** @description ordered environment keys */
                         hotfixLifecycle?: string[] | null;
                         initialVersion?: string;
+                        /** @description link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} */
+                        ticketUrl?: string | null;
                     };
                 };
             };
@@ -2526,6 +2562,8 @@ export interface paths {
                             /** @description true while the lifecycle follows every environment by rank */
                             lifecycleIsDefault: boolean;
                             initialVersion: string;
+                            /** @description link template for ticket keys ({ticket} is replaced); null: no links */
+                            ticketUrl: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -9783,6 +9821,334 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a local account: sets the HttpOnly session cookie and returns the CSRF token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                id: string;
+                                username: string;
+                                displayName: string;
+                                email: string | null;
+                                role: string;
+                                disabled: boolean;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            } | null;
+                            username: string;
+                            role: string;
+                            tokenId: string | null;
+                            session: {
+                                id: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** Format: date-time */
+                                idleExpiresAt: string;
+                            } | null;
+                            /** @description send it back in the x-slipway-csrf header with every change made with the session cookie */
+                            csrfToken: string | null;
+                            /** @description what this role may do, to hide buttons; the API checks again on every request */
+                            capabilities: {
+                                createReleases: boolean;
+                                deploy: boolean;
+                                deployProtected: boolean;
+                                changeFlags: boolean;
+                                changeFlagsProtected: boolean;
+                                recordSignoffs: boolean;
+                                overrideGuards: boolean;
+                                manageEnvironments: boolean;
+                                manageProjects: boolean;
+                                manageChannels: boolean;
+                                manageSdkKeys: boolean;
+                                manageUsers: boolean;
+                                seeAllTokens: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Sign out: ends the session of the cookie and clears it (the CSRF header is required while the session is open) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when there was no open session */
+                            ended: boolean;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -9,7 +9,7 @@ export function TicketLink({ ticket, template }: { ticket: string; template?: st
       {ticket}
     </Anchor>
   ) : (
-    <Badge variant="outline" color="gray" size="sm">
+    <Badge variant="outline" color="dark" size="sm">
       {ticket}
     </Badge>
   );

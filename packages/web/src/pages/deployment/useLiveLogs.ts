@@ -16,9 +16,13 @@ export function useLiveLogs(id: string) {
     const seen = new Set<string>();
     let source: EventSource | null = null;
     let ended = false;
+    let failures = 0;
     const connect = () => {
       source = new EventSource(withQuery(`/api/v1/deployments/${encodeURIComponent(id)}/logs`, { after: last }), { withCredentials: true });
-      source.onopen = () => setState('live');
+      source.onopen = () => {
+        failures = 0;
+        setState('live');
+      };
       source.addEventListener('log', (event) => {
         const line = JSON.parse((event as MessageEvent<string>).data) as LogLine;
         if (seen.has(line.id)) return;
@@ -40,9 +44,10 @@ export function useLiveLogs(id: string) {
       source.onerror = () => {
         if (ended) return;
         // The stream broke: reconnect from the last line we have (the URL carries ?after=).
+        // After a few refusals in a row (the deployment is gone, the session ended) stop trying.
         setState('error');
         source?.close();
-        setTimeout(() => !ended && connect(), 1000);
+        if (++failures <= 5) setTimeout(() => !ended && connect(), 1000 * failures);
       };
     };
     connect();

@@ -20,7 +20,9 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
       </td>
     );
   }
-  const versions = new Set((cell.targets ?? []).map((t) => t.version));
+  const targets = cell.targets ?? [];
+  const drift = cell.drift ?? [];
+  const versions = new Set(targets.map((t) => t.version));
   return (
     <td className="cell" style={{ ['--env-color' as string]: color }} data-testid={`cell-${project}-${cell.environment}`}>
       {cell.current ? (
@@ -32,7 +34,7 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
       )}
       {versions.size > 1 && (
         <div className="muted" data-testid="per-target">
-          {cell.targets.map((t) => `${t.key}: ${t.version}`).join(' · ')}
+          {targets.map((t) => `${t.key}: ${t.version}`).join(' · ')}
         </div>
       )}
       {cell.inFlight && (
@@ -42,9 +44,9 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
           </Link>
         </div>
       )}
-      {cell.drift.length > 0 && (
-        <div className="warn" title={cell.drift.map((d) => `${d.instance} runs ${d.version}`).join('\n')}>
-          ⚠ drift: {cell.drift.length} instance{cell.drift.length > 1 ? 's' : ''} run {[...new Set(cell.drift.map((d) => d.version))].join(', ')}
+      {drift.length > 0 && (
+        <div className="warn" title={drift.map((d) => `${d.instance} runs ${d.version}`).join('\n')}>
+          ⚠ drift: {drift.length} instance{drift.length > 1 ? 's' : ''} run {[...new Set(drift.map((d) => d.version))].join(', ')}
         </div>
       )}
     </td>

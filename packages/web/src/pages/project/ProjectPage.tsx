@@ -136,7 +136,7 @@ function ReleaseRow({ project, release: r, runs, envByKey }: { project: string; 
         {formatTime(r.createdAt)} by {r.createdBy} · {r.commitCount} commit{r.commitCount === 1 ? '' : 's'}
       </Text>
       {r.tickets.slice(0, 6).map((t) => (
-        <Badge key={t} variant="outline" color="gray" size="sm">
+        <Badge key={t} variant="outline" color="dark" size="sm">
           {t}
         </Badge>
       ))}
