@@ -79,7 +79,7 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
         )}
         {rollbackable && (
           <Button
-            color="orange.9"
+            color="#a63a0b"
             variant="outline"
             onClick={() => {
               setPreview(null);
@@ -149,7 +149,7 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
               </Button>
             )}
             {dialog === 'rollback' && (
-              <Button color="orange.9" onClick={() => rollback.mutate(undefined)} loading={rollback.isPending}>
+              <Button color="#a63a0b" onClick={() => rollback.mutate(undefined)} loading={rollback.isPending}>
                 Roll back
               </Button>
             )}

@@ -55,7 +55,7 @@ export function DeploymentPage() {
         ← release {d.version} of {d.project}
       </Anchor>
       {d.override && d.override.overridden.length > 0 && (
-        <Text size="sm" c="orange.9">
+        <Text size="sm" c="#a63a0b">
           Overrode {d.override.overridden.join(', ')}: “{d.override.reason}”
         </Text>
       )}

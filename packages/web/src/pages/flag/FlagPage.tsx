@@ -75,7 +75,7 @@ export function FlagPage() {
                 <Group gap={6} wrap="nowrap">
                   <span>{e.environment.name || e.environment.key}</span>
                   <OnOffBadge on={on} />
-                  {e.environment.protected && <span aria-label="protected">🔒</span>}
+                  {e.environment.protected && <Text span size="xs" c="dimmed">protected</Text>}
                 </Group>
               </Tabs.Tab>
             );

@@ -46,7 +46,7 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
       )}
       {drift.length > 0 && (
         <div className="warn" title={drift.map((d) => `${d.instance} runs ${d.version}`).join('\n')}>
-          ⚠ drift: {drift.length} instance{drift.length > 1 ? 's' : ''} run {[...new Set(drift.map((d) => d.version))].join(', ')}
+          Drift: {drift.length} instance{drift.length > 1 ? 's' : ''} run {[...new Set(drift.map((d) => d.version))].join(', ')}
         </div>
       )}
     </td>
@@ -91,7 +91,7 @@ export function HomePage() {
                     <th scope="col" key={env.key} style={{ ['--env-color' as string]: env.color }} data-testid={`env-${env.key}`}>
                       <Group gap={4} wrap="nowrap">
                         <span>{env.name || env.key}</span>
-                        {env.protected && <span title="protected">🔒</span>}
+                        {env.protected && <span className="muted">(protected)</span>}
                       </Group>
                       {gate && <div className={gate.kind === 'open' ? 'muted' : 'warn'}>{gate.text}</div>}
                     </th>

@@ -9,6 +9,6 @@ export interface Gate {
 /** What the header of an environment's column says about freezes and windows. */
 export function environmentGate(env: Environment, _status: Status | undefined, now = Date.now()): Gate | null {
   const freeze = env.freezes.find((f) => new Date(f.from).getTime() <= now && now < new Date(f.to).getTime());
-  if (freeze) return { kind: 'frozen', text: `❄ frozen until ${formatTime(freeze.to)}${freeze.reason ? ` (${freeze.reason})` : ''}` };
+  if (freeze) return { kind: 'frozen', text: `Frozen until ${formatTime(freeze.to)}${freeze.reason ? ` (${freeze.reason})` : ''}` };
   return null;
 }

@@ -1,3 +1,4 @@
+import { Text } from '@mantine/core';
 import { lazy, Suspense, useMemo } from 'react';
 import type { ReleaseSummary } from '../../api/types';
 
@@ -19,13 +20,16 @@ export function ReleaseCadence({ releases }: { releases: ReleaseSummary[] }) {
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'category', data: keys },
       yAxis: { type: 'value', minInterval: 1 },
-      series: [{ type: 'bar', name: 'releases', data: keys.map((k) => weeks.get(k)), itemStyle: { color: '#3b5bdb' } }],
+      series: [{ type: 'bar', name: 'releases', data: keys.map((k) => weeks.get(k)), barMaxWidth: 36, itemStyle: { color: '#3b5bdb' } }],
     };
   }, [releases]);
   if (releases.length === 0) return null;
   return (
-    <Suspense fallback={<div style={{ height: 140 }} />}>
-      <EChart option={option} height={140} label={`Releases per week: ${releases.length} releases in the list`} />
+    <Suspense fallback={<div style={{ height: 120 }} />}>
+      <Text size="xs" c="dimmed">
+        Releases per week
+      </Text>
+      <EChart option={option} height={120} label={`Releases per week: ${releases.length} releases in the list`} />
     </Suspense>
   );
 }

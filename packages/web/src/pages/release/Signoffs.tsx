@@ -51,7 +51,7 @@ export function Signoffs({ project, version, environments }: { project: string; 
           </Group>
           <Textarea label="Comment" description="required for a no-go" value={comment} onChange={(e) => setComment(e.currentTarget.value)} error={commentError} autosize minRows={2} />
           <Group>
-            <Button color="green.9" onClick={() => decide('go')} loading={record.isPending && record.variables === 'go'}>
+            <Button color="#1e6b30" onClick={() => decide('go')} loading={record.isPending && record.variables === 'go'}>
               Go
             </Button>
             <Button color="red.9" onClick={() => decide('no-go')} loading={record.isPending && record.variables === 'no-go'}>

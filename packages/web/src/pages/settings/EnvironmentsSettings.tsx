@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, ColorInput, Group, NumberInput, Stack, Switch, Table, TextInput } from '@mantine/core';
+import { Anchor, Button, ColorInput, Group, NumberInput, Stack, Switch, Table, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
@@ -6,7 +6,7 @@ import { readApprovals } from '../../api/pending-contracts';
 import { useApiMutation, useApiQuery } from '../../api/queries';
 import { Can } from '../../api/session';
 import type { Environment, EnvironmentCreate, Page } from '../../api/types';
-import { EnvBadge } from '../../components/badges';
+import { EnvBadge, SolidBadge } from '../../components/badges';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 
@@ -45,7 +45,7 @@ export function EnvironmentsSettings() {
                   </Anchor>
                 </Group>
               </Table.Td>
-              <Table.Td>{e.protected ? <Badge color="yellow.9">protected</Badge> : 'no'}</Table.Td>
+              <Table.Td>{e.protected ? <SolidBadge background="#f59f00">protected</SolidBadge> : 'no'}</Table.Td>
               <Table.Td>{e.requiredSignoffs.join(', ') || '—'}</Table.Td>
               <Table.Td>{readApprovals(e.approvals).groups.map((g) => `${g.required} × ${[...(g.roles ?? []), ...(g.users ?? [])].join('/')}`).join('; ') || '—'}</Table.Td>
               <Table.Td>
