@@ -5,6 +5,11 @@ import type { Profile } from './profile.js';
 export class ApiClient {
   constructor(private readonly profile: Profile) {}
 
+  /** The server's URL, e.g. for links the CLI prints. */
+  get baseUrl(): string {
+    return this.profile.url;
+  }
+
   async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {

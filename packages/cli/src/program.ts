@@ -14,6 +14,7 @@ import { releaseCommands } from './commands/releases.js';
 import { sdkKeyCommands } from './commands/sdk-keys.js';
 import { segmentCommands } from './commands/segments.js';
 import { tokenCommands } from './commands/tokens.js';
+import { webSupportCommands } from './commands/web-support.js';
 import { createContext } from './context.js';
 import { CliError, processIo, type CliIo } from './io.js';
 import { saveProfile } from './profile.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: CliIo, startServer: () => Promise<void>): Comma
   deploymentCommands(program, ctx);
   statusCommands(program, ctx);
   demoCommands(program, ctx);
+  webSupportCommands(program, ctx);
   return program;
 }
 

@@ -27,6 +27,9 @@ import { statusRoutes } from './status/status-routes.js';
 import { channelRoutes } from './notifications/channel-routes.js';
 import { deliveryRoutes } from './notifications/delivery-routes.js';
 import { registerWebApp } from './web/web-app.js';
+import { deploymentTimelineRoutes } from './deployments/deployment-timeline-routes.js';
+import { flagPreviewRoutes } from './flags/flag-preview-routes.js';
+import { badgeRoutes } from './web/badge-routes.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -100,15 +103,18 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(environmentRoutes(services.environments));
       await api.register(projectRoutes(services.projects));
       await api.register(auditRoutes(services.audit));
-      await api.register(releaseRoutes(services.releases));
+      await api.register(releaseRoutes(services.releases, async (project) => (await services.projects.get(project)).ticketUrl));
+      // Before flagRoutes: /flags/evaluate is a static path beside /flags/:flag.
+      await api.register(flagPreviewRoutes(services.flagPreview));
       await api.register(flagRoutes(services.flags));
       await api.register(segmentRoutes(services.segments));
       await api.register(sdkKeyRoutes(services.sdkKeys));
       await api.register(signoffRoutes(services.signoffs));
       await api.register(deploymentRoutes(services.deployments.service, services.deployments.signals));
-      await api.register(statusRoutes(services.status));
+      await api.register(statusRoutes(services.status, { outbox: services.outbox, pollMs: services.statusStream.pollMs }));
       await api.register(channelRoutes(services.notifications.channels));
       await api.register(deliveryRoutes(services.notifications.deliveries));
+      await api.register(deploymentTimelineRoutes(services.deploymentTimeline));
     },
     { prefix: '/api/v1' },
   );
@@ -116,9 +122,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sessionRoutes(services.sessions, { secureCookies: services.publicUrl.startsWith('https:') }), { prefix: '/api/v1' });
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
-  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
+  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, services.flagEvaluations));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
+  await app.register(badgeRoutes(services.badges));
   // The web app at `/`, its pages falling back to index.html; /api/* misses stay JSON 404s.
   if (options.webDir !== undefined) await registerWebApp(app, { webDir: options.webDir, secure: services.publicUrl.startsWith('https:') });
 

@@ -20,6 +20,10 @@ import { loadOrCreateSecretKey, SecretBox } from './shared/secret-box.js';
 import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
 import { StatusService } from './status/status-service.js';
+import { DeploymentTimeline } from './deployments/deployment-timeline.js';
+import { FlagEvaluationTracker } from './flags/evaluation-tracker.js';
+import { FlagPreviewService } from './flags/flag-preview.js';
+import { BadgeService } from './web/badge.js';
 import { createNotifications, type NotificationSettings, type Notifications } from './notifications/notifications.js';
 
 export interface CompositionOptions {
@@ -62,6 +66,8 @@ export interface Services {
   readonly secrets: SecretBox;
   readonly signoffs: SignoffService;
   readonly deployments: Deployments;
+  /** A deployment's event timeline, from its audit records. */
+  readonly deploymentTimeline: DeploymentTimeline;
   readonly status: StatusService;
   readonly notifications: Notifications;
   /** Announces committed flag changes in this process and, once started (server.ts), to other replicas. */
@@ -73,6 +79,14 @@ export interface Services {
   readonly flagDelivery: FlagDelivery;
   /** SSE heartbeat interval of /api/v1/sdk/stream (tests shorten it). */
   readonly flagStream: { pingIntervalMs: number };
+  /** What flags serve one user everywhere, a configuration before it is saved, a flag's history. */
+  readonly flagPreview: FlagPreviewService;
+  /** The environment badge script (GET /badge.js). */
+  readonly badges: BadgeService;
+  /** Counts OFREP evaluations in memory and flushes them periodically (stale flag marks). */
+  readonly flagEvaluations: FlagEvaluationTracker;
+  /** How often a /api/v1/status SSE stream looks for changes nothing woke it for (tests shorten it). */
+  readonly statusStream: { pollMs: number };
 }
 
 /** The one place where stores and services are constructed and wired. */
@@ -110,6 +124,8 @@ export function compose(options: CompositionOptions): Services {
     ...(options.notifications && { settings: options.notifications }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
   });
+  const flagDelivery = new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery'));
+  const sdkKeys = new SdkKeyService(uow, ids, clock, flagFanout, options.random);
   return {
     database: options.database,
     dataDir: options.dataDir,
@@ -128,13 +144,18 @@ export function compose(options: CompositionOptions): Services {
     secrets,
     signoffs: new SignoffService(uow, releases, ids),
     deployments,
+    deploymentTimeline: new DeploymentTimeline(uow),
     status: new StatusService(uow, clock),
     notifications,
     flagFanout,
     flags: new FlagService(uow, ids, clock, flagFanout),
     segments: new SegmentService(uow, ids, flagFanout),
-    sdkKeys: new SdkKeyService(uow, ids, clock, flagFanout, options.random),
-    flagDelivery: new FlagDelivery(uow, flagFanout, (error) => options.onBackgroundError?.(error, 'flag delivery')),
+    sdkKeys,
+    badges: new BadgeService(uow, sdkKeys.authenticateSdkKey),
+    flagDelivery,
+    flagPreview: new FlagPreviewService(uow, flagDelivery),
     flagStream: { pingIntervalMs: 15_000 },
+    statusStream: { pollMs: 2_000 },
+    flagEvaluations: new FlagEvaluationTracker(uow, clock, (error) => options.onBackgroundError?.(error, 'flag evaluation counts')),
   };
 }

@@ -57,6 +57,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services.notifications.dispatcher.start(services.outbox);
     // Deployments run in the background, claimed with leases so a crash never leaves one running.
     services.deployments.runner.start();
+    // OFREP evaluation counts are kept in memory and written once a minute (and at shutdown).
+    services.flagEvaluations.start(60_000);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -73,6 +75,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         } finally {
           clearTimeout(timer);
           await stopFlagFanout();
+          await services.flagEvaluations.stop().catch((error: unknown) => logBackgroundError(error, 'flag evaluation counts'));
           await services.deployments.runner.stop();
           await services.notifications.dispatcher.stop();
           await database.close();

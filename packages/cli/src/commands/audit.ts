@@ -11,10 +11,11 @@ export function auditCommands(program: Command, ctx: CommandContext): void {
     .option('--resource-id <id>', 'e.g. a project key')
     .option('--action <action>', 'e.g. project.updated')
     .option('--since <iso-date>', 'only records at or after this time')
+    .option('--until <iso-date>', 'only records before this time')
     .option('--limit <n>', 'how many records', integer, 50)
-    .action(async (opts: { actor?: string; resourceType?: string; resourceId?: string; action?: string; since?: string; limit: number }, cmd: Command) => {
+    .action(async (opts: { actor?: string; resourceType?: string; resourceId?: string; action?: string; since?: string; until?: string; limit: number }, cmd: Command) => {
       const params = new URLSearchParams();
-      for (const key of ['actor', 'resourceType', 'resourceId', 'action', 'since'] as const) {
+      for (const key of ['actor', 'resourceType', 'resourceId', 'action', 'since', 'until'] as const) {
         const value = opts[key];
         if (value) params.set(key, value);
       }

@@ -9,6 +9,8 @@ const describe = (e: any) =>
     ['rank', e.rank],
     ['protected', e.protected],
     ['color', e.color],
+    ['production', e.production],
+    ['badge', e.badge],
   ]);
 
 export function environmentCommands(program: Command, ctx: CommandContext): void {
@@ -29,8 +31,12 @@ export function environmentCommands(program: Command, ctx: CommandContext): void
     .option('--rank <n>', 'order (lower first); default after the last one', integer)
     .option('--protected', 'only release-manager and above may change it')
     .option('--color <hex>', 'badge colour, e.g. #dc2626')
-    .action(async (key: string, opts: { name?: string; rank?: number; protected?: boolean; color?: string }, cmd: Command) => {
-      const created = await ctx.api().request('POST', '/api/v1/environments', { key, ...opts });
+    .option('--production', 'production-marked: no environment badge (default for the keys production and prod)')
+    .option('--not-production', 'not production-marked, whatever the key')
+    .option('--badge <access>', 'who may load /badge.js here: public, key or off')
+    .action(async (key: string, opts: { name?: string; rank?: number; protected?: boolean; color?: string; production?: boolean; notProduction?: boolean; badge?: string }, cmd: Command) => {
+      const { notProduction, ...rest } = opts;
+      const created = await ctx.api().request('POST', '/api/v1/environments', { key, ...rest, ...(notProduction && { production: false }) });
       ctx.print(cmd, created, () => `Created environment ${created.key}.\n${describe(created)}`);
     });
 
@@ -42,9 +48,12 @@ export function environmentCommands(program: Command, ctx: CommandContext): void
     .option('--protected', 'protect it')
     .option('--unprotected', 'remove protection')
     .option('--color <hex>', 'badge colour')
-    .action(async (key: string, opts: { name?: string; rank?: number; protected?: boolean; unprotected?: boolean; color?: string }, cmd: Command) => {
-      const { unprotected, ...rest } = opts;
-      const body = { ...rest, ...(unprotected && { protected: false }) };
+    .option('--production', 'mark it production: no environment badge')
+    .option('--not-production', 'remove the production mark')
+    .option('--badge <access>', 'who may load /badge.js here: public, key or off')
+    .action(async (key: string, opts: { name?: string; rank?: number; protected?: boolean; unprotected?: boolean; color?: string; production?: boolean; notProduction?: boolean; badge?: string }, cmd: Command) => {
+      const { unprotected, notProduction, ...rest } = opts;
+      const body = { ...rest, ...(unprotected && { protected: false }), ...(notProduction && { production: false }) };
       const updated = await ctx.api().request('PATCH', `/api/v1/environments/${encodeURIComponent(key)}`, body);
       ctx.print(cmd, updated, () => `Updated environment ${updated.key}.\n${describe(updated)}`);
     });

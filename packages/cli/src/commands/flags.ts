@@ -97,8 +97,19 @@ export function flagCommands(program: Command, ctx: CommandContext): void {
     .requiredOption('--project <key>', 'project')
     .option('--stale', 'only flags serving one variant to everyone everywhere, unchanged for 30 days')
     .option('--archived', 'archived flags instead of active ones')
-    .action(async (opts: { project: string; stale?: boolean; archived?: boolean }, cmd: Command) => {
-      const query = [opts.stale && 'stale=true', opts.archived && 'archived=true'].filter(Boolean).join('&');
+    .option('--search <words>', 'words in the key, name, description, owner or tags')
+    .option('--type <type>', 'release, experiment, kill-switch, operational or permission')
+    .option('--tag <tag>', 'only flags with this tag')
+    .action(async (opts: { project: string; stale?: boolean; archived?: boolean; search?: string; type?: string; tag?: string }, cmd: Command) => {
+      const query = [
+        opts.stale && 'stale=true',
+        opts.archived && 'archived=true',
+        opts.search && `q=${enc(opts.search)}`,
+        opts.type && `type=${enc(opts.type)}`,
+        opts.tag && `tag=${enc(opts.tag)}`,
+      ]
+        .filter(Boolean)
+        .join('&');
       const items = await ctx.api().list(`${base(opts.project)}${query ? `?${query}` : ''}`);
       ctx.print(cmd, items, () => {
         const envs: string[] = items[0]?.environments.map((e: any) => e.environment.key) ?? [];

@@ -9,6 +9,7 @@ const describe = (p: any) =>
     ['repository', p.repository],
     ['tag template', p.tagTemplate],
     ['ticket pattern', p.ticketPattern],
+    ['ticket links', p.ticketUrl ?? '-'],
     ['lifecycle', `${p.lifecycle.join(' → ') || '-'}${p.lifecycleIsDefault ? ' (default: every environment)' : ''}`],
     ['hotfix lifecycle', p.hotfixLifecycle],
     ['initial version', p.initialVersion],
@@ -23,6 +24,8 @@ interface ProjectOptions {
   hotfixLifecycle?: string[];
   initialVersion?: string;
   defaultLifecycle?: boolean;
+  ticketUrl?: string;
+  clearTicketUrl?: boolean;
 }
 
 function withProjectOptions(command: Command): Command {
@@ -30,6 +33,7 @@ function withProjectOptions(command: Command): Command {
     .option('--name <name>', 'display name')
     .option('--tag-template <template>', 'tag name template, e.g. v{version} or {project}-v{version}')
     .option('--ticket-pattern <regex>', 'regular expression for ticket keys')
+    .option('--ticket-url <template>', 'link for ticket keys, e.g. https://tracker.example.com/browse/{ticket}')
     .option('--lifecycle <envs>', 'comma-separated environments, in order', list)
     .option('--hotfix-lifecycle <envs>', 'comma-separated subset of the lifecycle for hotfixes', list)
     .option('--initial-version <semver>', 'version of the first release');
@@ -61,10 +65,10 @@ export function projectCommands(program: Command, ctx: CommandContext): void {
     },
   );
 
-  withProjectOptions(project.command('update <key>').description('change a project').option('--repository <url-or-path>', 'git URL or absolute path').option('--default-lifecycle', 'go back to every environment by rank')).action(
+  withProjectOptions(project.command('update <key>').description('change a project').option('--repository <url-or-path>', 'git URL or absolute path').option('--default-lifecycle', 'go back to every environment by rank').option('--clear-ticket-url', 'remove the ticket links')).action(
     async (key: string, opts: ProjectOptions, cmd: Command) => {
-      const { defaultLifecycle, ...rest } = opts;
-      const body = { ...rest, ...(defaultLifecycle && { lifecycle: null, hotfixLifecycle: null }) };
+      const { defaultLifecycle, clearTicketUrl, ...rest } = opts;
+      const body = { ...rest, ...(defaultLifecycle && { lifecycle: null, hotfixLifecycle: null }), ...(clearTicketUrl && { ticketUrl: null }) };
       const updated = await ctx.api().request('PATCH', `/api/v1/projects/${encodeURIComponent(key)}`, body);
       ctx.print(cmd, updated, () => `Updated project ${updated.key}.\n${describe(updated)}`);
     },

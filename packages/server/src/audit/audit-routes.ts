@@ -28,6 +28,7 @@ const AuditQuery = Type.Composite(
       resourceId: Type.Optional(Filter),
       action: Type.Optional(Filter),
       since: Type.Optional(Type.String({ format: 'date-time' })),
+      until: Type.Optional(Type.String({ format: 'date-time', description: 'records before this time; with since, a time range' })),
     }),
   ],
   { additionalProperties: false },
@@ -36,10 +37,10 @@ const AuditQuery = Type.Composite(
 export function auditRoutes(audit: AuditService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/audit', { schema: { tags: ['audit'], summary: 'Audit records, newest first', querystring: AuditQuery, response: { 200: PageOf(AuditResponse), ...errorResponses } } }, async (request) => {
-      const { limit, cursor, since, ...filters } = request.query;
+      const { limit, cursor, since, until, ...filters } = request.query;
       const page = await audit.list(
         request.ctx,
-        { ...filters, ...(since !== undefined && { since: new Date(since).toISOString() }) },
+        { ...filters, ...(since !== undefined && { since: new Date(since).toISOString() }), ...(until !== undefined && { until: new Date(until).toISOString() }) },
         { limit: limit ?? DEFAULT_PAGE_SIZE, cursor: cursor ?? null },
       );
       return { items: page.items, nextCursor: page.nextCursor };

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditTable, Database } from '../db/schema.js';
 
 export interface AuditRecord {
   id: string;
@@ -19,6 +19,8 @@ export interface AuditFilter {
   resourceId?: string;
   action?: string;
   since?: string;
+  /** Records before this time (exclusive): with `since`, a time range. */
+  until?: string;
   /** Keyset cursor: return records older than this id (newest first). */
   before?: string;
   limit: number;
@@ -46,6 +48,19 @@ export class AuditStore {
       .execute();
   }
 
+  /** Every record of one resource, oldest first (a deployment's timeline, a flag's history). */
+  async forResource(resourceType: string, resourceId: string, limit: number): Promise<AuditRecord[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('resource_type', '=', resourceType)
+      .where('resource_id', '=', resourceId)
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord);
+  }
+
   async list(filter: AuditFilter): Promise<AuditRecord[]> {
     let query = this.db.selectFrom('audit_log').selectAll();
     if (filter.actor !== undefined) query = query.where('actor_name', '=', filter.actor);
@@ -53,18 +68,23 @@ export class AuditStore {
     if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);
     const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
-    return rows.map((row) => ({
-      id: row.id,
-      at: row.at,
-      actor: { id: row.actor_id, name: row.actor_name },
-      action: row.action,
-      resourceType: row.resource_type,
-      resourceId: row.resource_id,
-      before: row.before === null ? null : JSON.parse(row.before),
-      after: row.after === null ? null : JSON.parse(row.after),
-      requestId: row.request_id,
-    }));
+    return rows.map(toRecord);
   }
+}
+
+function toRecord(row: Selectable<AuditTable>): AuditRecord {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: { id: row.actor_id, name: row.actor_name },
+    action: row.action,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    before: row.before === null ? null : JSON.parse(row.before),
+    after: row.after === null ? null : JSON.parse(row.after),
+    requestId: row.request_id,
+  };
 }

@@ -60,6 +60,10 @@ export interface EnvironmentTable {
   protected: number;
   color: string;
   settings: string;
+  /** 1 for production-marked environments (0008): the environment badge draws nothing there. */
+  production: number;
+  /** Who may load the environment badge: public, key (an SDK key of the project and environment) or off (0008). */
+  badge: string;
   created_at: string;
   updated_at: string;
 }

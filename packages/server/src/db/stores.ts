@@ -19,6 +19,7 @@ import { ChannelStore } from '../notifications/channel-store.js';
 import { DeliveryStore } from '../notifications/delivery-store.js';
 import { LoginThrottleStore } from '../auth/login-throttle-store.js';
 import { SessionStore } from '../auth/session-store.js';
+import { FlagEvaluationStore } from '../flags/flag-evaluation-store.js';
 import type { Database } from './schema.js';
 import type { CoreStores, UnitOfWork } from './unit-of-work.js';
 
@@ -42,6 +43,7 @@ export interface Stores extends CoreStores {
   readonly deliveries: DeliveryStore;
   readonly sessions: SessionStore;
   readonly loginThrottle: LoginThrottleStore;
+  readonly flagEvaluations: FlagEvaluationStore;
 }
 
 export type Uow = UnitOfWork<Stores>;
@@ -68,5 +70,6 @@ export function createStores(db: Kysely<Database>): Stores {
     deliveries: new DeliveryStore(db),
     sessions: new SessionStore(db),
     loginThrottle: new LoginThrottleStore(db),
+    flagEvaluations: new FlagEvaluationStore(db),
   };
 }

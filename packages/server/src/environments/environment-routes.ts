@@ -4,28 +4,30 @@ import { errorResponses, PageOf, PageQuery, Slug, Timestamp } from '../http/sche
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { EnvironmentService } from './environment-service.js';
 import { presentSettings, readSettings, SettingsInputFields, SettingsResponseFields } from './deployment-settings.js';
-import type { Environment } from './environment-store.js';
+import { BADGE_ACCESS, type Environment } from './environment-store.js';
 
 const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a CSS hex colour for badges, e.g. #16a34a' });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Production = Type.Boolean({ description: 'production-marked: the environment badge draws nothing there (default: true for the keys production and prod)' });
+const Badge = Type.Union(BADGE_ACCESS.map((b) => Type.Literal(b)), { description: 'who may load GET /badge.js for this environment: public (default), key (an SDK key of the project and environment as &key=) or off' });
 const Rank = Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'order of the environment; lower ranks come first' });
 
 export const EnvironmentResponse = Type.Object(
-  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), ...SettingsResponseFields, createdAt: Timestamp, updatedAt: Timestamp },
+  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), production: Type.Boolean(), badge: Type.String(), ...SettingsResponseFields, createdAt: Timestamp, updatedAt: Timestamp },
 );
 
 const CreateBody = Type.Object(
-  { key: Slug, name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color) },
+  { key: Slug, name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color), production: Type.Optional(Production), badge: Type.Optional(Badge) },
   { additionalProperties: false },
 );
 const UpdateBody = Type.Object(
-  { name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color), ...SettingsInputFields },
+  { name: Type.Optional(Name), rank: Type.Optional(Rank), protected: Type.Optional(Type.Boolean()), color: Type.Optional(Color), production: Type.Optional(Production), badge: Type.Optional(Badge), ...SettingsInputFields },
   { additionalProperties: false, minProperties: 1 },
 );
 const KeyParams = Type.Object({ env: Type.String({ maxLength: 200 }) });
 
 function present(env: Environment) {
-  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
+  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, production: env.production ?? false, badge: env.badge ?? 'public', ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
 }
 
 export function environmentRoutes(environments: EnvironmentService): FastifyPluginAsyncTypebox {

@@ -7,7 +7,7 @@ import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { applySettings, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
-import type { Environment } from './environment-store.js';
+import type { BadgeAccess, Environment } from './environment-store.js';
 
 export interface CreateEnvironmentInput {
   key: string;
@@ -15,11 +15,16 @@ export interface CreateEnvironmentInput {
   rank?: number;
   protected?: boolean;
   color?: string;
+  /** Default: true for the keys `production` and `prod`. */
+  production?: boolean;
+  badge?: BadgeAccess;
 }
 
 export type UpdateEnvironmentInput = Partial<Omit<CreateEnvironmentInput, 'key'>> & SettingsInput;
 
 const DEFAULT_COLOR = '#64748b';
+/** Keys taken as production unless said otherwise: a badge drawn in production is the worse mistake. */
+const PRODUCTION_KEYS = new Set(['production', 'prod']);
 
 const isRankCursor = (value: unknown): value is [number, string] =>
   Array.isArray(value) && value.length === 2 && Number.isInteger(value[0]) && typeof value[1] === 'string';
@@ -57,6 +62,8 @@ export class EnvironmentService {
         rank,
         protected: input.protected ?? false,
         color: input.color ?? DEFAULT_COLOR,
+        production: input.production ?? PRODUCTION_KEYS.has(input.key),
+        badge: input.badge ?? 'public',
         settings: {},
         createdAt: tx.now,
         updatedAt: tx.now,
@@ -89,6 +96,8 @@ export class EnvironmentService {
         ...(input.rank !== undefined && { rank: input.rank }),
         ...(input.protected !== undefined && { protected: input.protected }),
         ...(input.color !== undefined && { color: input.color }),
+        ...(input.production !== undefined && { production: input.production }),
+        ...(input.badge !== undefined && { badge: input.badge }),
         updatedAt: tx.now,
       };
       if (SETTINGS_KEYS.some((k) => input[k] !== undefined)) {

@@ -1,6 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, EnvironmentTable } from '../db/schema.js';
 
+/** `public`: anyone reaching Slipway; `key`: with an SDK key of the project and environment; `off`: nobody. */
+export const BADGE_ACCESS = ['public', 'key', 'off'] as const;
+export type BadgeAccess = (typeof BADGE_ACCESS)[number];
+
 export interface Environment {
   id: string;
   key: string;
@@ -8,6 +12,10 @@ export interface Environment {
   rank: number;
   protected: boolean;
   color: string;
+  /** Production-marked: the environment badge draws nothing there. Always set when read; optional to write (default false). */
+  production?: boolean;
+  /** Who may load the environment badge (GET /badge.js). Always set when read; optional to write (default public). */
+  badge?: BadgeAccess;
   /** Deployment settings (sign-offs, approvals, windows, …); shaped by the deployments feature. */
   settings: Record<string, unknown>;
   createdAt: string;
@@ -22,6 +30,8 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
     rank: row.rank,
     protected: row.protected === 1,
     color: row.color,
+    production: row.production === 1,
+    badge: (BADGE_ACCESS as readonly string[]).includes(row.badge) ? (row.badge as BadgeAccess) : 'off',
     settings: JSON.parse(row.settings) as Record<string, unknown>,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -41,6 +51,8 @@ export class EnvironmentStore {
         rank: env.rank,
         protected: env.protected ? 1 : 0,
         color: env.color,
+        production: env.production ? 1 : 0,
+        badge: env.badge ?? 'public',
         settings: JSON.stringify(env.settings),
         created_at: env.createdAt,
         updated_at: env.updatedAt,
@@ -77,6 +89,8 @@ export class EnvironmentStore {
         rank: env.rank,
         protected: env.protected ? 1 : 0,
         color: env.color,
+        production: env.production ? 1 : 0,
+        badge: env.badge ?? 'public',
         settings: JSON.stringify(env.settings),
         updated_at: env.updatedAt,
       })

@@ -15,6 +15,9 @@ const ListQuery = Type.Object(
     ...PageQuery.properties,
     stale: Type.Optional(Type.Boolean({ description: 'only flags serving one variant to everyone in every environment, unchanged for 30 days' })),
     archived: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('all')], { description: 'true: archived flags only; all: both' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'words that must all appear in the key, name, description, owner or tags' })),
+    type: Type.Optional(Type.String({ pattern: '^[a-z][a-z-]{0,31}$', description: 'release, experiment, kill-switch, operational or permission' })),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
   { additionalProperties: false },
 );
@@ -38,6 +41,7 @@ export function presentFlag(f: FlagView) {
     createdAt: f.createdAt,
     updatedAt: f.updatedAt,
     environments: f.environments.map(presentEnvironment),
+    ...(f.usage && { usage: f.usage }),
   };
 }
 
@@ -54,6 +58,9 @@ export function flagRoutes(flags: FlagService): FastifyPluginAsyncTypebox {
           cursor: q.cursor ?? null,
           stale: q.stale ?? false,
           archived: q.archived === 'all' ? null : (q.archived ?? false),
+          ...(q.q !== undefined && { search: q.q }),
+          ...(q.type !== undefined && { type: q.type }),
+          ...(q.tag !== undefined && { tag: q.tag }),
         });
         return { items: page.items.map(presentFlag), nextCursor: page.nextCursor };
       },

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable, Slug, Timestamp } from '../http/schemas.js';
+import { FlagUsageSchema } from './flag-usage.js';
 
 // Structural schemas of the flag JSON contract. They check shapes and sizes; the meaning
 // (variants exist, weights add up to 100, operators take the right values) is checked by the
@@ -92,7 +93,7 @@ export const UpdateFlagBody = Type.Object(
 export const FlagEnvironmentResponse = Type.Object({
   environment: Type.Object({ key: Type.String(), name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String() }),
   configured: Type.Boolean({ description: 'false while the environment uses the implicit configuration (disabled)' }),
-  config: Type.Unknown({ description: 'the environment configuration (same shape as the PUT body)' }),
+  config: Type.Composite([EnvConfigSchema], { description: 'the environment configuration (same shape as the PUT body)' }),
   summary: Type.String(),
   updatedAt: Nullable(Timestamp),
   updatedBy: Nullable(Type.String()),
@@ -112,6 +113,7 @@ export const FlagResponse = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   environments: Type.Array(FlagEnvironmentResponse, { description: 'every environment side by side, by rank' }),
+  usage: Type.Optional(FlagUsageSchema),
 });
 
 export const SegmentResponse = Type.Object({

@@ -15,6 +15,7 @@ import { constantVariant, implicitConfig, normalizeConfig, ruleSetFlag, ruleSetS
 import type { Flag, FlagEnvironment } from './flag-store.js';
 import { describeConfig, summarizeConfigChange, variantList } from './flag-summary.js';
 import { RuleSetLog } from './rule-set-log.js';
+import { flagUsage, type FlagUsage } from './flag-usage.js';
 
 /** A flag's state in one environment, for showing environments side by side. */
 export interface FlagEnvironmentView {
@@ -30,6 +31,8 @@ export interface FlagEnvironmentView {
 export interface FlagView extends Flag {
   projectKey: string;
   environments: FlagEnvironmentView[];
+  /** On reads (list, get): evaluations seen and the stale mark. */
+  usage?: FlagUsage;
 }
 
 export interface CreateFlagInput {
@@ -49,6 +52,10 @@ export interface FlagListOptions extends PageRequest {
   stale: boolean;
   /** true: archived only; false (default): active only; null: both. */
   archived: boolean | null;
+  /** Words that must all appear in the key, name, description, owner or tags (case-insensitive). */
+  search?: string;
+  type?: string;
+  tag?: string;
 }
 
 export const STALE_AFTER_DAYS = 30;
@@ -89,17 +96,42 @@ export class FlagService {
         .filter((v) => v.environments.every((e) => constantVariant(e.config) !== null));
       return toPage(stale.slice(0, options.limit + 1), options.limit, (f) => f.key);
     }
-    const rows = await reads.flags.page(project.id, { afterKey: decodeCursor(options.cursor, isString), limit: options.limit + 1, archived: options.archived });
+    const afterKey = decodeCursor(options.cursor, isString);
+    let rows: Flag[];
+    if (options.search !== undefined || options.type !== undefined || options.tag !== undefined) {
+      // Filters look at every flag of the project (hundreds at most), then page by key.
+      const words = (options.search ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
+      rows = (await reads.flags.all(project.id))
+        .filter((f) => options.archived === null || f.archived === options.archived)
+        .filter((f) => afterKey === null || f.key > afterKey)
+        .filter((f) => options.type === undefined || f.type === options.type)
+        .filter((f) => options.tag === undefined || f.tags.includes(options.tag))
+        .filter((f) => {
+          const text = [f.key, f.name, f.description, f.owner ?? '', ...f.tags].join(' ').toLowerCase();
+          return words.every((w) => text.includes(w));
+        })
+        .slice(0, options.limit + 1);
+    } else {
+      rows = await reads.flags.page(project.id, { afterKey, limit: options.limit + 1, archived: options.archived });
+    }
     const page = toPage(rows, options.limit, (f) => f.key);
     const configs = groupByFlag(await reads.flags.environmentsOf(page.items.map((f) => f.id)));
-    return { items: page.items.map((f) => view(project, f, envs, configs.get(f.id) ?? [])), nextCursor: page.nextCursor };
+    return { items: await this.withUsage(project, page.items.map((f) => view(project, f, envs, configs.get(f.id) ?? []))), nextCursor: page.nextCursor };
+  }
+
+  /** Adds the evaluations the server saw and the stale mark (no change and no evaluation in 30 days). */
+  private async withUsage(project: ProjectRecord, views: FlagView[]): Promise<FlagView[]> {
+    const records = await this.uow.reads.flagEvaluations.forProject(project.key, views.map((v) => v.key));
+    const now = this.clock.now();
+    return views.map((v) => ({ ...v, usage: flagUsage(v, records.filter((r) => r.flag === v.key), now) }));
   }
 
   async get(projectKey: string, flagKey: string): Promise<FlagView> {
     const reads = this.uow.reads;
     const project = await requireProject(reads, projectKey);
     const flag = await requireFlag(reads, project, flagKey);
-    return view(project, flag, await reads.environments.all(), await reads.flags.environments(flag.id));
+    const [result] = await this.withUsage(project, [view(project, flag, await reads.environments.all(), await reads.flags.environments(flag.id))]);
+    return result!;
   }
 
   async create(ctx: RequestContext, projectKey: string, input: CreateFlagInput): Promise<FlagView> {
@@ -275,7 +307,7 @@ async function requireFlag(stores: Pick<Stores, 'flags'>, project: ProjectRecord
 }
 
 
-async function prerequisiteProblems(stores: Stores, project: ProjectRecord, flag: Flag, config: EnvConfig): Promise<ValidationProblem[]> {
+export async function prerequisiteProblems(stores: Stores, project: ProjectRecord, flag: Flag, config: EnvConfig): Promise<ValidationProblem[]> {
   const problems: ValidationProblem[] = [];
   for (const [i, p] of (config.prerequisites ?? []).entries()) {
     if (p.flag === flag.key) continue; // the engine's validation reports this one

@@ -5,6 +5,7 @@ import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import { releaseNotes, renderNotesMarkdown } from './changelog.js';
 import type { ReleaseService } from './release-service.js';
 import type { Release } from './release-store.js';
+import { TicketLinksSchema, ticketLinksHook } from '../projects/ticket-links.js';
 
 const ChangelogEntrySchema = Type.Object({
   sha: Type.String(),
@@ -28,6 +29,7 @@ const ReleaseFields = {
   previous: Nullable(Type.String({ description: 'the release the changelog counts from' })),
   ref: Type.String(),
   tickets: Type.Array(Type.String()),
+  ticketLinks: Type.Optional(TicketLinksSchema),
   commitCount: Type.Integer(),
   createdBy: Type.String(),
   createdAt: Timestamp,
@@ -83,8 +85,9 @@ function summary(r: Release) {
   };
 }
 
-export function releaseRoutes(releases: ReleaseService): FastifyPluginAsyncTypebox {
+export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: string) => Promise<string | null>): FastifyPluginAsyncTypebox {
   return async (app) => {
+    if (ticketUrlOf) app.addHook('preSerialization', ticketLinksHook(ticketUrlOf));
     const tags = ['releases'];
     const releaseResponse = { 200: ReleaseSchema, 201: ReleaseSchema, ...errorResponses };
 
@@ -147,7 +150,7 @@ export function releaseRoutes(releases: ReleaseService): FastifyPluginAsyncTypeb
           summary: 'Commits and tickets between two versions',
           params: ProjectParams,
           querystring: Type.Object({ from: Version, to: Version }, { additionalProperties: false }),
-          response: { 200: Type.Object({ from: Type.String(), to: Type.String(), commits: Type.Array(ChangelogEntrySchema), tickets: Type.Array(Type.String()) }), ...errorResponses },
+          response: { 200: Type.Object({ from: Type.String(), to: Type.String(), commits: Type.Array(ChangelogEntrySchema), tickets: Type.Array(Type.String()), ticketLinks: Type.Optional(TicketLinksSchema) }), ...errorResponses },
         },
       },
       async (request) => releases.compare(request.params.project, request.query.from, request.query.to),

@@ -46,7 +46,13 @@ function failure(key: string, r: EvaluationResult): Body {
   return { key, errorCode: r.errorCode, errorDetails: r.errorMessage ?? r.errorCode };
 }
 
-export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService): FastifyPluginAsync {
+/** Where OFREP reports what it evaluated (flags/evaluation-tracker.ts: a counter bump, no I/O). */
+export interface EvaluationCounter {
+  seen(state: EnvironmentState, flagKey: string): void;
+  seenAll(state: EnvironmentState): void;
+}
+
+export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, evaluations?: EvaluationCounter): FastifyPluginAsync {
   return async (app) => {
     // Every framework error (bad JSON, wrong content type, too large) is a bad request in OFREP terms.
     app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -84,6 +90,7 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService): Fastif
       reply.header('content-type', JSON_TYPE);
       if (!('context' in parsed)) return reply.status(400).send(JSON.stringify({ key, ...parsed }));
       const r = state.evaluator().evaluate(key, parsed.context);
+      if (r.errorCode !== 'FLAG_NOT_FOUND') evaluations?.seen(state, key);
       if (r.errorCode === undefined) return reply.send(JSON.stringify(success(key, r)));
       return reply.status(r.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400).send(JSON.stringify(failure(key, r)));
     });
@@ -95,6 +102,7 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService): Fastif
       reply.header('content-type', JSON_TYPE);
       if (!('context' in parsed)) return reply.status(400).send(JSON.stringify(parsed));
       const flags: Body[] = [];
+      evaluations?.seenAll(state);
       for (const [key, r] of state.evaluator().evaluateAll(parsed.context)) flags.push(r.errorCode === undefined ? success(key, r) : failure(key, r));
       const body = JSON.stringify({ flags });
       // The tag covers the answer itself: the same rule set and context give the same tag.

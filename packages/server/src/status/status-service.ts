@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RequestContext } from '../auth/actor.js';
 import { authorize } from '../auth/permissions.js';
 import type { Uow } from '../db/stores.js';
@@ -5,6 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import { ForbiddenError, NotFoundError } from '../shared/errors.js';
 import type { Landed, RawStateRow } from './deployment-state-store.js';
 import type { Heartbeat } from './heartbeat-store.js';
+import { environmentState } from './environment-state.js';
 
 /** Instances seen within this window count for drift; older reports are ignored. */
 export const DRIFT_WINDOW_MS = 10 * 60 * 1000;
@@ -22,7 +24,7 @@ export class StatusService {
    * The last full matrix this process built, with the revision it was built at. It is checked
    * against the database's revision on every request, so replicas never serve a stale one.
    */
-  private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string } } | null = null;
+  private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string; itemsHash: string } } | null = null;
 
   constructor(
     private readonly uow: Uow,
@@ -30,7 +32,7 @@ export class StatusService {
   ) {}
 
   /** The state rows and their cell JSON (without heartbeats), reused while the revision holds. */
-  private async stateRows(projectId: string | undefined): Promise<{ rows: RawStateRow[]; cells: string[] | null; joined?: { environments: string; items: string } }> {
+  private async stateRows(projectId: string | undefined): Promise<{ rows: RawStateRow[]; cells: string[] | null; joined?: { environments: string; items: string; itemsHash: string } }> {
     if (projectId !== undefined) return { rows: await this.uow.reads.deploymentState.raw(projectId), cells: null };
     const revision = await this.uow.reads.deploymentState.revision();
     if (this.cache?.revision === revision) return this.cache;
@@ -43,6 +45,15 @@ export class StatusService {
   }
 
   async matrixJson(filter: { project?: string } = {}): Promise<string> {
+    return (await this.matrix(filter)).json;
+  }
+
+  /**
+   * The matrix JSON and its ETag: a hash of everything but `generatedAt`, so a poller gets 304
+   * until a version, an in-flight deployment, an instance report or an environment's
+   * freeze/window state changes.
+   */
+  async matrix(filter: { project?: string } = {}): Promise<{ json: string; etag: string }> {
     const now = this.clock.now();
     let projectId: string | undefined;
     if (filter.project !== undefined) {
@@ -56,10 +67,17 @@ export class StatusService {
       this.uow.reads.heartbeats.seenSince(new Date(now.getTime() - DRIFT_WINDOW_MS).toISOString(), projectId),
     ]);
     const environments = JSON.stringify(envs.map((e) => e.key));
+    const states = JSON.stringify(envs.map((e) => environmentState(e, now)));
+    // The items' hash is kept with the cached items: a 304 then costs no hash of the whole matrix.
+    const finish = (items: string, itemsHash = sha1(items)) => ({
+      json: `{"environments":${environments},"environmentStates":${states},"items":[${items}],"generatedAt":"${now.toISOString()}"}`,
+      etag: `"${sha1(`${environments}${states}${itemsHash}`)}"`,
+      itemsHash,
+    });
     const cache = this.cache;
     const whole = projectId === undefined && beats.length === 0 && cached !== null && cache?.cells === cached;
     // No instance reported and nothing changed since the last build: the same items, as they were.
-    if (whole && cache.joined?.environments === environments) return `{"environments":${environments},"items":[${cache.joined.items}],"generatedAt":"${now.toISOString()}"}`;
+    if (whole && cache.joined?.environments === environments) return finish(cache.joined.items, cache.joined.itemsHash);
     const rank = new Map(envs.map((e, i) => [e.key, i]));
     const beatsByCell = new Map<string, Beat[]>();
     for (const b of beats) {
@@ -84,8 +102,9 @@ export class StatusService {
     }
     cells.sort((a, b) => (a.project === b.project ? a.rank - b.rank : a.project < b.project ? -1 : 1));
     const items = cells.map((c) => c.json).join(',');
-    if (whole) cache.joined = { environments, items };
-    return `{"environments":${environments},"items":[${items}],"generatedAt":"${now.toISOString()}"}`;
+    const result = finish(items);
+    if (whole) cache.joined = { environments, items, itemsHash: result.itemsHash };
+    return result;
   }
 
   /** A running instance says which version it runs. Telemetry, not a change: not audited. */
@@ -100,6 +119,8 @@ export class StatusService {
     await this.uow.reads.heartbeats.upsert({ projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: this.clock.now().toISOString() });
   }
 }
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('base64url');
 
 function cellJson(r: RawStateRow, beats: Beat[]): string {
   let targets = 'null';

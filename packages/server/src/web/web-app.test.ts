@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createWebFixture, type WebFixture } from '../testing/web-fixture.js';
+import { describe as announce } from '../notifications/announcement.js';
 import { CONTENT_SECURITY_POLICY } from './web-app.js';
 
 const PAGES = [
@@ -79,6 +80,23 @@ describe('the web app served at /', () => {
     // The API itself is untouched.
     expect((await t.request({ method: 'GET', url: '/api/v1/me' })).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/me' })).statusCode).toBe(401);
+  });
+
+  it('is where notification links point: every own link of an announcement opens a page', async () => {
+    const events = [
+      { type: 'deployment.succeeded', payload: { deploymentId: '01jdep', project: 'api', environment: 'production', version: '1.4.0' } },
+      { type: 'signoff.recorded', payload: { project: 'api', version: '1.4.0-rc.1', environment: 'qa', decision: 'no-go' } },
+      { type: 'flag.changed', payload: { project: 'api', flag: 'new-checkout', environment: 'production', summary: 'x' } },
+      { type: 'project.updated', payload: { project: 'api' } },
+    ];
+    for (const [i, e] of events.entries()) {
+      const a = announce({ id: `0${i}`, ...e, projectKey: 'api', environmentKey: null, createdAt: new Date().toISOString() }, { publicUrl: 'https://slipway.example.com' });
+      const own = a.links[0]!;
+      expect(own.url.startsWith('https://slipway.example.com/'), e.type).toBe(true);
+      const res = await t.app.inject({ method: 'GET', url: new URL(own.url).pathname });
+      expect(res.statusCode, own.url).toBe(200);
+      expect(res.headers['content-type'], own.url).toMatch(/^text\/html/);
+    }
   });
 
   it('picks up files added by a rebuild without a restart', async () => {

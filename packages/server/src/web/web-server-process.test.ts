@@ -34,7 +34,7 @@ describe('the server process and the web app', () => {
       expect(res.status).toBe(200);
       const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
       const me = await fetch(`${server.url}/api/v1/me`, { headers: { cookie } });
-      expect((await me.json()).username).toBe('admin');
+      expect(((await me.json()) as { username: string }).username).toBe('admin');
       const page = await fetch(`${server.url}/projects/api/releases/1.0.0`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 // What the web app needs from the database (issue 12): browser sessions, the failed-login
 // throttle, a per-project ticket link template and the last time each flag was evaluated.
@@ -31,6 +31,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   await db.schema.alterTable('projects').addColumn('ticket_url', 'text').execute();
+
+  // Production-marked environments get no environment badge; the badge's visibility per environment.
+  await db.schema.alterTable('environments').addColumn('production', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.alterTable('environments').addColumn('badge', 'text', (c) => c.notNull().defaultTo('public')).execute();
+  await sql`update environments set production = 1 where key in ('production', 'prod')`.execute(db);
 
   // Written by a periodic flush of counts aggregated in memory, never on the OFREP hot path.
   await db.schema
