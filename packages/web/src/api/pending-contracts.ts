@@ -14,6 +14,7 @@ export interface ReleasePreview {
   kind: string;
   changelog: ChangelogEntry[];
   tickets: string[];
+  ticketLinks?: Array<{ key: string; url: string }>;
   /** The bump rule that decided the version (e.g. "feat → minor"), in whatever words the server gives. */
   rule?: string;
   bump?: string;

@@ -1134,6 +1134,8 @@ export interface paths {
                                 rank: number;
                                 protected: boolean;
                                 color: string;
+                                production: boolean;
+                                badge: string;
                                 requiredSignoffs: string[];
                                 approvals: {
                                     required: number;
@@ -1307,6 +1309,10 @@ export interface paths {
                         protected?: boolean;
                         /** @description a CSS hex colour for badges, e.g. #16a34a */
                         color?: string;
+                        /** @description production-marked: the environment badge draws nothing there (default: true for the keys production and prod) */
+                        production?: boolean;
+                        /** @description who may load GET /badge.js for this environment: public (default), key (an SDK key of the project and environment as &key=) or off */
+                        badge?: "public" | "key" | "off";
                     };
                 };
             };
@@ -1324,6 +1330,8 @@ export interface paths {
                             rank: number;
                             protected: boolean;
                             color: string;
+                            production: boolean;
+                            badge: string;
                             requiredSignoffs: string[];
                             approvals: {
                                 required: number;
@@ -1513,6 +1521,8 @@ export interface paths {
                             rank: number;
                             protected: boolean;
                             color: string;
+                            production: boolean;
+                            badge: string;
                             requiredSignoffs: string[];
                             approvals: {
                                 required: number;
@@ -1810,6 +1820,10 @@ export interface paths {
                         protected?: boolean;
                         /** @description a CSS hex colour for badges, e.g. #16a34a */
                         color?: string;
+                        /** @description production-marked: the environment badge draws nothing there (default: true for the keys production and prod) */
+                        production?: boolean;
+                        /** @description who may load GET /badge.js for this environment: public (default), key (an SDK key of the project and environment as &key=) or off */
+                        badge?: "public" | "key" | "off";
                         requiredSignoffs?: string[];
                         approvals?: {
                             required: number;
@@ -1882,6 +1896,8 @@ export interface paths {
                             rank: number;
                             protected: boolean;
                             color: string;
+                            production: boolean;
+                            badge: string;
                             requiredSignoffs: string[];
                             approvals: {
                                 required: number;
@@ -2695,6 +2711,8 @@ export interface paths {
                     resourceId?: string;
                     action?: string;
                     since?: string;
+                    /** @description records before this time; with since, a time range */
+                    until?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2883,6 +2901,11 @@ export interface paths {
                                 previous: string | null;
                                 ref: string;
                                 tickets: string[];
+                                /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                                ticketLinks?: {
+                                    key: string;
+                                    url: string;
+                                }[];
                                 commitCount: number;
                                 createdBy: string;
                                 /** Format: date-time */
@@ -3040,6 +3063,11 @@ export interface paths {
                             previous: string | null;
                             ref: string;
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                             commitCount: number;
                             createdBy: string;
                             /** Format: date-time */
@@ -3084,6 +3112,11 @@ export interface paths {
                             previous: string | null;
                             ref: string;
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                             commitCount: number;
                             createdBy: string;
                             /** Format: date-time */
@@ -3258,6 +3291,11 @@ export interface paths {
                             previous: string | null;
                             ref: string;
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                             commitCount: number;
                             createdBy: string;
                             /** Format: date-time */
@@ -3480,6 +3518,11 @@ export interface paths {
                                 tickets: string[];
                             }[];
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                         };
                     };
                 };
@@ -3645,6 +3688,11 @@ export interface paths {
                             previous: string | null;
                             ref: string;
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                             commitCount: number;
                             createdBy: string;
                             /** Format: date-time */
@@ -3689,6 +3737,11 @@ export interface paths {
                             previous: string | null;
                             ref: string;
                             tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
                             commitCount: number;
                             createdBy: string;
                             /** Format: date-time */
@@ -3824,6 +3877,616 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/flags/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What every flag serves one context (a user) in every environment, by the flag engine on the live rule sets; changes nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the evaluation context, e.g. { "targetingKey": "user-42", "company": "acme" } */
+                        context: {
+                            [key: string]: unknown;
+                        };
+                        /** @description only these environments (default: all, by rank) */
+                        environments?: string[];
+                        /** @description only these flags (default: every active flag) */
+                        flags?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            environments: string[];
+                            flags: {
+                                key: string;
+                                name: string;
+                                type: string;
+                                results: {
+                                    environment: string;
+                                    /** @description the served value; null when the caller’s default would be used */
+                                    value: unknown;
+                                    variant: string | null;
+                                    /** @description STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT, ERROR, … */
+                                    reason: string;
+                                    errorCode: string | null;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/flags/{flag}/environments/{env}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What saving this configuration would change (before, after, one-line summary) and whether it would be accepted, without saving */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    flag: string;
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                        offVariant?: string;
+                        targets?: {
+                            variant: string;
+                            values: string[];
+                        }[];
+                        rules?: {
+                            id?: string;
+                            conditions: {
+                                attribute?: string;
+                                /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                operator: string;
+                                values?: (string | number | boolean)[];
+                            }[];
+                            /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                            serve: {
+                                variant?: string;
+                                split?: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                                stickiness?: string;
+                            };
+                        }[];
+                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                        defaultServe: {
+                            variant?: string;
+                            split?: {
+                                variant: string;
+                                weight: number;
+                            }[];
+                            stickiness?: string;
+                        };
+                        prerequisites?: {
+                            flag: string;
+                            variant: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description saving this configuration would be accepted for you */
+                            allowed: boolean;
+                            problems: {
+                                path: string;
+                                message: string;
+                            }[];
+                            refusal: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            environment: {
+                                key: string;
+                                protected: boolean;
+                                production: boolean;
+                            };
+                            /** @description who may change flags in this environment */
+                            requiredRole: string;
+                            before: {
+                                enabled: boolean;
+                                offVariant?: string;
+                                targets?: {
+                                    variant: string;
+                                    values: string[];
+                                }[];
+                                rules?: {
+                                    id?: string;
+                                    conditions: {
+                                        attribute?: string;
+                                        /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                        operator: string;
+                                        values?: (string | number | boolean)[];
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    serve: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                }[];
+                                /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                defaultServe: {
+                                    variant?: string;
+                                    split?: {
+                                        variant: string;
+                                        weight: number;
+                                    }[];
+                                    stickiness?: string;
+                                };
+                                prerequisites?: {
+                                    flag: string;
+                                    variant: string;
+                                }[];
+                            };
+                            after: {
+                                enabled: boolean;
+                                offVariant?: string;
+                                targets?: {
+                                    variant: string;
+                                    values: string[];
+                                }[];
+                                rules?: {
+                                    id?: string;
+                                    conditions: {
+                                        attribute?: string;
+                                        /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                        operator: string;
+                                        values?: (string | number | boolean)[];
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    serve: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                }[];
+                                /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                defaultServe: {
+                                    variant?: string;
+                                    split?: {
+                                        variant: string;
+                                        weight: number;
+                                    }[];
+                                    stickiness?: string;
+                                };
+                                prerequisites?: {
+                                    flag: string;
+                                    variant: string;
+                                }[];
+                            };
+                            summary: string;
+                            beforeSummary: string;
+                            afterSummary: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/flags/{flag}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A flag's changes, newest first, each with a one-line summary (from the audit log) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                    flag: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** Format: date-time */
+                                at: string;
+                                actor: string;
+                                /** @description flag.created, flag.updated, flag.configured, flag.archived */
+                                action: string;
+                                environment: string | null;
+                                summary: string;
+                                before: unknown;
+                                after: unknown;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/flags": {
         parameters: {
             query?: never;
@@ -3841,6 +4504,11 @@ export interface paths {
                     stale?: boolean;
                     /** @description true: archived flags only; all: both */
                     archived?: boolean | "all";
+                    /** @description words that must all appear in the key, name, description, owner or tags */
+                    q?: string;
+                    /** @description release, experiment, kill-switch, operational or permission */
+                    type?: string;
+                    tag?: string;
                 };
                 header?: never;
                 path: {
@@ -3887,12 +4555,63 @@ export interface paths {
                                     /** @description false while the environment uses the implicit configuration (disabled) */
                                     configured: boolean;
                                     /** @description the environment configuration (same shape as the PUT body) */
-                                    config: unknown;
+                                    config: {
+                                        enabled: boolean;
+                                        offVariant?: string;
+                                        targets?: {
+                                            variant: string;
+                                            values: string[];
+                                        }[];
+                                        rules?: {
+                                            id?: string;
+                                            conditions: {
+                                                attribute?: string;
+                                                /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                                operator: string;
+                                                values?: (string | number | boolean)[];
+                                            }[];
+                                            /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                            serve: {
+                                                variant?: string;
+                                                split?: {
+                                                    variant: string;
+                                                    weight: number;
+                                                }[];
+                                                stickiness?: string;
+                                            };
+                                        }[];
+                                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                        defaultServe: {
+                                            variant?: string;
+                                            split?: {
+                                                variant: string;
+                                                weight: number;
+                                            }[];
+                                            stickiness?: string;
+                                        };
+                                        prerequisites?: {
+                                            flag: string;
+                                            variant: string;
+                                        }[];
+                                    };
                                     summary: string;
                                     /** Format: date-time */
                                     updatedAt: string | null;
                                     updatedBy: string | null;
                                 }[];
+                                /** @description evaluations counted by the server (flushed about once a minute) and the stale mark */
+                                usage?: {
+                                    lastChangedAt: string;
+                                    lastEvaluatedAt: string | null;
+                                    evaluations: number;
+                                    /** @description no change and no evaluation seen by the server (OFREP) in 30 days; local SDK evaluations are not seen */
+                                    stale: boolean;
+                                    environments: {
+                                        environment: string;
+                                        lastEvaluatedAt: string;
+                                        evaluations: number;
+                                    }[];
+                                };
                             }[];
                             nextCursor: string | null;
                         };
@@ -4069,12 +4788,63 @@ export interface paths {
                                 /** @description false while the environment uses the implicit configuration (disabled) */
                                 configured: boolean;
                                 /** @description the environment configuration (same shape as the PUT body) */
-                                config: unknown;
+                                config: {
+                                    enabled: boolean;
+                                    offVariant?: string;
+                                    targets?: {
+                                        variant: string;
+                                        values: string[];
+                                    }[];
+                                    rules?: {
+                                        id?: string;
+                                        conditions: {
+                                            attribute?: string;
+                                            /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                            operator: string;
+                                            values?: (string | number | boolean)[];
+                                        }[];
+                                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                        serve: {
+                                            variant?: string;
+                                            split?: {
+                                                variant: string;
+                                                weight: number;
+                                            }[];
+                                            stickiness?: string;
+                                        };
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    defaultServe: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                    prerequisites?: {
+                                        flag: string;
+                                        variant: string;
+                                    }[];
+                                };
                                 summary: string;
                                 /** Format: date-time */
                                 updatedAt: string | null;
                                 updatedBy: string | null;
                             }[];
+                            /** @description evaluations counted by the server (flushed about once a minute) and the stale mark */
+                            usage?: {
+                                lastChangedAt: string;
+                                lastEvaluatedAt: string | null;
+                                evaluations: number;
+                                /** @description no change and no evaluation seen by the server (OFREP) in 30 days; local SDK evaluations are not seen */
+                                stale: boolean;
+                                environments: {
+                                    environment: string;
+                                    lastEvaluatedAt: string;
+                                    evaluations: number;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4244,12 +5014,63 @@ export interface paths {
                                 /** @description false while the environment uses the implicit configuration (disabled) */
                                 configured: boolean;
                                 /** @description the environment configuration (same shape as the PUT body) */
-                                config: unknown;
+                                config: {
+                                    enabled: boolean;
+                                    offVariant?: string;
+                                    targets?: {
+                                        variant: string;
+                                        values: string[];
+                                    }[];
+                                    rules?: {
+                                        id?: string;
+                                        conditions: {
+                                            attribute?: string;
+                                            /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                            operator: string;
+                                            values?: (string | number | boolean)[];
+                                        }[];
+                                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                        serve: {
+                                            variant?: string;
+                                            split?: {
+                                                variant: string;
+                                                weight: number;
+                                            }[];
+                                            stickiness?: string;
+                                        };
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    defaultServe: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                    prerequisites?: {
+                                        flag: string;
+                                        variant: string;
+                                    }[];
+                                };
                                 summary: string;
                                 /** Format: date-time */
                                 updatedAt: string | null;
                                 updatedBy: string | null;
                             }[];
+                            /** @description evaluations counted by the server (flushed about once a minute) and the stale mark */
+                            usage?: {
+                                lastChangedAt: string;
+                                lastEvaluatedAt: string | null;
+                                evaluations: number;
+                                /** @description no change and no evaluation seen by the server (OFREP) in 30 days; local SDK evaluations are not seen */
+                                stale: boolean;
+                                environments: {
+                                    environment: string;
+                                    lastEvaluatedAt: string;
+                                    evaluations: number;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4408,12 +5229,63 @@ export interface paths {
                                 /** @description false while the environment uses the implicit configuration (disabled) */
                                 configured: boolean;
                                 /** @description the environment configuration (same shape as the PUT body) */
-                                config: unknown;
+                                config: {
+                                    enabled: boolean;
+                                    offVariant?: string;
+                                    targets?: {
+                                        variant: string;
+                                        values: string[];
+                                    }[];
+                                    rules?: {
+                                        id?: string;
+                                        conditions: {
+                                            attribute?: string;
+                                            /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                            operator: string;
+                                            values?: (string | number | boolean)[];
+                                        }[];
+                                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                        serve: {
+                                            variant?: string;
+                                            split?: {
+                                                variant: string;
+                                                weight: number;
+                                            }[];
+                                            stickiness?: string;
+                                        };
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    defaultServe: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                    prerequisites?: {
+                                        flag: string;
+                                        variant: string;
+                                    }[];
+                                };
                                 summary: string;
                                 /** Format: date-time */
                                 updatedAt: string | null;
                                 updatedBy: string | null;
                             }[];
+                            /** @description evaluations counted by the server (flushed about once a minute) and the stale mark */
+                            usage?: {
+                                lastChangedAt: string;
+                                lastEvaluatedAt: string | null;
+                                evaluations: number;
+                                /** @description no change and no evaluation seen by the server (OFREP) in 30 days; local SDK evaluations are not seen */
+                                stale: boolean;
+                                environments: {
+                                    environment: string;
+                                    lastEvaluatedAt: string;
+                                    evaluations: number;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4589,12 +5461,63 @@ export interface paths {
                                 /** @description false while the environment uses the implicit configuration (disabled) */
                                 configured: boolean;
                                 /** @description the environment configuration (same shape as the PUT body) */
-                                config: unknown;
+                                config: {
+                                    enabled: boolean;
+                                    offVariant?: string;
+                                    targets?: {
+                                        variant: string;
+                                        values: string[];
+                                    }[];
+                                    rules?: {
+                                        id?: string;
+                                        conditions: {
+                                            attribute?: string;
+                                            /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                            operator: string;
+                                            values?: (string | number | boolean)[];
+                                        }[];
+                                        /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                        serve: {
+                                            variant?: string;
+                                            split?: {
+                                                variant: string;
+                                                weight: number;
+                                            }[];
+                                            stickiness?: string;
+                                        };
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    defaultServe: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                    prerequisites?: {
+                                        flag: string;
+                                        variant: string;
+                                    }[];
+                                };
                                 summary: string;
                                 /** Format: date-time */
                                 updatedAt: string | null;
                                 updatedBy: string | null;
                             }[];
+                            /** @description evaluations counted by the server (flushed about once a minute) and the stale mark */
+                            usage?: {
+                                lastChangedAt: string;
+                                lastEvaluatedAt: string | null;
+                                evaluations: number;
+                                /** @description no change and no evaluation seen by the server (OFREP) in 30 days; local SDK evaluations are not seen */
+                                stale: boolean;
+                                environments: {
+                                    environment: string;
+                                    lastEvaluatedAt: string;
+                                    evaluations: number;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -4785,7 +5708,45 @@ export interface paths {
                             /** @description false while the environment uses the implicit configuration (disabled) */
                             configured: boolean;
                             /** @description the environment configuration (same shape as the PUT body) */
-                            config: unknown;
+                            config: {
+                                enabled: boolean;
+                                offVariant?: string;
+                                targets?: {
+                                    variant: string;
+                                    values: string[];
+                                }[];
+                                rules?: {
+                                    id?: string;
+                                    conditions: {
+                                        attribute?: string;
+                                        /** @description in, not_in, eq, neq, contains, starts_with, ends_with, matches, lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, semver_range, in_segment, exists */
+                                        operator: string;
+                                        values?: (string | number | boolean)[];
+                                    }[];
+                                    /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                    serve: {
+                                        variant?: string;
+                                        split?: {
+                                            variant: string;
+                                            weight: number;
+                                        }[];
+                                        stickiness?: string;
+                                    };
+                                }[];
+                                /** @description { "variant": … } or { "split": [ { "variant", "weight" } ], "stickiness"? } */
+                                defaultServe: {
+                                    variant?: string;
+                                    split?: {
+                                        variant: string;
+                                        weight: number;
+                                    }[];
+                                    stickiness?: string;
+                                };
+                                prerequisites?: {
+                                    flag: string;
+                                    variant: string;
+                                }[];
+                            };
                             summary: string;
                             /** Format: date-time */
                             updatedAt: string | null;
@@ -8057,7 +9018,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What runs where: current, previous and in-flight versions per project and environment, with drift */
+        /** What runs where: current, previous and in-flight versions per project and environment, with drift and each environment's freeze/window state. ETag / If-None-Match → 304 for cheap polling; Accept: text/event-stream streams a `status` event on every change */
         get: {
             parameters: {
                 query?: {
@@ -8077,6 +9038,28 @@ export interface paths {
                     content: {
                         "application/json": {
                             environments: string[];
+                            /** @description each environment by rank: colour, frozen or outside its window, and when it opens */
+                            environmentStates: {
+                                key: string;
+                                name: string;
+                                rank: number;
+                                color: string;
+                                protected: boolean;
+                                production: boolean;
+                                frozen: {
+                                    reason: string;
+                                    from: string;
+                                    to: string;
+                                } | null;
+                                /** @description inside one of its deploy windows now (true when it has none) */
+                                inWindow: boolean;
+                                /** @description neither frozen nor outside its windows: deployments may go there now */
+                                open: boolean;
+                                /** @description when closed: when it opens next (after the freeze, in the next window); null when open or nothing opens within two weeks */
+                                opensAt: string | null;
+                                /** @description the opening as the window wall clock shows it, e.g. "mon 2026-01-12 09:00 America/New_York" */
+                                opensAtLocal: string | null;
+                            }[];
                             items: {
                                 project: string;
                                 environment: string;
@@ -9826,6 +10809,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployment's event timeline, oldest first: requested, approved by whom, started, target reports, ended */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deploymentId: string;
+                            items: {
+                                id: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description requested, override_used, approved, started, target_reported, succeeded, failed, cancelled, rolled_back, … */
+                                type: string;
+                                actor: string;
+                                /** @description the deployment status after this step */
+                                status: string | null;
+                                target: {
+                                    key: string;
+                                    status: string;
+                                    message: string | null;
+                                } | null;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -10606,6 +11747,100 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/badge.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The environment badge: a script (≤ 3 KB, no framework) drawing a border and a corner label in the environment colour with its name and running version; nothing in production-marked environments */
+        get: {
+            parameters: {
+                query: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment: string;
+                    /** @description an SDK key of the project and environment, for environments whose badge is `key` */
+                    key?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description JavaScript */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

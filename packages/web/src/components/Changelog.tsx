@@ -1,9 +1,10 @@
 import { Anchor, Badge, Code, Group, List, Stack, Text, Title } from '@mantine/core';
 import type { ChangelogEntry } from '../api/types';
-import { groupChangelog, ticketLink } from './changelog-groups';
+import { groupChangelog } from './changelog-groups';
 
-export function TicketLink({ ticket, template }: { ticket: string; template?: string | null | undefined }) {
-  const href = ticketLink(template, ticket);
+/** A ticket key, linked when the project has a ticket URL template (the API fills `ticketLinks`). */
+export function TicketLink({ ticket, links }: { ticket: string; links: ReadonlyMap<string, string> }) {
+  const href = links.get(ticket);
   return href ? (
     <Anchor href={href} target="_blank" rel="noreferrer" size="sm">
       {ticket}
@@ -18,7 +19,7 @@ export function TicketLink({ ticket, template }: { ticket: string; template?: st
 const TITLES = { breaking: 'Breaking changes', features: 'Features', fixes: 'Fixes', other: 'Other changes' } as const;
 
 /** A changelog grouped into breaking changes, features, fixes and the rest, tickets linked. */
-export function Changelog({ entries, ticketUrl, headingLevel = 3 }: { entries: readonly ChangelogEntry[]; ticketUrl?: string | null | undefined; headingLevel?: 2 | 3 | 4 }) {
+export function Changelog({ entries, links, headingLevel = 3 }: { entries: readonly ChangelogEntry[]; links: ReadonlyMap<string, string>; headingLevel?: 2 | 3 | 4 }) {
   const groups = groupChangelog(entries);
   if (entries.length === 0) return <Text c="dimmed">No commits.</Text>;
   return (
@@ -38,7 +39,7 @@ export function Changelog({ entries, ticketUrl, headingLevel = 3 }: { entries: r
                       {entry.subject}
                     </Text>
                     {entry.tickets.map((t) => (
-                      <TicketLink key={t} ticket={t} template={ticketUrl} />
+                      <TicketLink key={t} ticket={t} links={links} />
                     ))}
                     <Text span size="xs" c="dimmed">
                       {entry.author.name} · <Code fz="xs">{entry.sha.slice(0, 8)}</Code>

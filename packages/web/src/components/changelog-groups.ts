@@ -19,9 +19,7 @@ export function groupChangelog(entries: readonly ChangelogEntry[]): ChangelogGro
   return groups;
 }
 
-/** The link of a ticket key through the project's template (`https://tracker/browse/{ticket}`), or null. */
-export function ticketLink(template: string | null | undefined, ticket: string): string | null {
-  if (!template || !template.includes('{ticket}')) return null;
-  const url = template.replaceAll('{ticket}', encodeURIComponent(ticket));
-  return /^https?:\/\//i.test(url) ? url : null;
+/** The API's `ticketLinks` (each ticket with its link from the project's template) as a lookup. */
+export function linkMap(links: ReadonlyArray<{ key: string; url: string }> | null | undefined): Map<string, string> {
+  return new Map((links ?? []).filter((l) => /^https?:\/\//i.test(l.url)).map((l) => [l.key, l.url]));
 }

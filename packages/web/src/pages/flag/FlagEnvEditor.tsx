@@ -1,10 +1,12 @@
 import { Alert, Button, Checkbox, Group, Modal, Select, Stack, Switch, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMemo, useState } from 'react';
-import { api, seg } from '../../api/client';
+import { api, ApiError, seg } from '../../api/client';
 import { useApiMutation } from '../../api/queries';
 import { useSession } from '../../api/session';
-import type { Flag, FlagEnvConfig, FlagEnvironment } from '../../api/types';
+import type { Flag, FlagEnvConfig, FlagEnvironment, ResponseOf } from '../../api/types';
+
+type Preview = ResponseOf<'/api/v1/projects/{project}/flags/{flag}/environments/{env}/preview', 'post'>;
 import { DiffView } from '../../components/DiffView';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { cleanConfig, readConfig } from '../../components/flags/config';
@@ -29,12 +31,16 @@ export function FlagEnvEditor({ project, flag, env, flags, segments }: Props) {
   const original = useMemo(() => cleanConfig(readConfig(env.config, flag.variants)), [env.config, flag.variants]);
   const [draft, setDraft] = useState<FlagEnvConfig>(() => readConfig(env.config, flag.variants));
   const [reviewing, setReviewing] = useState(false);
+  const [preview, setPreview] = useState<Preview | null>(null);
   const [confirmed, setConfirmed] = useState(false);
   const variants = flag.variants.map((v) => v.key);
   const mayEdit = env.environment.protected ? can('changeFlagsProtected') : can('changeFlags');
   const next = cleanConfig(draft);
   const changed = hasChanges(diffValues(original, next));
-  const save = useApiMutation(() => api.put(`/api/v1/projects/${seg(project)}/flags/${seg(flag.key)}/environments/${seg(env.environment.key)}`, next), {
+  const base = `/api/v1/projects/${seg(project)}/flags/${seg(flag.key)}/environments/${seg(env.environment.key)}`;
+  // The server says what saving would change, whether it would be accepted and who may make it.
+  const review = useApiMutation(() => api.post<Preview>(`${base}/preview`, next), { onSuccess: (p) => (setPreview(p), setReviewing(true)) });
+  const save = useApiMutation(() => api.put(base, next), {
     onSuccess: () => {
       notifications.show({ color: 'green', message: `Saved ${flag.key} in ${env.environment.name || env.environment.key}` });
       setReviewing(false);
@@ -51,7 +57,7 @@ export function FlagEnvEditor({ project, flag, env, flags, segments }: Props) {
       </Text>
       {env.environment.protected && (
         <Alert color="yellow" variant="light" p="xs">
-          {env.environment.name || env.environment.key} is protected: only release managers and admins may change its flags{mayEdit ? '' : ' — you can read it, not change it'}.
+          {env.environment.name || env.environment.key} is protected: only release managers and admins may change its flags{mayEdit ? '; saving asks you to confirm' : ' — you can read it, not change it'}.
         </Alert>
       )}
       {!mayEdit && !env.environment.protected && <Text size="sm">Your role may read this configuration, not change it.</Text>}
@@ -92,9 +98,10 @@ export function FlagEnvEditor({ project, flag, env, flags, segments }: Props) {
         </Title>
         <PrerequisitesEditor prerequisites={draft.prerequisites ?? []} flags={flags} self={flag.key} onChange={(prerequisites) => set({ prerequisites })} disabled={!mayEdit} />
       </section>
+      <ErrorAlert error={review.error} title="The preview failed" />
       {mayEdit && (
         <Group>
-          <Button onClick={() => (setReviewing(true), setConfirmed(false), save.reset())} disabled={!changed}>
+          <Button onClick={() => (setConfirmed(false), save.reset(), review.mutate(undefined))} disabled={!changed} loading={review.isPending}>
             Review changes
           </Button>
           <Button variant="default" onClick={() => setDraft(readConfig(env.config, flag.variants))} disabled={!changed}>
@@ -104,19 +111,38 @@ export function FlagEnvEditor({ project, flag, env, flags, segments }: Props) {
       )}
       <Modal opened={reviewing} onClose={() => setReviewing(false)} title={`Save ${flag.key} in ${env.environment.name || env.environment.key}?`} size="lg">
         <Stack>
-          <DiffView before={original} after={next} label="Configuration diff" />
-          {env.environment.protected && (
-            <Alert color="yellow" title="Protected environment">
-              <Text size="sm">Changes here reach real users at once. Only release managers and admins may make them; the change is audited and announced.</Text>
-              <Checkbox mt="xs" label={`I confirm this change to ${env.environment.name || env.environment.key}`} checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} />
-            </Alert>
+          {preview && (
+            <>
+              <Text size="sm" data-testid="preview-summary">
+                {preview.beforeSummary} → <b>{preview.afterSummary}</b>
+              </Text>
+              <DiffView before={preview.before} after={preview.after} label="Configuration diff" />
+              {preview.problems.length > 0 && (
+                <Alert color="red" title="This configuration is not valid">
+                  {preview.problems.map((p) => (
+                    <Text key={p.path} size="sm">
+                      <code>{p.path}</code> {p.message}
+                    </Text>
+                  ))}
+                </Alert>
+              )}
+              {preview.refusal && <ErrorAlert error={new ApiError(403, preview.refusal.code, preview.refusal.message)} title="You may not save this" />}
+              {env.environment.protected && (
+                <Alert color="yellow" title="Protected environment" data-testid="protected-confirmation">
+                  <Text size="sm">
+                    Changes here reach real users at once. Only {preview.requiredRole} and above may make them; the change is audited and announced.
+                  </Text>
+                  <Checkbox mt="xs" label={`I confirm this change to ${env.environment.name || env.environment.key}`} checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} />
+                </Alert>
+              )}
+            </>
           )}
           <ErrorAlert error={save.error} title="The change was refused" />
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setReviewing(false)}>
               Back to editing
             </Button>
-            <Button onClick={() => save.mutate(undefined)} loading={save.isPending} disabled={env.environment.protected && !confirmed}>
+            <Button onClick={() => save.mutate(undefined)} loading={save.isPending} disabled={!preview?.allowed || (env.environment.protected && !confirmed)}>
               Save
             </Button>
           </Group>

@@ -1,16 +1,16 @@
-import { Anchor, Badge, Button, Code, Group, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Code, Group, Stack, Tabs, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, seg } from '../../api/client';
 import { useApiMutation, useApiQuery } from '../../api/queries';
 import { Can } from '../../api/session';
-import type { AuditRecord, Flag, Page, Segment } from '../../api/types';
-import { AuditList } from '../../components/AuditList';
+import type { Flag, Page, Segment } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { OnOffBadge } from '../../components/badges';
 import { FlagEnvEditor } from './FlagEnvEditor';
+import { FlagHistory } from './FlagHistory';
 
 const enc = encodeURIComponent;
 
@@ -21,7 +21,6 @@ export function FlagPage() {
   const flag = useApiQuery<Flag>(`/api/v1/projects/${seg(project)}/flags/${seg(key)}`);
   const flags = useApiQuery<Page<Flag>>(`/api/v1/projects/${seg(project)}/flags`, { limit: 200 });
   const segments = useApiQuery<Page<Segment>>(`/api/v1/projects/${seg(project)}/segments`, { limit: 200 });
-  const history = useApiQuery<Page<AuditRecord>>('/api/v1/audit', { resourceType: 'flag', resourceId: `${project}/${key}`, limit: 50 });
   const archive = useApiMutation(() => api.delete(`/api/v1/projects/${seg(project)}/flags/${seg(key)}`), {
     onSuccess: () => {
       notifications.show({ message: `Archived ${key}` });
@@ -87,13 +86,7 @@ export function FlagPage() {
           </Tabs.Panel>
         ))}
       </Tabs>
-      <section aria-labelledby="history">
-        <Title order={2} fz="h4" id="history" mb="xs">
-          Change history
-        </Title>
-        <ErrorAlert error={history.error} />
-        {history.data && <AuditList items={history.data.items} />}
-      </section>
+      <FlagHistory project={project} flag={key} />
     </Stack>
   );
 }

@@ -16,7 +16,7 @@ const enc = encodeURIComponent;
 
 /** Whether the server marked the flag stale (no change and no evaluation for 30 days). */
 export function isStale(flag: Flag): boolean {
-  return 'stale' in flag && Boolean(flag.stale);
+  return flag.usage?.stale === true;
 }
 
 export function FlagsPage() {
@@ -121,7 +121,9 @@ export function FlagsPage() {
           </Table.Tbody>
         </Table>
       )}
-      <UserFlagsPanel project={project} />
+      <Can capability="manageUsers">
+        <UserFlagsPanel project={project} flags={items} />
+      </Can>
     </Stack>
   );
 }

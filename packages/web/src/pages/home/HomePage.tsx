@@ -2,7 +2,7 @@ import { Group, Stack, Text, TextInput } from '@mantine/core';
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useApiQuery } from '../../api/queries';
-import type { Environment, Page, Project, Status, StatusCell } from '../../api/types';
+import type { Page, Project, Status, StatusCell } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
@@ -55,12 +55,11 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
 
 export function HomePage() {
   const status = useLiveStatus();
-  const environments = useApiQuery<Page<Environment>>('/api/v1/environments', { limit: 200 });
   const projects = useApiQuery<Page<Project>>('/api/v1/projects', { limit: 200 });
   const [filter, setFilter] = useState('');
   const deferredFilter = useDeferredValue(filter);
 
-  const envs = useMemo(() => [...(environments.data?.items ?? [])].sort((a, b) => a.rank - b.rank), [environments.data]);
+  const envs = useMemo(() => [...(status.data?.environmentStates ?? [])].sort((a, b) => a.rank - b.rank), [status.data]);
   const rows = useMemo(() => buildRows(status.data, projects.data?.items ?? []), [status.data, projects.data]);
   const visible = deferredFilter ? rows.filter((r) => r.project.toLowerCase().includes(deferredFilter.toLowerCase())) : rows;
 
@@ -71,8 +70,8 @@ export function HomePage() {
         subtitle={status.data ? `Live · updated ${new Date(status.data.generatedAt).toLocaleTimeString()}` : 'Every project in every environment'}
         actions={<TextInput aria-label="Filter projects" placeholder="Filter projects" value={filter} onChange={(e) => setFilter(e.currentTarget.value)} size="xs" />}
       />
-      <ErrorAlert error={status.error ?? environments.error ?? projects.error} />
-      {status.isPending || environments.isPending ? (
+      <ErrorAlert error={status.error ?? projects.error} />
+      {status.isPending ? (
         <Loading />
       ) : rows.length === 0 ? (
         <Text>No project yet. Create one under Settings → Projects.</Text>
@@ -86,7 +85,7 @@ export function HomePage() {
               <tr>
                 <th scope="col">Project</th>
                 {envs.map((env) => {
-                  const gate = environmentGate(env, status.data);
+                  const gate = environmentGate(env);
                   return (
                     <th scope="col" key={env.key} style={{ ['--env-color' as string]: env.color }} data-testid={`env-${env.key}`}>
                       <Group gap={4} wrap="nowrap">

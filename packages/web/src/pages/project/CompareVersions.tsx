@@ -2,8 +2,9 @@ import { Button, Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { seg } from '../../api/client';
 import { useApiQuery } from '../../api/queries';
-import type { Compare, Project } from '../../api/types';
+import type { Compare } from '../../api/types';
 import { Changelog, TicketLink } from '../../components/Changelog';
+import { linkMap } from '../../components/changelog-groups';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 
@@ -12,9 +13,8 @@ export function CompareVersions({ project, versions }: { project: string; versio
   const [from, setFrom] = useState<string | null>(versions[1] ?? null);
   const [to, setTo] = useState<string | null>(versions[0] ?? null);
   const [asked, setAsked] = useState<{ from: string; to: string } | null>(null);
-  const projectQuery = useApiQuery<Project>(`/api/v1/projects/${seg(project)}`);
   const compare = useApiQuery<Compare>(asked ? `/api/v1/projects/${seg(project)}/compare` : null, asked ?? undefined);
-  const ticketUrl = projectQuery.data && 'ticketUrl' in projectQuery.data ? (projectQuery.data.ticketUrl as string | null) : null;
+  const links = linkMap(compare.data?.ticketLinks);
   return (
     <Stack gap="xs" mt="md">
       <Title order={2} fz="h4">
@@ -35,10 +35,10 @@ export function CompareVersions({ project, versions }: { project: string; versio
             {compare.data.commits.length} commits from {compare.data.from} to {compare.data.to}
             {compare.data.tickets.length > 0 && ' · tickets '}
             {compare.data.tickets.map((t) => (
-              <TicketLink key={t} ticket={t} template={ticketUrl} />
+              <TicketLink key={t} ticket={t} links={links} />
             ))}
           </Text>
-          <Changelog entries={compare.data.commits} ticketUrl={ticketUrl} headingLevel={3} />
+          <Changelog entries={compare.data.commits} links={links} headingLevel={3} />
         </Stack>
       )}
     </Stack>

@@ -5,16 +5,15 @@ import { useNavigate } from 'react-router';
 import { api, seg } from '../../api/client';
 import { previewRelease, type ReleasePreview } from '../../api/pending-contracts';
 import { useApiMutation } from '../../api/queries';
-import type { Project, Release, ReleaseCreate } from '../../api/types';
-import { useApiQuery } from '../../api/queries';
+import type { Release, ReleaseCreate } from '../../api/types';
 import { Changelog } from '../../components/Changelog';
+import { linkMap } from '../../components/changelog-groups';
 import { KindBadge } from '../../components/badges';
 import { ErrorAlert } from '../../components/ErrorAlert';
 
 /** Create a release: first a dry-run preview (version, the rule that decided it, changelog), then the real thing. */
 export function CreateReleaseDialog({ project, onClose }: { project: string; onClose: () => void }) {
   const navigate = useNavigate();
-  const projectQuery = useApiQuery<Project>(`/api/v1/projects/${seg(project)}`);
   const [ref, setRef] = useState('');
   const [bump, setBump] = useState<string>('auto');
   const [prerelease, setPrerelease] = useState('');
@@ -70,7 +69,7 @@ export function CreateReleaseDialog({ project, onClose }: { project: string; onC
               )}
               {preview.tickets.length > 0 && <Text size="sm">Tickets: {preview.tickets.join(', ')}</Text>}
             </Alert>
-            <Changelog entries={preview.changelog} ticketUrl={projectQuery.data && 'ticketUrl' in projectQuery.data ? (projectQuery.data.ticketUrl as string | null) : null} headingLevel={3} />
+            <Changelog entries={preview.changelog} links={linkMap(preview.ticketLinks)} headingLevel={3} />
             <ErrorAlert error={creating.error} title="The release was refused" />
             <Group justify="flex-end">
               <Button variant="default" onClick={onClose}>

@@ -4,6 +4,7 @@ import { seg } from '../../api/client';
 import { useApiQuery } from '../../api/queries';
 import type { DeploymentList, Environment, Page, Project, Release } from '../../api/types';
 import { Changelog, TicketLink } from '../../components/Changelog';
+import { linkMap } from '../../components/changelog-groups';
 import { EnvBadge, KindBadge, StatusBadge } from '../../components/badges';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
@@ -25,7 +26,7 @@ export function ReleasePage() {
   if (release.isPending) return <Loading />;
   if (release.isError) return <ErrorAlert error={release.error} title={`Release ${version} of ${project}`} />;
   const r = release.data;
-  const ticketUrl = projectQuery.data && 'ticketUrl' in projectQuery.data ? (projectQuery.data.ticketUrl as string | null) : null;
+  const links = linkMap(r.ticketLinks);
   return (
     <Stack>
       <PageHeader
@@ -56,11 +57,11 @@ export function ReleasePage() {
           <Group gap={6} mb="xs">
             <Text size="sm">Tickets:</Text>
             {r.tickets.map((t) => (
-              <TicketLink key={t} ticket={t} template={ticketUrl} />
+              <TicketLink key={t} ticket={t} links={links} />
             ))}
           </Group>
         )}
-        <Changelog entries={r.changelog} ticketUrl={ticketUrl} headingLevel={3} />
+        <Changelog entries={r.changelog} links={links} headingLevel={3} />
       </section>
       <Signoffs project={project} version={r.version} environments={environments.data?.items ?? []} />
       <section aria-labelledby="deployments">

@@ -28,7 +28,7 @@ function formOf(p: Project): Form {
     repository: p.repository,
     tagTemplate: p.tagTemplate,
     ticketPattern: p.ticketPattern,
-    ticketUrl: 'ticketUrl' in p && typeof p.ticketUrl === 'string' ? p.ticketUrl : '',
+    ticketUrl: p.ticketUrl ?? '',
     lifecycle: p.lifecycle,
     hotfixLifecycle: p.hotfixLifecycle,
   };
