@@ -21,15 +21,19 @@ export function PrerequisitesEditor({ prerequisites, flags, self, onChange, disa
             <Select aria-label={`Prerequisite ${index + 1} flag`} data={candidates.map((f) => f.key)} value={p.flag || null} searchable onChange={(v) => v && onChange(replaceAt(prerequisites, index, { flag: v, variant: '' }))} w={220} size="xs" disabled={disabled} />
             <Text size="sm">serves</Text>
             <Select aria-label={`Prerequisite ${index + 1} variant`} data={(flag?.variants ?? []).map((v) => v.key)} value={p.variant || null} onChange={(v) => v && onChange(replaceAt(prerequisites, index, { ...p, variant: v }))} w={160} size="xs" disabled={disabled} />
-            <ActionIcon variant="subtle" color="red.9" aria-label={`Remove prerequisite ${index + 1}`} onClick={() => onChange(removeAt(prerequisites, index))} disabled={disabled}>
-              ✕
-            </ActionIcon>
+            {!disabled && (
+              <ActionIcon variant="subtle" color="red.9" aria-label={`Remove prerequisite ${index + 1}`} onClick={() => onChange(removeAt(prerequisites, index))} disabled={disabled}>
+                ✕
+              </ActionIcon>
+            )}
           </Group>
         );
       })}
-      <Button size="compact-xs" variant="subtle" w="fit-content" onClick={() => onChange([...prerequisites, { flag: '', variant: '' }])} disabled={disabled || candidates.length === 0}>
-        + Add prerequisite
-      </Button>
+      {!disabled && (
+        <Button size="compact-xs" variant="subtle" w="fit-content" onClick={() => onChange([...prerequisites, { flag: '', variant: '' }])} disabled={disabled || candidates.length === 0}>
+          + Add prerequisite
+        </Button>
+      )}
     </Stack>
   );
 }

@@ -29,15 +29,21 @@ export function RuleBuilder({ rules, variants, segments, onChange, disabled }: P
                 {label}: <Text span size="xs" c="dimmed">{describeRule(rule)}</Text>
               </Text>
               <Group gap={2}>
-                <ActionIcon variant="subtle" aria-label={`Move ${label} up`} disabled={disabled || index === 0} onClick={() => onChange(moveRule(rules, index, index - 1))}>
-                  ↑
-                </ActionIcon>
-                <ActionIcon variant="subtle" aria-label={`Move ${label} down`} disabled={disabled || index === rules.length - 1} onClick={() => onChange(moveRule(rules, index, index + 1))}>
-                  ↓
-                </ActionIcon>
-                <ActionIcon variant="subtle" color="red.9" aria-label={`Delete ${label}`} disabled={disabled} onClick={() => onChange(removeAt(rules, index))}>
-                  ✕
-                </ActionIcon>
+                {!disabled && (
+                  <ActionIcon variant="subtle" aria-label={`Move ${label} up`} disabled={disabled || index === 0} onClick={() => onChange(moveRule(rules, index, index - 1))}>
+                    ↑
+                  </ActionIcon>
+                )}
+                {!disabled && (
+                  <ActionIcon variant="subtle" aria-label={`Move ${label} down`} disabled={disabled || index === rules.length - 1} onClick={() => onChange(moveRule(rules, index, index + 1))}>
+                    ↓
+                  </ActionIcon>
+                )}
+                {!disabled && (
+                  <ActionIcon variant="subtle" color="red.9" aria-label={`Delete ${label}`} disabled={disabled} onClick={() => onChange(removeAt(rules, index))}>
+                    ✕
+                  </ActionIcon>
+                )}
               </Group>
             </Group>
             <Stack gap={4}>
@@ -52,17 +58,21 @@ export function RuleBuilder({ rules, variants, segments, onChange, disabled }: P
                   onRemove={() => setRule({ ...rule, conditions: removeAt(rule.conditions, ci) })}
                 />
               ))}
-              <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => setRule({ ...rule, conditions: [...rule.conditions, newCondition()] })}>
-                + AND condition
-              </Button>
+              {!disabled && (
+                <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => setRule({ ...rule, conditions: [...rule.conditions, newCondition()] })}>
+                  + AND condition
+                </Button>
+              )}
               <ServeEditor serve={rule.serve} variants={variants} onChange={(serve) => setRule({ ...rule, serve })} label={`${label} serves`} disabled={disabled} />
             </Stack>
           </Card>
         );
       })}
-      <Button size="xs" variant="default" w="fit-content" disabled={disabled} onClick={() => onChange([...rules, newRule(variants[0] ?? '')])}>
-        + Add rule
-      </Button>
+      {!disabled && (
+        <Button size="xs" variant="default" w="fit-content" disabled={disabled} onClick={() => onChange([...rules, newRule(variants[0] ?? '')])}>
+          + Add rule
+        </Button>
+      )}
     </Stack>
   );
 }
@@ -90,9 +100,11 @@ function ConditionRow({ condition, segments, onChange, onRemove, label, disabled
           disabled={disabled}
         />
       )}
-      <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={onRemove} disabled={disabled}>
-        ✕
-      </ActionIcon>
+      {!disabled && (
+        <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={onRemove} disabled={disabled}>
+          ✕
+        </ActionIcon>
+      )}
     </Group>
   );
 }

@@ -33,9 +33,11 @@ export function SplitEditor({ split, variants, onChange, label, disabled }: { sp
             onChange={(value) => onChange(setSplitWeight(split, index, typeof value === 'number' ? value : Number(value)))}
             disabled={disabled}
           />
-          <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${entry.variant} from the split`} onClick={() => onChange(removeSplitVariant(split, index))} disabled={disabled || split.length <= 1}>
-            ✕
-          </ActionIcon>
+          {!disabled && (
+            <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${entry.variant} from the split`} onClick={() => onChange(removeSplitVariant(split, index))} disabled={disabled || split.length <= 1}>
+              ✕
+            </ActionIcon>
+          )}
         </Group>
       ))}
       <Group justify="space-between">

@@ -48,9 +48,11 @@ export function WindowEditor({ windows, freezes, onWindows, onFreezes, disabled 
               <TextInput aria-label={`${label} start`} label="From" value={w.start} onChange={(e) => onWindows(replaceAt(windows, index, { ...w, start: e.currentTarget.value }))} w={80} size="xs" placeholder="09:00" disabled={disabled} />
               <TextInput aria-label={`${label} end`} label="To" value={w.end} onChange={(e) => onWindows(replaceAt(windows, index, { ...w, end: e.currentTarget.value }))} w={80} size="xs" placeholder="16:00" disabled={disabled} />
               <Select aria-label={`${label} time zone`} label="Time zone" data={ZONES} searchable value={w.timezone} onChange={(v) => v && onWindows(replaceAt(windows, index, { ...w, timezone: v }))} w={200} size="xs" disabled={disabled} />
-              <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onWindows(removeAt(windows, index))} disabled={disabled}>
-                ✕
-              </ActionIcon>
+              {!disabled && (
+                <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onWindows(removeAt(windows, index))} disabled={disabled}>
+                  ✕
+                </ActionIcon>
+              )}
             </Group>
             {problem && (
               <Text size="xs" c="red.9" role="alert">
@@ -60,9 +62,11 @@ export function WindowEditor({ windows, freezes, onWindows, onFreezes, disabled 
           </Stack>
         );
       })}
-      <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onWindows([...windows, { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '16:00', timezone: zone }])}>
-        + Add window
-      </Button>
+      {!disabled && (
+        <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onWindows([...windows, { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '16:00', timezone: zone }])}>
+          + Add window
+        </Button>
+      )}
       <Text size="sm" fw={600}>
         Freezes
       </Text>
@@ -73,9 +77,11 @@ export function WindowEditor({ windows, freezes, onWindows, onFreezes, disabled 
             <DateTimePicker aria-label={`${label} from`} label="From" value={f.from ? new Date(f.from) : null} onChange={(v) => v && onFreezes(replaceAt(freezes, index, { ...f, from: new Date(v).toISOString() }))} w={190} size="xs" valueFormat="YYYY-MM-DD HH:mm" disabled={disabled} />
             <DateTimePicker aria-label={`${label} to`} label="To" value={f.to ? new Date(f.to) : null} onChange={(v) => v && onFreezes(replaceAt(freezes, index, { ...f, to: new Date(v).toISOString() }))} w={190} size="xs" valueFormat="YYYY-MM-DD HH:mm" disabled={disabled} />
             <TextInput aria-label={`${label} reason`} label="Reason" value={f.reason} onChange={(e) => onFreezes(replaceAt(freezes, index, { ...f, reason: e.currentTarget.value }))} w={220} size="xs" disabled={disabled} />
-            <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onFreezes(removeAt(freezes, index))} disabled={disabled}>
-              ✕
-            </ActionIcon>
+            {!disabled && (
+              <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onFreezes(removeAt(freezes, index))} disabled={disabled}>
+                ✕
+              </ActionIcon>
+            )}
             {new Date(f.to) <= new Date(f.from) && (
               <Text size="xs" c="red.9" role="alert">
                 The end must be after the start.
@@ -84,18 +90,20 @@ export function WindowEditor({ windows, freezes, onWindows, onFreezes, disabled 
           </Group>
         );
       })}
-      <Button
-        size="compact-xs"
-        variant="subtle"
-        w="fit-content"
-        disabled={disabled}
-        onClick={() => {
-          const from = new Date();
-          onFreezes([...freezes, { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000).toISOString(), reason: '' }]);
-        }}
-      >
-        + Add freeze
-      </Button>
+      {!disabled && (
+        <Button
+          size="compact-xs"
+          variant="subtle"
+          w="fit-content"
+          disabled={disabled}
+          onClick={() => {
+            const from = new Date();
+            onFreezes([...freezes, { from: from.toISOString(), to: new Date(from.getTime() + 86_400_000).toISOString(), reason: '' }]);
+          }}
+        >
+          + Add freeze
+        </Button>
+      )}
     </Stack>
   );
 }

@@ -29,16 +29,18 @@ export function ApprovalGroupsEditor({ groups, shape, onChange, disabled }: { gr
             <MultiSelect label="From roles" data={ROLES} value={g.roles ?? []} onChange={(roles) => set({ roles })} w={230} size="xs" disabled={disabled} />
             {!single && <TagsInput label="Or users" value={g.users ?? []} onChange={(users) => set({ users })} w={180} size="xs" disabled={disabled} />}
             {!single && <MultiSelect label="Only for kinds" placeholder="every kind" data={KINDS} value={g.kinds ?? []} onChange={(kinds) => set({ kinds })} w={180} size="xs" disabled={disabled} />}
-            <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onChange(removeAt(groups, index))} disabled={disabled}>
-              ✕
-            </ActionIcon>
+            {!disabled && (
+              <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onChange(removeAt(groups, index))} disabled={disabled}>
+                ✕
+              </ActionIcon>
+            )}
           </Group>
         );
       })}
-      {(!single || groups.length === 0) && (
-        <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onChange([...groups, { name: `group ${groups.length + 1}`, required: 1, roles: ['release-manager'] }])}>
-          + Add approval group
-        </Button>
+      {(!single || groups.length === 0) && !disabled && (
+          <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onChange([...groups, { name: `group ${groups.length + 1}`, required: 1, roles: ['release-manager'] }])}>
+            + Add approval group
+          </Button>
       )}
       {single && (
         <Text size="xs" c="dimmed">

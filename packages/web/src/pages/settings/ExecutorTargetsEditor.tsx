@@ -35,15 +35,19 @@ export function ExecutorTargetsEditor({ targets, onChange, disabled }: { targets
             {ex.type !== 'record' && (
               <NumberInput label="Timeout ms" value={ex.timeoutMs ?? ''} onChange={(v) => set({ ...t, executor: { ...(t.executor as object), timeoutMs: typeof v === 'number' ? v : undefined } as TargetInput['executor'] })} w={110} size="xs" disabled={disabled} />
             )}
-            <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onChange(removeAt(targets, index))} disabled={disabled}>
-              ✕
-            </ActionIcon>
+            {!disabled && (
+              <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onChange(removeAt(targets, index))} disabled={disabled}>
+                ✕
+              </ActionIcon>
+            )}
           </Group>
         );
       })}
-      <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onChange([...targets, { key: `target-${targets.length + 1}`, executor: { type: 'record' } }])}>
-        + Add target
-      </Button>
+      {!disabled && (
+        <Button size="compact-xs" variant="subtle" w="fit-content" disabled={disabled} onClick={() => onChange([...targets, { key: `target-${targets.length + 1}`, executor: { type: 'record' } }])}>
+          + Add target
+        </Button>
+      )}
     </Stack>
   );
 }
