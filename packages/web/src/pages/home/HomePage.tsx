@@ -46,7 +46,7 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
       )}
       {drift.length > 0 && (
         <div className="warn" title={drift.map((d) => `${d.instance} runs ${d.version}`).join('\n')}>
-          Drift: {drift.length} instance{drift.length > 1 ? 's' : ''} run {[...new Set(drift.map((d) => d.version))].join(', ')}
+          Drift: {drift.length} instance{drift.length > 1 ? 's run' : ' runs'} {[...new Set(drift.map((d) => d.version))].join(', ')}
         </div>
       )}
     </td>

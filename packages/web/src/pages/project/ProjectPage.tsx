@@ -118,7 +118,7 @@ export function ProjectPage() {
               );
             })}
           </Stack>
-          <CompareVersions project={project} versions={items.map((r) => r.version)} />
+          <CompareVersions project={project} versions={[...mainline, ...hotfixes].map((r) => r.version)} />
         </>
       )}
     </Stack>
