@@ -58,11 +58,23 @@ describe('the web app, used by a team', () => {
     await page.locator('input[name=password]').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByTestId('api-error').innerText()).resolves.toMatch(/invalid_credentials|unauthorized/);
-    await page.locator('input[name=password]').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // With the keyboard only: the username field has the focus, Tab moves on, Enter submits.
+    await page.locator('input[name=username]').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('quinn');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
     // Back where the link pointed, signed in.
     await page.waitForURL(new RegExp(`/projects/${team.project}$`));
     expect(await page.getByTestId('signed-in-as').innerText()).toContain('quinn');
+    // Signing out ends the session: the next page asks to sign in again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(`${s.url}/audit`);
+    await page.waitForURL(/\/login\?next=%2Faudit/);
+    expect((await page.request.get(`${s.url}/api/v1/me`)).status()).toBe(401);
     await context.close();
   });
 
@@ -237,13 +249,13 @@ describe('the web app, used by a team', () => {
     expect(await vic.getByTestId('flag-env-dev').locator('input:not([disabled]):not([type=hidden])').count()).toBe(0);
     // With the viewer's own session cookie and CSRF token, the API still says no.
     const answer = await vic.evaluate(async ({ project, version }) => {
-      const me = await (await fetch('/api/v1/me')).json();
+      const me = (await (await fetch('/api/v1/me')).json()) as { csrfToken: string };
       const res = await fetch(`/api/v1/projects/${project}/releases/${version}/signoffs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-slipway-csrf': me.csrfToken },
         body: JSON.stringify({ kind: 'qa', decision: 'go' }),
       });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { error: { code: string } } };
     }, { project: team.project, version });
     expect(answer.status).toBe(403);
     expect(answer.body.error.code).toBe('forbidden');
@@ -271,7 +283,11 @@ describe('the web app, used by a team', () => {
       expect(text).toContain(version);
       expect(await badge.getAttribute('data-environment')).toBe('Staging');
       // Drawn in the environment's colour (#f08c00).
-      const html = await badge.evaluate((el) => el.outerHTML + getComputedStyle(el).borderColor + getComputedStyle(el).outlineColor);
+      // (Runs in the page: the test's own types have no DOM, hence the cast.)
+      const html = await badge.evaluate((el) => {
+        const style = (globalThis as unknown as { getComputedStyle(e: unknown): { borderColor: string; outlineColor: string } }).getComputedStyle(el);
+        return el.outerHTML + style.borderColor + style.outlineColor;
+      });
       expect(html).toMatch(/240, 140, 0|#f08c00/i);
 
       await page.goto(`${origin}/?env=production`);
