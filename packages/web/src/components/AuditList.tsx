@@ -1,4 +1,5 @@
-import { Accordion, Group, Text } from '@mantine/core';
+import { Accordion, Anchor, Group, Text } from '@mantine/core';
+import { Link } from 'react-router';
 import type { AuditRecord } from '../api/types';
 import { DiffView } from './DiffView';
 import { formatTime } from './time';
@@ -24,10 +25,27 @@ export function AuditList({ items }: { items: AuditRecord[] }) {
             </Group>
           </Accordion.Control>
           <Accordion.Panel>
+            {resourcePage(r) && (
+              <Anchor component={Link} to={resourcePage(r)!} size="sm" mb="xs" display="inline-block">
+                Open {r.resourceType} {r.resourceId}
+              </Anchor>
+            )}
             <DiffView before={r.before} after={r.after} label={`Before and after of ${r.action}`} />
           </Accordion.Panel>
         </Accordion.Item>
       ))}
     </Accordion>
   );
+}
+
+/** The page of the record's resource, when it has one. */
+export function resourcePage(r: Pick<AuditRecord, 'resourceType' | 'resourceId'>): string | null {
+  const enc = encodeURIComponent;
+  if (r.resourceType === 'deployment') return `/deployments/${enc(r.resourceId)}`;
+  if (r.resourceType === 'environment') return `/settings/environments/${enc(r.resourceId)}`;
+  if (r.resourceType === 'project') return `/projects/${enc(r.resourceId)}`;
+  const [project, rest] = r.resourceId.split(/[/@](.*)/s);
+  if (r.resourceType === 'flag' && project && rest) return `/projects/${enc(project)}/flags/${enc(rest)}`;
+  if (r.resourceType === 'release' && project && rest) return `/projects/${enc(project)}/releases/${enc(rest)}`;
+  return null;
 }

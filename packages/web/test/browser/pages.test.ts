@@ -20,6 +20,8 @@ describe('every page', () => {
     s = await startSlipway();
     team = await setUpTeam(s);
     const p = team.project;
+    // A chat webhook nobody listens to: its deliveries fail and wait for a retry (the deliveries page).
+    await s.api('POST', '/api/v1/channels', { name: 'team-chat', type: 'webhook', config: { url: 'http://127.0.0.1:9/hook', secret: 'webhook-secret-0123456789' }, subscriptions: [{ events: ['deployment.*', 'flag.changed'] }] });
     const v1 = await team.release('feat: catalogue search (SHOP-1)');
     await team.deployToDev(v1);
     await team.release('feat!: new checkout API (SHOP-2)\n\nBREAKING CHANGE: /cart moved to /basket');
@@ -114,7 +116,11 @@ describe('every page', () => {
   });
 
   it('audit', async () => {
-    await check('audit', '/audit', (p) => p.getByTestId('audit-list').waitFor());
+    await check('audit', '/audit?resourceType=flag', async (p) => {
+      await p.getByTestId('audit-list').waitFor();
+      await p.locator('.mantine-Accordion-control', { hasText: 'flag.configured' }).first().click();
+      await p.getByTestId('diff').first().waitFor();
+    });
   });
 
   for (const section of ['environments', 'projects', 'users', 'tokens', 'sdk-keys', 'channels', 'deliveries']) {

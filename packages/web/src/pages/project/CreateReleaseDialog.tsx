@@ -1,6 +1,6 @@
 import { Alert, Button, Code, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, seg } from '../../api/client';
 import { previewRelease, type ReleasePreview } from '../../api/pending-contracts';
@@ -32,6 +32,10 @@ export function CreateReleaseDialog({ project, onClose }: { project: string; onC
     },
   });
   const reset = () => setPreview(null);
+  // The default (main branch, bump from the commits) is what most people release: preview it at once.
+  useEffect(() => {
+    previewing.mutate(undefined);
+  }, []);
 
   return (
     <Modal opened onClose={onClose} title="Create a release" size="lg">
