@@ -11,6 +11,7 @@ describe('before/after diff', () => {
 
   it('reads a creation (nothing before) as all added, and equal values as no change', () => {
     expect(diffValues(undefined, { a: 1 }).every((l) => l.kind === 'add')).toBe(true);
+    expect(diffValues(null, { a: 1 }).every((l) => l.kind === 'add')).toBe(true);
     expect(hasChanges(diffValues({ a: [1, 2] }, { a: [1, 2] }))).toBe(false);
   });
 });

@@ -10,7 +10,8 @@ export function stableJson(value: unknown): string {
     if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
     return v;
   };
-  return value === undefined ? '' : JSON.stringify(sort(value), null, 2);
+  // Nothing before (a creation) or after (a deletion) reads as all added or all removed, not as a "null" line.
+  return value === undefined || value === null ? '' : JSON.stringify(sort(value), null, 2);
 }
 
 /** A line diff (longest common subsequence) of two texts: what a reviewer reads before saving. */

@@ -21,7 +21,7 @@ describe('every page', () => {
     team = await setUpTeam(s);
     const p = team.project;
     // A chat webhook nobody listens to: its deliveries fail and wait for a retry (the deliveries page).
-    await s.api('POST', '/api/v1/channels', { name: 'team-chat', type: 'webhook', config: { url: 'http://127.0.0.1:9/hook', secret: 'webhook-secret-0123456789' }, subscriptions: [{ events: ['deployment.*', 'flag.changed'] }] });
+    await s.api('POST', '/api/v1/channels', { name: 'team-chat', type: 'webhook', config: { url: 'http://127.0.0.1:59999/hook', secret: 'webhook-secret-0123456789' }, subscriptions: [{ events: ['deployment.*', 'flag.changed'] }] });
     const v1 = await team.release('feat: catalogue search (SHOP-1)');
     await team.deployToDev(v1);
     await team.release('feat!: new checkout API (SHOP-2)\n\nBREAKING CHANGE: /cart moved to /basket');
