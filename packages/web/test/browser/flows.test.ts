@@ -139,6 +139,21 @@ describe('the web app, used by a team', () => {
     await rita.context().close();
   });
 
+  it('what runs where follows a new deployment live, without a reload', async () => {
+    const vic = await pageAs('vic');
+    await vic.goto(`${s.url}/`);
+    const cell = vic.getByTestId(`cell-${team.project}-dev`);
+    await cell.getByText(version).waitFor();
+    // A marker on the window survives only if the page is never reloaded.
+    await vic.evaluate(() => ((globalThis as unknown as { stillTheSamePage: boolean }).stillTheSamePage = true));
+    const next = await team.release('fix: gift card rounding (SHOP-10)');
+    await team.deployToDev(next);
+    await cell.getByText(next).waitFor({ timeout: 30_000 });
+    expect(await vic.evaluate(() => (globalThis as unknown as { stillTheSamePage?: boolean }).stillTheSamePage)).toBe(true);
+    expect((await s.api('GET', `/api/v1/status?project=${team.project}`)).items.find((i: any) => i.environment === 'dev').current.version).toBe(next);
+    await vic.context().close();
+  });
+
   it('a release manager changes a flag in the protected production after reading the diff and confirming', async () => {
     // An engineer may read production's configuration, not change it.
     const erin = await pageAs('erin');
@@ -261,6 +276,25 @@ describe('the web app, used by a team', () => {
     expect(answer.body.error.code).toBe('forbidden');
     expect((await s.api('GET', `/api/v1/projects/${team.project}/releases/${version}/signoffs`)).items).toHaveLength(2);
     await vic.context().close();
+  });
+
+  it('a release manager sets a deploy window on the week calendar, refused while a time is wrong', async () => {
+    const rita = await pageAs('rita');
+    await rita.goto(`${s.url}/settings/environments/dev`);
+    const editor = rita.getByTestId('window-editor');
+    await editor.getByRole('button', { name: '+ Add window' }).click();
+    expect(await editor.locator('.block.open').count()).toBe(5); // Monday to Friday, 09:00–16:00
+    await editor.getByRole('textbox', { name: 'Window 1 end' }).fill('25:00');
+    await editor.getByText('End "25:00" is not a time').waitFor();
+    expect(await rita.getByRole('button', { name: 'Save dev' }).isDisabled()).toBe(true);
+    await editor.getByRole('textbox', { name: 'Window 1 end' }).fill('17:30');
+    await rita.getByRole('button', { name: 'Save dev' }).click();
+    await waitFor(async () => (await s.api('GET', '/api/v1/environments/dev')).windows.length === 1, 'the saved window');
+    const dev = await s.api('GET', '/api/v1/environments/dev');
+    expect(dev.windows[0]).toMatchObject({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:30' });
+    // Everything else of the environment is kept (its command target).
+    expect(dev.targets).toMatchObject([{ key: 'default', executor: { type: 'command', command: ['true'] } }]);
+    await rita.context().close();
   });
 
   it('the badge script draws the environment and version on a static test page, and nothing in production', async () => {

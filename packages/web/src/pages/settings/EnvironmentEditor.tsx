@@ -50,6 +50,8 @@ export function EnvironmentEditor() {
         rank: d.rank,
         protected: d.protected,
         color: d.color,
+        production: d.production,
+        badge: d.badge as EnvironmentPatch['badge'],
         requiredSignoffs: d.requiredSignoffs,
         approvals: writeApprovals(shape, groups) as EnvironmentPatch['approvals'],
         windows: d.windows as EnvironmentPatch['windows'],
@@ -82,6 +84,23 @@ export function EnvironmentEditor() {
         <ColorInput label="Colour" value={d.color} onChange={(color) => set({ color })} w={150} disabled={!mayEdit} format="hex" withEyeDropper={false} />
         <Switch label="Protected" checked={d.protected} onChange={(e) => set({ protected: e.currentTarget.checked })} disabled={!mayEdit} />
         <Switch label="Roll back automatically on failure" checked={d.autoRollback} onChange={(e) => set({ autoRollback: e.currentTarget.checked })} disabled={!mayEdit} />
+      </Group>
+      <Group align="flex-end">
+        <Switch label="Production (no environment badge)" checked={d.production} onChange={(e) => set({ production: e.currentTarget.checked })} disabled={!mayEdit} />
+        <Select
+          label="Environment badge"
+          description="who may load badge.js for this environment"
+          data={[
+            { value: 'public', label: 'anyone' },
+            { value: 'key', label: 'with an SDK key' },
+            { value: 'off', label: 'off' },
+          ]}
+          value={d.badge}
+          onChange={(badge) => badge && set({ badge })}
+          allowDeselect={false}
+          w={220}
+          disabled={!mayEdit}
+        />
       </Group>
       <TagsInput label="Required sign-offs" description="kinds that must be go before a deploy (e.g. qa, product)" value={d.requiredSignoffs} onChange={(requiredSignoffs) => set({ requiredSignoffs })} disabled={!mayEdit} />
       <Title order={3} fz="h5">
