@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useQueries } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -11,6 +11,8 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { formatTime } from '../../components/time';
+import { TicketLink } from '../../components/Changelog';
+import { linkMap } from '../../components/changelog-groups';
 import { CompareVersions } from './CompareVersions';
 import { CreateReleaseDialog } from './CreateReleaseDialog';
 import { ReleaseCadence } from './ReleaseCadence';
@@ -126,6 +128,7 @@ export function ProjectPage() {
 }
 
 function ReleaseRow({ project, release: r, runs, envByKey }: { project: string; release: ReleaseSummary; runs: string[]; envByKey: Map<string, Environment> }) {
+  const links = linkMap(r.ticketLinks);
   return (
     <Group gap="sm" wrap="wrap" data-testid={`release-${r.version}`}>
       <Anchor component={Link} to={`/projects/${enc(project)}/releases/${enc(r.version)}`} fw={600}>
@@ -136,9 +139,7 @@ function ReleaseRow({ project, release: r, runs, envByKey }: { project: string; 
         {formatTime(r.createdAt)} by {r.createdBy} · {r.commitCount} commit{r.commitCount === 1 ? '' : 's'}
       </Text>
       {r.tickets.slice(0, 6).map((t) => (
-        <Badge key={t} variant="outline" color="dark" size="sm">
-          {t}
-        </Badge>
+        <TicketLink key={t} ticket={t} links={links} />
       ))}
       {r.tickets.length > 6 && <Text size="xs">+{r.tickets.length - 6} tickets</Text>}
       {runs.map((env) => (
