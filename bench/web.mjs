@@ -40,6 +40,8 @@ const port = await freePort();
 const env = { PORT: String(port), SLIPWAY_DATA_DIR: dataDir, SLIPWAY_BOOTSTRAP_TOKEN: TOKEN, SLIPWAY_BOOTSTRAP_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' };
 const url = `http://127.0.0.1:${port}`;
 let server = await spawnUntilReady([SERVER_MAIN], env, `${url}/readyz`);
+// A failed run must not leave a server behind.
+process.on('exit', () => server?.child.kill('SIGKILL'));
 const api = async (method, p, body) => {
   const res = await fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
