@@ -18,7 +18,7 @@ import type {
   ValidationProblem,
   VariantType,
 } from './types.js';
-import { validateFlagConfig, validateSegment, variantType } from './validate.js';
+import { validateFlagConfig, validateSegment } from './validate.js';
 
 /** Longest allowed chain of prerequisites (a flag with none has depth 1). */
 export const MAX_PREREQUISITE_DEPTH = 64;
@@ -93,14 +93,13 @@ class RuleSetEvaluator implements Evaluator {
       if (context === undefined) ctx = EMPTY_CONTEXT;
       else if (typeof context === 'object' && context !== null && !Array.isArray(context)) ctx = context as Ctx;
       else return errorResult(defaultValue, 'INVALID_CONTEXT', 'the evaluation context must be an object of attributes');
-      const r = resolve(flag, ctx);
+      // The common cases inline; resolve() (recursive, so never inlined) only for prerequisites.
+      const constant = flag.constant;
+      const r = constant !== undefined ? constant : flag.prerequisites.length === 0 ? flag.body(ctx) : resolve(flag, ctx);
       if (r instanceof Fallback) return r.withDefault(defaultValue);
-      if (expectedType !== undefined && variantType(r.value) !== expectedType) {
-        return errorResult(
-          defaultValue,
-          'TYPE_MISMATCH',
-          `flag "${flag.key}" is of type ${variantType(r.value) ?? 'unknown'}, not ${describeKey(expectedType)}`,
-        );
+      // Every variant of a flag has its type (validated), so the flag's type is the value's.
+      if (expectedType !== undefined && flag.valueType !== expectedType) {
+        return errorResult(defaultValue, 'TYPE_MISMATCH', `flag "${flag.key}" is of type ${flag.valueType ?? 'unknown'}, not ${describeKey(expectedType)}`);
       }
       return r;
     } catch (e) {
