@@ -9,6 +9,7 @@ import type { FlagFanout } from '../fanout/flag-fanout.js';
 import type { ProjectRecord } from '../projects/project-store.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { unsafeConditionPatterns } from '../shared/regex-policy.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { constantVariant, implicitConfig, normalizeConfig, ruleSetFlag, ruleSetSegment } from './flag-model.js';
@@ -206,7 +207,11 @@ export class FlagService {
       authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag', environment: env });
       if (flag.archived) throw new ConflictError(`Flag ${flag.key} is archived: restore it (archived: false) before configuring it.`, { flag: flag.key });
       const segments = (await tx.stores.segments.all(project.id)).map(ruleSetSegment);
-      const problems = [...validateFlagConfig(flag, config, segments), ...(await prerequisiteProblems(tx.stores, project, flag, config))];
+      const problems = [
+        ...validateFlagConfig(flag, config, segments),
+        ...(config.rules ?? []).flatMap((r, i) => unsafeConditionPatterns(`environment.rules[${i}].conditions`, r?.conditions)),
+        ...(await prerequisiteProblems(tx.stores, project, flag, config)),
+      ];
       if (problems.length > 0) throw problemsError(`The configuration of ${flag.key} in ${env.key}`, problems);
       const stored = await tx.stores.flags.environment(flag.id, env.key);
       const before = stored?.config ?? implicitConfig(flag.variants);
