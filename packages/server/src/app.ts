@@ -32,6 +32,13 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** The log level of SDK routes: the server's at debug or below, else no quieter than the server but without info lines. */
+export function sdkAccessLogLevel(level: string): string {
+  const rank = LEVELS.indexOf(level);
+  return rank < 0 || rank <= LEVELS.indexOf('debug') || rank >= LEVELS.indexOf('warn') ? level : 'warn';
+}
 export const BODY_LIMIT = 1024 * 1024;
 
 /** Builds the Fastify application from composed services. It does not listen: main.ts does. */
@@ -54,6 +61,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // SDK endpoints serve machines at high rates: their access log lines only at debug (errors always).
+  const sdkLogLevel = sdkAccessLogLevel(app.log.level);
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/ofrep/') || route.url.startsWith('/api/v1/sdk/')) route.logLevel = sdkLogLevel as NonNullable<typeof route.logLevel>;
+  });
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
   app.removeContentTypeParser('text/plain');
@@ -106,7 +119,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
-  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys));
+  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, { secrets: services.secrets, pingIntervalMs: services.flagStream.pingIntervalMs }));
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.
   await app.register(deploymentCallbackRoutes(services.deployments.reports, services.auth), { prefix: '/api/v1' });
 

@@ -55,6 +55,20 @@ export interface FlagListOptions extends PageRequest {
 export const STALE_AFTER_DAYS = 30;
 
 /** Problems from the engine, as a 400 whose details list every one. */
+/**
+ * Object flags carry JSON objects: OpenFeature's object evaluation and OFREP's `objectFlag` say
+ * object, and clients in other languages refuse a top-level array. The engine still evaluates
+ * arrays (flags saved before this check keep working); new ones are refused here.
+ */
+function arrayVariantProblems(variants: unknown): ValidationProblem[] {
+  if (!Array.isArray(variants)) return [];
+  return variants.flatMap((v, i) =>
+    typeof v === 'object' && v !== null && Array.isArray((v as { value?: unknown }).value)
+      ? [{ path: `flag.variants[${i}].value`, message: 'must be a JSON object, not an array (OFREP and OpenFeature object flags are objects): wrap the list, e.g. { "items": [ … ] }' }]
+      : [],
+  );
+}
+
 export function problemsError(what: string, problems: readonly ValidationProblem[]): ValidationError {
   const first = problems[0];
   return new ValidationError(`${what} is not valid: ${first ? `${first.path}: ${first.message}` : 'unknown problem'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
@@ -105,7 +119,10 @@ export class FlagService {
 
   async create(ctx: RequestContext, projectKey: string, input: CreateFlagInput): Promise<FlagView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating a flag' });
-    const problems = validateFlagConfig({ key: input.key, ...(input.type !== undefined && { type: input.type }), variants: input.variants });
+    const problems = [
+      ...validateFlagConfig({ key: input.key, ...(input.type !== undefined && { type: input.type }), variants: input.variants }),
+      ...arrayVariantProblems(input.variants),
+    ];
     if (problems.length > 0) throw problemsError(`Flag ${input.key}`, problems);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
@@ -168,6 +185,8 @@ export class FlagService {
         ...(input.archived !== undefined && { archived: input.archived }),
         updatedAt: tx.now,
       };
+      const arrays = input.variants !== undefined ? arrayVariantProblems(after.variants) : [];
+      if (arrays.length > 0) throw problemsError(`Flag ${after.key}`, arrays);
       const configs = await tx.stores.flags.environments(before.id);
       await this.checkDefinition(tx.stores, project, after, configs);
       if (after.archived && !before.archived) await this.checkNotPrerequisite(tx.stores, project, after);

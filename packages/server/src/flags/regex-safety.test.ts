@@ -85,3 +85,24 @@ describe.each(DIALECTS)('regular expressions on %s', (dialect) => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 });
+
+describe.each(DIALECTS)('object flags on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'shop', repository: '/srv/git/shop.git' } });
+  });
+  afterAll(() => t.close());
+
+  it('refuse array values at save time (OFREP objectFlag is an object), naming the field', async () => {
+    const url = '/api/v1/projects/shop/flags';
+    const bad = await t.request({ method: 'POST', url, payload: { key: 'list', variants: [{ key: 'a', value: { items: [1] } }, { key: 'b', value: [1, 2] }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.problems).toEqual([{ path: 'flag.variants[1].value', message: expect.stringContaining('not an array') }]);
+    expect((await t.request({ method: 'GET', url: `${url}/list` })).statusCode).toBe(404);
+    expect((await t.request({ method: 'POST', url, payload: { key: 'list', variants: [{ key: 'a', value: { items: [1] } }, { key: 'b', value: { items: [1, 2] } }] } })).statusCode).toBe(201);
+    const change = await t.request({ method: 'PATCH', url: `${url}/list`, payload: { variants: [{ key: 'a', value: [] }, { key: 'b', value: { items: [] } }] } });
+    expect(change.statusCode).toBe(400);
+    expect(change.json().error.message).toContain('flag.variants[0].value');
+  });
+});

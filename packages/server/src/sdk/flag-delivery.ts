@@ -12,6 +12,8 @@ export interface DeliveryEvent {
   data: string;
   /** The SSE frame, encoded once for every subscriber (set by the stream route on first use). */
   frame?: Buffer;
+  /** The OFREP event-stream frame (a `refetchEvaluation` notice), encoded once likewise. */
+  refetchFrame?: Buffer;
 }
 export type DeliveryListener = (event: DeliveryEvent) => void;
 
@@ -20,6 +22,8 @@ interface Entry {
   loading: Promise<EnvironmentState> | undefined;
   /** Serialises refreshes and stream subscriptions so no change is sent twice or skipped. */
   queue: Promise<unknown>;
+  /** A catch-up refresh asked for by a request (one at a time, whoever asks). */
+  catchingUp: Promise<void> | undefined;
   /** Queued work not yet done: while > 0 the state may be behind a change this process committed. */
   pending: number;
   listeners: Set<DeliveryListener>;
@@ -82,6 +86,23 @@ export class FlagDelivery {
     return () => entry.listeners.delete(listener);
   }
 
+  /**
+   * The state at `version` or later when the database has it: a client told of a change by an
+   * event stream on another replica asks here before this replica's fan-out has delivered it.
+   * Concurrent callers share one read of the change log.
+   */
+  async stateAtLeast(project: string, environment: string, version: number): Promise<EnvironmentState> {
+    const state = await this.state(project, environment);
+    if (state.version >= version) return state;
+    const entry = this.entry(project, environment);
+    entry.catchingUp ??= (async () => {
+      this.refresh(entry);
+      await entry.queue;
+    })().finally(() => (entry.catchingUp = undefined));
+    await entry.catchingUp;
+    return entry.state ?? state;
+  }
+
   /** The logged changes after `version`, or null when the log no longer reaches back that far. */
   async changesSince(project: string, environment: string, version: number, upTo: number): Promise<RuleSetChange[] | null> {
     if (version > upTo) return null;
@@ -123,7 +144,7 @@ export class FlagDelivery {
     const key = keyOf(project, environment);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { state: undefined, loading: undefined, queue: Promise.resolve(), pending: 0, listeners: new Set() };
+      entry = { state: undefined, loading: undefined, queue: Promise.resolve(), catchingUp: undefined, pending: 0, listeners: new Set() };
       this.entries.set(key, entry);
     }
     return entry;
