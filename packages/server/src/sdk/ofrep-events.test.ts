@@ -77,7 +77,7 @@ describe.each(DIALECTS)('OFREP event streams and edge cases on %s', (dialect) =>
     expect(res.headers.get('access-control-expose-headers')).toContain('ETag');
     const leaked = await bulk({ origin: 'https://shop.example', authorization: `Bearer ${serverKey}` });
     expect(leaked.status).toBe(403);
-    expect((await leaked.json()).errorDetails).toContain('server SDK key');
+    expect(((await leaked.json()) as { errorDetails: string }).errorDetails).toContain('server SDK key');
     // The same server key from a backend (no Origin) still evaluates.
     expect((await bulk({ authorization: `Bearer ${serverKey}` })).status).toBe(200);
   });
@@ -91,10 +91,10 @@ describe.each(DIALECTS)('OFREP event streams and edge cases on %s', (dialect) =>
   it('advertises an event stream that says refetchEvaluation on each change, resumable with Last-Event-ID', async () => {
     await setBanner(false);
     const first = await bulk();
-    const answer = await first.json();
+    const answer = (await first.json()) as { flags: unknown[]; eventStreams: Array<{ endpoint: { requestUri: string } }> };
     expect(answer.flags).toEqual([{ key: 'banner', value: false, reason: 'DISABLED', variant: 'off' }]);
     expect(answer.eventStreams).toHaveLength(1);
-    const [stream] = answer.eventStreams;
+    const stream = answer.eventStreams[0]!;
     expect(stream).toMatchObject({ type: 'sse', inactivityDelaySec: 120 });
     expect(stream.endpoint.requestUri).toMatch(/^\/ofrep\/v1\/event-stream\?key=[^&]+&sig=ofs_/);
     expect(stream.endpoint.requestUri).not.toContain(clientKey);
@@ -113,7 +113,7 @@ describe.each(DIALECTS)('OFREP event streams and edge cases on %s', (dialect) =>
       // The refetch the notice asks for, with its metadata, sees the change.
       const refetched = await bulk({ 'if-none-match': etag }, `?flagConfigEtag=${encodeURIComponent(data.etag)}`);
       expect(refetched.status).toBe(200);
-      expect((await refetched.json()).flags).toEqual([{ key: 'banner', value: true, reason: 'STATIC', variant: 'on' }]);
+      expect(((await refetched.json()) as { flags: unknown[] }).flags).toEqual([{ key: 'banner', value: true, reason: 'STATIC', variant: 'on' }]);
       const seen = Number(notice.id);
 
       // Resumed after missing two changes: one notice at once, with the latest version.
@@ -142,7 +142,7 @@ describe.each(DIALECTS)('OFREP event streams and edge cases on %s', (dialect) =>
   });
 
   it('refuses a forged stream URL and ends the streams of a revoked key', async () => {
-    const uri = (await (await bulk()).json()).eventStreams[0].endpoint.requestUri as string;
+    const uri = ((await (await bulk()).json()) as { eventStreams: Array<{ endpoint: { requestUri: string } }> }).eventStreams[0]!.endpoint.requestUri;
     const forged = await fetch(`${base}${uri.replace(/sig=ofs_./, 'sig=ofs_x')}`);
     expect(forged.status).toBe(401);
     expect(forged.headers.get('www-authenticate')).toMatch(/^Bearer/);
