@@ -10,6 +10,8 @@
  */
 export { SlipwayClient } from './client.js';
 export { SlipwayProvider } from './provider.js';
+export { fallback, requireFlag, when } from './flag-gates.js';
+export type { BooleanFlags, ContextFrom, FallbackDecorator, FlagMethodDecorator, RequireFlagOptions, WhenOptions } from './flag-gates.js';
 export type { SlipwayProviderOptions } from './provider.js';
 export { SseParser } from './sse-parser.js';
 export type { SseEvent, SseHandlers } from './sse-parser.js';

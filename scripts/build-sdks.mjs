@@ -1,6 +1,9 @@
-// Bundles the browser SDK (packages/sdk-web/dist, compiled by tsc -b) the way an application's
-// bundler would, minified, with its peer dependencies (@openfeature/web-sdk, React) left out, and
-// measures it: the core provider must stay ≤ 8 KB gzip (issue 15). The build fails when it grows past.
+// After tsc -b: finishes the publishable SDK packages.
+// - flag-engine and sdk-node ship ES modules (dist/) and CommonJS (dist/cjs/, compiled by their
+//   tsconfig.cjs.json); dist/cjs/package.json marks that folder CommonJS for Node.
+// - The browser SDK (packages/sdk-web/dist) is bundled the way an application's bundler would,
+//   minified, with its peer dependencies (@openfeature/web-sdk, React) left out, and measured: the
+//   core provider must stay ≤ 8 KB gzip (issue 15). The build fails when it grows past.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -8,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+for (const name of ['flag-engine', 'sdk-node']) {
+  fs.writeFileSync(path.join(root, 'packages', name, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
+}
 const pkg = path.join(root, 'packages/sdk-web');
 const LIMIT = 8 * 1024;
 const sizes = [];
