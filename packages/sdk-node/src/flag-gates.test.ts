@@ -91,7 +91,7 @@ describe('flag gates', () => {
     const unready = new SlipwayClient({ url: 'http://127.0.0.1:9', sdkKey: 'sdk-srv-x', logger, readyTimeoutMs: 1 });
     try {
       const pick = (c: SlipwayClient, flag: string) =>
-        c.when(flag, () => 'new', () => 'legacy', {
+        c.when(flag, (_company: string) => 'new', (_company: string) => 'legacy', {
           context: (company: string) => {
             if (company === 'boom') throw new Error('no such user');
             return { company };
