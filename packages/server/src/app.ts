@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import type { Services } from './composition.js';
@@ -32,17 +32,48 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-/** The log level of SDK routes: the server's at debug or below, else no quieter than the server but without info lines. */
-export function sdkAccessLogLevel(level: string): string {
-  const rank = LEVELS.indexOf(level);
-  return rank < 0 || rank <= LEVELS.indexOf('debug') || rank >= LEVELS.indexOf('warn') ? level : 'warn';
+/** SDK endpoints: called thousands of times a second by machines. */
+export function isSdkUrl(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/ofrep/') || url.startsWith('/api/v1/sdk/'));
+}
+
+/**
+ * Access log lines ("incoming request", "request completed") of SDK endpoints are written only
+ * at LOG_LEVEL debug or trace; errors are always logged. Deciding per request in the log
+ * controller costs nothing, where a route log level rebuilds each request's logger.
+ */
+export class SdkAccessLogs extends LogController {
+  constructor(private readonly quiet: boolean) {
+    super();
+  }
+
+  override isLogDisabled(req: { url?: string }): boolean {
+    return this.quiet && isSdkUrl(req.url);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (error && this.isLogDisabled(request)) reply.log.error({ reqId: request.id, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else super.requestCompleted(error, request, reply, metadata);
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (reply.statusCode >= 500 && this.isLogDisabled(request)) reply.log.error({ reqId: request.id, req: request, res: reply, err: error }, error?.message);
+    else super.defaultErrorLog(error, request, reply, metadata);
+  }
+}
+
+/** Whether a log level hides debug lines (then SDK access lines are left out too). */
+export function quietSdkAccessLogs(options: FastifyServerOptions['logger']): boolean {
+  if (!options) return true;
+  const level = typeof options === 'object' && 'level' in options ? String(options.level) : 'info';
+  return level !== 'debug' && level !== 'trace';
 }
 export const BODY_LIMIT = 1024 * 1024;
 
 /** Builds the Fastify application from composed services. It does not listen: main.ts does. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const quiet = quietSdkAccessLogs(options.logger);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
@@ -60,20 +91,20 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         .send({ error: { code: 'bad_request', message: `The URL is not valid: ${error.message}`, details: {} } });
     },
     forceCloseConnections: 'idle',
+    logController: new SdkAccessLogs(quiet),
+    // Quiet SDK requests log only errors, which name their request id themselves: they share the
+    // server's logger instead of building a child logger per request.
+    childLoggerFactory: (logger, bindings, childOptions, raw) => (quiet && isSdkUrl(raw.url) ? logger : logger.child(bindings, childOptions)),
   }).withTypeProvider<TypeBoxTypeProvider>();
-
-  // SDK endpoints serve machines at high rates: their access log lines only at debug (errors always).
-  const sdkLogLevel = sdkAccessLogLevel(app.log.level);
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/ofrep/') || route.url.startsWith('/api/v1/sdk/')) route.logLevel = sdkLogLevel as NonNullable<typeof route.logLevel>;
-  });
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
   app.removeContentTypeParser('text/plain');
   registerSchemaCompilers(app);
   registerErrorHandling(app);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, SDK ones included.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(swagger, {

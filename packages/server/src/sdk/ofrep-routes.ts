@@ -8,6 +8,7 @@ import type { EnvironmentState } from './environment-state.js';
 import { ofrepStreamRoute, streamEndpoint } from './ofrep-stream.js';
 import type { SdkKeyIdentity, SdkKeyService } from './sdk-key-service.js';
 import { etagMatches } from './sdk-routes.js';
+import { errorFields } from './log-fields.js';
 
 // The OpenFeature Remote Evaluation Protocol (github.com/open-feature/protocol, service/openapi.yaml,
 // and ADR 0008 for event streams). This is the hot path: no user-token hook, no body schema, the
@@ -84,7 +85,7 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
     app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
       const status = error.statusCode;
       if (status === undefined || status >= 500) {
-        request.log.error({ err: error }, 'OFREP request failed');
+        request.log.error(errorFields(request, error), 'OFREP request failed');
         return reply.status(500).header('content-type', JSON_TYPE).send(JSON.stringify({ errorDetails: 'internal error; the request id is in the x-request-id header' }));
       }
       const errorDetails = `The request could not be read: ${error.message}`;
@@ -135,8 +136,7 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
       return delivery.peek(identity.projectKey, identity.environmentKey) ?? delivery.state(identity.projectKey, identity.environmentKey);
     }
 
-    app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', { schema: { hide: true }, onRequest: authenticate }, async (request, reply) => {
-      const state = await stateOf(request.sdkIdentity as SdkKeyIdentity);
+    function single(state: EnvironmentState, request: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply): FastifyReply {
       const key = request.params.key;
       const parsed = contextOf(request.body);
       reply.header('content-type', JSON_TYPE);
@@ -144,6 +144,15 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
       const r = state.evaluator().evaluate(key, parsed.context);
       if (r.errorCode === undefined) return reply.send(JSON.stringify(success(key, r)));
       return reply.status(r.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400).send(JSON.stringify(failure(key, r)));
+    }
+
+    // Not an async handler: with the rule set in memory (always, after the first request) the
+    // answer is sent in the same tick, without a promise for Fastify to wait on.
+    app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', { schema: { hide: true }, onRequest: authenticate }, (request, reply) => {
+      const identity = request.sdkIdentity as SdkKeyIdentity;
+      const state = delivery.peek(identity.projectKey, identity.environmentKey);
+      if (state !== undefined) return single(state, request, reply);
+      return delivery.state(identity.projectKey, identity.environmentKey).then((loaded) => single(loaded, request, reply));
     });
 
     app.post('/ofrep/v1/evaluate/flags', { schema: { hide: true }, onRequest: authenticate }, async (request, reply) => {

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { DeliveryEvent, FlagDelivery } from './flag-delivery.js';
 import type { SdkKeyIdentity, SdkKeyService } from './sdk-key-service.js';
+import { errorFields } from './log-fields.js';
 
 // OFREP event streams (open-feature/protocol ADR 0008, service/event-streams.yaml): the bulk
 // evaluation advertises this endpoint in `eventStreams`; it sends a `refetchEvaluation` notice,
@@ -102,7 +103,7 @@ export function ofrepStreamRoute(delivery: FlagDelivery, keys: SdkKeyService, op
         );
         if (closed) unsubscribe();
       } catch (error) {
-        request.log.error({ err: error }, 'OFREP event stream failed');
+        request.log.error(errorFields(request, error), 'OFREP event stream failed');
         close();
         res.end();
       }

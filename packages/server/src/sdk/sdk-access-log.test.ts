@@ -5,12 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildApp, sdkAccessLogLevel } from '../app.js';
+import { buildApp, quietSdkAccessLogs } from '../app.js';
 import { systemContext } from '../auth/actor.js';
 import { compose } from '../composition.js';
 import { createTestDatabase } from '../testing/test-database.js';
 
-async function logLines(level: string): Promise<Array<{ msg: string; url?: string; level: number }>> {
+type Line = { msg: string; url?: string; level: number; reqId?: string };
+
+async function logLines(level: string, breakDatabase = false): Promise<Line[]> {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, callback) {
@@ -33,10 +35,19 @@ async function logLines(level: string): Promise<Array<{ msg: string; url?: strin
     expect(ofrep.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/api/v1/sdk/flags', headers: { authorization: `Bearer ${key}` } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/api/v1/projects', headers: auth })).statusCode).toBe(200);
-    return lines.map((l) => JSON.parse(l) as { msg: string; level: number; req?: { url: string } }).map((l) => ({ msg: l.msg, level: l.level, ...(l.req && { url: l.req.url }) }));
+    if (breakDatabase) {
+      const other = (await app.inject({ method: 'POST', url: '/api/v1/projects/web/environments/dev/sdk-keys', headers: auth, payload: { kind: 'client' } })).json().key;
+      lines.length = 0;
+      await database.close();
+      const failed = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { authorization: `Bearer ${other}`, 'x-request-id': 'req-broken-1' }, payload: {} });
+      expect(failed.statusCode).toBe(500);
+    }
+    return lines
+      .map((l) => JSON.parse(l) as { msg: string; level: number; reqId?: string; req?: { url: string } })
+      .map((l) => ({ msg: l.msg, level: l.level, ...(l.reqId && { reqId: l.reqId }), ...(l.req && { url: l.req.url }) }));
   } finally {
     await app.close();
-    await database.close();
+    await database.close().catch(() => {});
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -49,17 +60,21 @@ describe('access logs of SDK endpoints', () => {
     expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(1);
   });
 
+  it('leave errors logged, with the request id', async () => {
+    const errors = (await logLines('info', true)).filter((l) => l.level >= 50);
+    expect(errors).toEqual([{ msg: 'OFREP request failed', level: 50, reqId: 'req-broken-1' }]);
+  });
+
   it('are written at debug', async () => {
     const urls = (await logLines('debug')).filter((l) => l.msg === 'incoming request').map((l) => l.url);
     expect(urls).toEqual(['/ofrep/v1/evaluate/flags', '/api/v1/sdk/flags', '/api/v1/projects']);
   });
 
-  it('never make the server quieter or louder than asked about errors', () => {
-    expect(sdkAccessLogLevel('info')).toBe('warn');
-    expect(sdkAccessLogLevel('debug')).toBe('debug');
-    expect(sdkAccessLogLevel('trace')).toBe('trace');
-    expect(sdkAccessLogLevel('warn')).toBe('warn');
-    expect(sdkAccessLogLevel('error')).toBe('error');
-    expect(sdkAccessLogLevel('silent')).toBe('silent');
+  it('are quiet unless the level shows debug lines', () => {
+    expect(quietSdkAccessLogs({ level: 'info' })).toBe(true);
+    expect(quietSdkAccessLogs({ level: 'warn' })).toBe(true);
+    expect(quietSdkAccessLogs({ level: 'debug' })).toBe(false);
+    expect(quietSdkAccessLogs({ level: 'trace' })).toBe(false);
+    expect(quietSdkAccessLogs(false)).toBe(true);
   });
 });
