@@ -46,6 +46,8 @@ export interface CompiledFlag {
   readonly key: string;
   /** The type every variant of the flag has (validated), for the expected-type check. */
   readonly valueType: VariantType | undefined;
+  /** The answer whatever the context, from the flag alone (before the prerequisite graph is analysed). */
+  readonly ownConstant: Resolution | undefined;
   constant: Resolution | undefined;
   readonly prerequisites: readonly PrerequisiteLink[];
   readonly body: (ctx: Ctx) => Resolution;
@@ -53,7 +55,7 @@ export interface CompiledFlag {
 
 /** A flag whose only answer is an error. */
 export function errorFlag(key: string, fallback: Fallback): CompiledFlag {
-  return { key, valueType: undefined, constant: fallback, prerequisites: [], body: UNREACHABLE };
+  return { key, valueType: undefined, ownConstant: fallback, constant: fallback, prerequisites: [], body: UNREACHABLE };
 }
 
 function stickinessKey(v: unknown): string | undefined {
@@ -169,7 +171,7 @@ export function buildFlag(def: RuleSetFlag, segments: ReadonlyMap<string, Predic
   }
   const valueType = variantType(def.variants[0]?.value);
   if (constant !== undefined) {
-    return { key, valueType, constant, prerequisites: [], body: UNREACHABLE };
+    return { key, valueType, ownConstant: constant, constant, prerequisites: [], body: UNREACHABLE };
   }
 
   const prerequisites = (env.prerequisites ?? []).map((p): PrerequisiteLink => {
@@ -206,5 +208,14 @@ export function buildFlag(def: RuleSetFlag, segments: ReadonlyMap<string, Predic
       defaultServe,
     );
 
-  return { key, valueType, constant: undefined, prerequisites, body };
+  return { key, valueType, ownConstant: undefined, constant: undefined, prerequisites, body };
+}
+
+/** A compiled flag as new: its own constant back, its prerequisites unlinked (for another rule set). */
+export function reused(flag: CompiledFlag): CompiledFlag {
+  return {
+    ...flag,
+    constant: flag.ownConstant,
+    prerequisites: flag.prerequisites.map((p) => ({ key: p.key, variant: p.variant, flag: undefined, failed: p.failed })),
+  };
 }

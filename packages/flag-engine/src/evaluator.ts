@@ -5,7 +5,7 @@
  */
 import { allOf, compileCondition } from './conditions.js';
 import type { Ctx, Predicate } from './conditions.js';
-import { buildFlag, errorFlag, resolve } from './compiled-flag.js';
+import { buildFlag, errorFlag, resolve, reused } from './compiled-flag.js';
 import type { CompiledFlag } from './compiled-flag.js';
 import { analysePrerequisites } from './prerequisite-graph.js';
 import { errorResult, failure, Fallback } from './results.js';
@@ -79,10 +79,26 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? `"${key.length > 200 ? key.slice(0, 200) + '…' : key}"` : `of type ${typeof key}`;
 }
 
+/** What a compiled flag was compiled from, so that the next rule set can reuse it when unchanged. */
+interface Source {
+  readonly def: RuleSetFlag;
+  /** The segments it uses, as found then (undefined for a missing one). */
+  readonly segments: ReadonlyMap<string, Segment | undefined>;
+  readonly compiled: CompiledFlag;
+}
+
+interface SegmentCompilation {
+  predicate?: Predicate;
+  problem?: string;
+}
+
 class RuleSetEvaluator implements Evaluator {
   constructor(
     readonly version: string | undefined,
     private readonly flags: ReadonlyMap<string, CompiledFlag>,
+    /** For {@link compileRuleSet}'s `previous`: what each flag and segment came from. */
+    readonly sources: ReadonlyMap<string, Source>,
+    readonly segmentCache: ReadonlyMap<Segment, SegmentCompilation>,
   ) {}
 
   evaluate(flagKey: string, context?: unknown, defaultValue?: FlagValue, expectedType?: VariantType): EvaluationResult {
@@ -123,18 +139,31 @@ class RuleSetEvaluator implements Evaluator {
   }
 }
 
-function compileSegments(list: readonly Segment[]): { predicates: Map<string, Predicate>; problems: Map<string, string> } {
-  const predicates = new Map<string, Predicate>();
-  const problems = new Map<string, string>();
+interface CompiledSegments {
+  predicates: Map<string, Predicate>;
+  problems: Map<string, string>;
+  /** Each key's segment object (the first definition). */
+  objects: Map<string, Segment>;
+  cache: Map<Segment, SegmentCompilation>;
+}
+
+function compileSegments(list: readonly Segment[], previous: ReadonlyMap<Segment, SegmentCompilation> | undefined): CompiledSegments {
+  const out: CompiledSegments = { predicates: new Map(), problems: new Map(), objects: new Map(), cache: new Map() };
   for (const segment of list) {
     if (!isObject(segment) || typeof segment.key !== 'string') continue;
     const key = segment.key;
-    if (predicates.has(key) || problems.has(key)) continue; // the first definition wins
-    const found = validateSegment(segment);
-    if (found.length > 0) problems.set(key, describe(found));
-    else predicates.set(key, allOf(segment.conditions.map((c) => compileCondition(c, NO_SEGMENTS))));
+    if (out.objects.has(key)) continue; // the first definition wins
+    out.objects.set(key, segment);
+    let c = previous?.get(segment);
+    if (c === undefined) {
+      const found = validateSegment(segment);
+      c = found.length > 0 ? { problem: describe(found) } : { predicate: allOf(segment.conditions.map((x) => compileCondition(x, NO_SEGMENTS))) };
+    }
+    out.cache.set(segment, c);
+    if (c.problem !== undefined) out.problems.set(key, c.problem);
+    else out.predicates.set(key, c.predicate as Predicate);
   }
-  return { predicates, problems };
+  return out;
 }
 
 function referencedSegments(def: RuleSetFlag): string[] {
@@ -145,7 +174,16 @@ function referencedSegments(def: RuleSetFlag): string[] {
   return keys;
 }
 
-function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: ReturnType<typeof compileSegments>): CompiledFlag {
+/** Every string listed by an `in_segment` condition of a flag, whatever the flag's shape (never throws). */
+function segmentKeysOf(def: RuleSetFlag): string[] {
+  try {
+    return referencedSegments(def).filter((k) => typeof k === 'string');
+  } catch {
+    return [];
+  }
+}
+
+function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: CompiledSegments): CompiledFlag {
   const key = def.key;
   const problems = validateFlagConfig(def, def.environment ?? null, segments);
   if (problems.length > 0) return errorFlag(key, failure('PARSE_ERROR', `flag "${key}" is invalid: ${describe(problems)}`));
@@ -161,7 +199,9 @@ function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: Re
 }
 
 /**
- * Compiles a rule set once, for fast repeated evaluation. Throws a TypeError
+ * Compiles a rule set once, for fast repeated evaluation. With `previous` (the evaluator of the
+ * rule set this one was patched from), flags whose definition object and segment objects are
+ * the same as then are not compiled again. Throws a TypeError
  * only when `ruleSet` is not an object with a `flags` array (an SDK should then
  * keep its previous evaluator); problems inside a flag make that flag answer
  * PARSE_ERROR, prerequisite cycles make the flags on them answer GENERAL.
@@ -182,16 +222,31 @@ function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: Re
  * });
  * evaluator.evaluate('new-checkout', { targetingKey: 'user-1', company: 'acme' }).value; // true
  */
-export function compileRuleSet(ruleSet: RuleSet): Evaluator {
+export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator): Evaluator {
   if (!isObject(ruleSet) || !Array.isArray(ruleSet.flags)) {
     throw new TypeError('a rule set must be an object with a "flags" array');
   }
+  const before = previous instanceof RuleSetEvaluator ? previous : undefined;
   const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
-  const compiledSegments = compileSegments(segments);
+  const compiledSegments = compileSegments(segments, before?.segmentCache);
   const flags = new Map<string, CompiledFlag>();
+  const sources = new Map<string, Source>();
   for (const def of ruleSet.flags) {
     if (!isObject(def) || typeof def.key !== 'string' || flags.has(def.key)) continue;
-    flags.set(def.key, compileOne(def, segments, compiledSegments));
+    // The very same definition object using the very same segment objects compiles to the same
+    // flag: reused (an SDK applying a patch recompiles only what the patch changed).
+    const source = before?.sources.get(def.key);
+    let compiled: CompiledFlag;
+    let used: ReadonlyMap<string, Segment | undefined>;
+    if (source !== undefined && source.def === def && [...source.segments].every(([k, s]) => compiledSegments.objects.get(k) === s)) {
+      compiled = reused(source.compiled);
+      used = source.segments;
+    } else {
+      compiled = compileOne(def, segments, compiledSegments);
+      used = new Map(segmentKeysOf(def).map((k) => [k, compiledSegments.objects.get(k)]));
+    }
+    flags.set(def.key, compiled);
+    sources.set(def.key, { def, segments: used, compiled });
   }
 
   const list = [...flags.values()];
@@ -210,5 +265,5 @@ export function compileRuleSet(ruleSet: RuleSet): Evaluator {
   });
 
   const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
-  return new RuleSetEvaluator(version, flags);
+  return new RuleSetEvaluator(version, flags, sources, compiledSegments.cache);
 }

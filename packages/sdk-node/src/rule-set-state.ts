@@ -45,18 +45,27 @@ function segmentKeysOf(flag: RuleSetFlag): string[] {
   return out;
 }
 
+// JSON of each flag and segment object, computed once per object: a patch leaves the unchanged
+// ones as they were, so applying it costs the size of the patch, not of the rule set.
+const json = new WeakMap<object, string>();
+function jsonOf(value: object): string {
+  let text = json.get(value);
+  if (text === undefined) json.set(value, (text = JSON.stringify(value)));
+  return text;
+}
+
 /**
  * A fingerprint per flag, covering the segments it uses, so that the change
  * event names exactly the flags whose answers may have changed.
  */
 function fingerprints(ruleSet: RuleSet): Map<string, string> {
   const segments = new Map<string, string>();
-  for (const s of keyed<Segment>(ruleSet.segments)) if (!segments.has(s.key)) segments.set(s.key, JSON.stringify(s));
+  for (const s of keyed<Segment>(ruleSet.segments)) if (!segments.has(s.key)) segments.set(s.key, jsonOf(s));
   const out = new Map<string, string>();
   for (const flag of keyed<RuleSetFlag>(ruleSet.flags)) {
     if (out.has(flag.key)) continue;
     const used = segmentKeysOf(flag).map((k) => segments.get(k) ?? '');
-    out.set(flag.key, JSON.stringify(flag) + '\u0000' + used.join('\u0000'));
+    out.set(flag.key, used.length === 0 ? jsonOf(flag) : jsonOf(flag) + '\u0000' + used.join('\u0000'));
   }
   return out;
 }
@@ -128,7 +137,8 @@ export class RuleSetState {
   }
 
   private install(next: RuleSet): AppliedChange {
-    const evaluator = compileRuleSet(next);
+    // Against the evaluator in force: flags the update left untouched are not compiled again.
+    const evaluator = compileRuleSet(next, this.compiled);
     const prints = fingerprints(next);
     const changedKeys = this.compiled === undefined ? [...prints.keys()] : diff(this.prints, prints);
     this.ruleSet = next;
