@@ -211,8 +211,13 @@ export function buildFlag(def: RuleSetFlag, segments: ReadonlyMap<string, Predic
   return { key, valueType, ownConstant: undefined, constant: undefined, prerequisites, body };
 }
 
-/** A compiled flag as new: its own constant back, its prerequisites unlinked (for another rule set). */
+/**
+ * A compiled flag as new, for another rule set: its own constant back, its prerequisites unlinked.
+ * A flag without prerequisites is never changed by linking (cycles and deep chains need
+ * prerequisites), so it is shared as it is.
+ */
 export function reused(flag: CompiledFlag): CompiledFlag {
+  if (flag.prerequisites.length === 0) return flag;
   return {
     ...flag,
     constant: flag.ownConstant,

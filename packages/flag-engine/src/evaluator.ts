@@ -183,6 +183,14 @@ function segmentKeysOf(def: RuleSetFlag): string[] {
   }
 }
 
+function sameSegments(used: ReadonlyMap<string, Segment | undefined>, now: ReadonlyMap<string, Segment>): boolean {
+  if (used.size === 0) return true;
+  for (const [key, segment] of used) if (now.get(key) !== segment) return false;
+  return true;
+}
+
+const NO_SEGMENTS_USED: ReadonlyMap<string, Segment | undefined> = new Map();
+
 function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: CompiledSegments): CompiledFlag {
   const key = def.key;
   const problems = validateFlagConfig(def, def.environment ?? null, segments);
@@ -236,20 +244,22 @@ export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator): Evaluato
     // The very same definition object using the very same segment objects compiles to the same
     // flag: reused (an SDK applying a patch recompiles only what the patch changed).
     const source = before?.sources.get(def.key);
-    let compiled: CompiledFlag;
-    let used: ReadonlyMap<string, Segment | undefined>;
-    if (source !== undefined && source.def === def && [...source.segments].every(([k, s]) => compiledSegments.objects.get(k) === s)) {
-      compiled = reused(source.compiled);
-      used = source.segments;
-    } else {
-      compiled = compileOne(def, segments, compiledSegments);
-      used = new Map(segmentKeysOf(def).map((k) => [k, compiledSegments.objects.get(k)]));
+    if (source !== undefined && source.def === def && sameSegments(source.segments, compiledSegments.objects)) {
+      const compiled = reused(source.compiled);
+      flags.set(def.key, compiled);
+      sources.set(def.key, compiled === source.compiled ? source : { def, segments: source.segments, compiled });
+      continue;
     }
+    const compiled = compileOne(def, segments, compiledSegments);
+    const keys = segmentKeysOf(def);
+    const used = keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, compiledSegments.objects.get(k)]));
     flags.set(def.key, compiled);
     sources.set(def.key, { def, segments: used, compiled });
   }
 
   const list = [...flags.values()];
+  const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
+  if (!list.some((f) => f.prerequisites.length > 0)) return new RuleSetEvaluator(version, flags, sources, compiledSegments.cache);
   const position = new Map(list.map((f, i) => [f, i]));
   for (const flag of list) for (const p of flag.prerequisites) p.flag = flags.get(p.key);
   const edges = list.map((f) =>
@@ -264,6 +274,5 @@ export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator): Evaluato
     }
   });
 
-  const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
   return new RuleSetEvaluator(version, flags, sources, compiledSegments.cache);
 }

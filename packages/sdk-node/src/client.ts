@@ -84,6 +84,7 @@ export class SlipwayClient extends FlagEvaluations {
         url: options.url,
         sdkKey: options.sdkKey,
         fetch: options.fetch ?? globalThis.fetch,
+        customFetch: options.fetch !== undefined,
         pollIntervalMs: options.pollIntervalMs ?? 30_000,
         streamInitialRetryMs: options.streamInitialRetryMs ?? 1_000,
         streamMaxRetryMs: options.streamMaxRetryMs ?? 30_000,

@@ -153,7 +153,9 @@ export class FlagDelivery {
   private onMessage(message: FanoutMessage): void {
     if (message.type === 'ruleset') {
       const entry = this.entries.get(keyOf(message.project, message.environment));
-      if (entry?.state !== undefined && entry.state.version < message.version) this.refresh(entry);
+      if (entry?.state === undefined || entry.state.version >= message.version) return;
+      if (message.patch !== undefined) this.applyCarried(entry, { projectKey: message.project, environmentKey: message.environment, version: message.version, patch: message.patch });
+      else this.refresh(entry);
     } else if (message.type === 'resync') {
       void this.reconcile().catch(this.onError);
     }
@@ -166,24 +168,38 @@ export class FlagDelivery {
     return run;
   }
 
-  private refresh(entry: Entry): void {
+  /** A change that came with its notice: applied in order, or read from the log when not next. */
+  private applyCarried(entry: Entry, change: RuleSetChange): void {
     void this.serialised(entry, async () => {
       const state = entry.state;
-      if (state === undefined) return;
-      const changes = await this.uow.reads.flagChanges.since(state.project, state.environment, state.version);
-      if (changes.length === 0) return;
-      if (changes[0]!.version !== state.version + 1) {
-        // The log was trimmed past us: start over and give every subscriber the whole rule set.
-        const fresh = await this.load(state.project, state.environment);
-        entry.state = fresh;
-        this.emit(entry, { kind: 'put', version: fresh.versionString, data: fresh.toJSON() });
-        return;
-      }
-      for (const change of changes) {
-        state.apply(change);
-        this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
-      }
+      if (state === undefined || state.version >= change.version) return;
+      if (state.version !== change.version - 1) return this.catchUp(entry);
+      state.apply(change);
+      this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
     }).catch(this.onError);
+  }
+
+  private refresh(entry: Entry): void {
+    void this.serialised(entry, () => this.catchUp(entry)).catch(this.onError);
+  }
+
+  /** Reads what the change log has after the state's version and applies it (inside the queue). */
+  private async catchUp(entry: Entry): Promise<void> {
+    const state = entry.state;
+    if (state === undefined) return;
+    const changes = await this.uow.reads.flagChanges.since(state.project, state.environment, state.version);
+    if (changes.length === 0) return;
+    if (changes[0]!.version !== state.version + 1) {
+      // The log was trimmed past us: start over and give every subscriber the whole rule set.
+      const fresh = await this.load(state.project, state.environment);
+      entry.state = fresh;
+      this.emit(entry, { kind: 'put', version: fresh.versionString, data: fresh.toJSON() });
+      return;
+    }
+    for (const change of changes) {
+      state.apply(change);
+      this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
+    }
   }
 
   private emit(entry: Entry, event: DeliveryEvent): void {
