@@ -33,6 +33,44 @@ function answers(e: Evaluator): unknown[] {
   return out;
 }
 
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('compiling a patch (the changed flags named)', () => {
+  it('answers as a compilation from scratch, over 200 random patches, prerequisites included', () => {
+    const random = prng(99);
+    const companies = ['acme', 'globex', 'initech', 'hooli'];
+    const segments = [segment(['initech'])];
+    let list: RuleSetFlag[] = Array.from({ length: 12 }, (_, i) => flag(`f${i}`, companies[i % 4]!));
+    let evaluator = compileRuleSet({ version: '0', flags: list, segments });
+    for (let round = 1; round <= 200; round++) {
+      const changed: RuleSetFlag[] = [];
+      for (let n = 0; n < 1 + Math.floor(random() * 3); n++) {
+        const key = `f${Math.floor(random() * 15)}`; // sometimes a new flag
+        const prerequisites = random() < 0.1 ? [{ flag: `f${Math.floor(random() * 12)}`, variant: 'on' }] : undefined;
+        changed.push(flag(key, companies[Math.floor(random() * 4)]!, prerequisites ? { prerequisites } : {}));
+      }
+      const deleted = random() < 0.2 ? [`f${Math.floor(random() * 15)}`] : [];
+      const byKey = new Map(list.map((f) => [f.key, f]));
+      for (const f of changed) byKey.set(f.key, f);
+      for (const k of deleted) byKey.delete(k);
+      list = [...byKey.values()];
+      const next: RuleSet = { version: String(round), flags: list, segments };
+      evaluator = compileRuleSet(next, evaluator, { flags: changed, deletedFlags: deleted });
+      expect(evaluator.keys()).toEqual(list.map((f) => f.key));
+      expect(answers(evaluator)).toEqual(answers(compileRuleSet(next)));
+    }
+  });
+});
+
 describe('compiling against the previous rule set', () => {
   it('reuses unchanged flags, recompiles changed ones and those whose segment changed, and answers as from scratch', () => {
     const a = flag('a', 'acme');

@@ -145,7 +145,7 @@ export class RuleSetState {
     // flags applies a one-flag change in microseconds).
     const flags = replaceByKey(base.flags, this.positions, changed, deleted);
     const next: RuleSet = { version: patch.version, flags: flags.list, segments: base.segments ?? [] };
-    const evaluator = compileRuleSet(next, this.compiled); // throws before anything changed
+    const evaluator = compileRuleSet(next, this.compiled, { flags: changed, deletedFlags: deleted }); // throws before anything changed
     const changedKeys: string[] = [];
     let bySegments: Map<string, string> | undefined;
     for (const flag of changed) {
