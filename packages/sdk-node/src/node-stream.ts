@@ -67,6 +67,8 @@ export function runNodeStream(options: StreamOptions): Promise<void> {
       });
       res.on('error', (e) => finish(e));
       res.on('aborted', () => finish(new Error('the server closed the stream mid-response')));
+      // Whatever else ends the connection (a reset socket): after 'end' this does nothing.
+      res.on('close', () => finish(new Error('the stream connection closed')));
     });
     request.on('error', (e) => finish(e));
     request.setNoDelay(true);
