@@ -36,7 +36,7 @@ async function composed(label) {
 
 async function setup(s, flags, env = 'production') {
   await s.environments.create(ctx, { key: env, rank: 10 });
-  await s.projects.create(ctx, { key: 'shop', repository: '/srv/git/shop.git' });
+  await s.projects.create(ctx, { key: 'shop', repository: '/srv/git/shop.git', verify: false });
   for (let i = 0; i < flags; i++) {
     await s.flags.create(ctx, 'shop', { key: `f${i}`, variants: BOOL });
     await s.flags.configure(ctx, 'shop', `f${i}`, env, { enabled: true, offVariant: 'off', defaultServe: { variant: 'off' } });
@@ -204,7 +204,7 @@ async function partIngestion(dialect) {
   const { child } = await spawnUntilReady([SERVER_MAIN], env, `${base}/readyz`);
   const api = (method, p, body) => fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
   await api('POST', '/api/v1/environments', { key: `bench-${Date.now()}` }).then(async (e) => {
-    await api('POST', '/api/v1/projects', { key: `p${Date.now()}`, repository: '/srv/git/x.git' }).then(async (p) => {
+    await api('POST', '/api/v1/projects', { key: `p${Date.now()}`, repository: '/srv/git/x.git', verify: false }).then(async (p) => {
       env.key = (await api('POST', `/api/v1/projects/${p.key}/environments/${e.key}/sdk-keys`, { kind: 'server' })).key;
     });
   });

@@ -3,13 +3,16 @@
  * constant answer (error, disabled, static) → prerequisites → individual
  * targets → ordered rules → default serve.
  */
+import { generateBody } from './codegen.js';
+import type { ServePlan } from './codegen.js';
 import { allOf, compileCondition } from './conditions.js';
 import type { Ctx, Predicate } from './conditions.js';
 import { bucketSuffix, hashPrefix } from './murmur3.js';
 import type { HashState } from './murmur3.js';
 import { Fallback, failure, ownValue, served } from './results.js';
 import type { Resolution } from './results.js';
-import type { EnvConfig, EvaluationResult, FlagValue, Reason, RuleSetFlag, Serve } from './types.js';
+import type { EnvConfig, EvaluationResult, FlagValue, Reason, RuleSetFlag, Serve, VariantType } from './types.js';
+import { variantType } from './validate.js';
 
 /** A serve, ready to answer: either `fixed`, or a split over `bounds`. */
 interface CompiledServe {
@@ -35,19 +38,24 @@ export interface PrerequisiteLink {
   readonly failed: Resolution;
 }
 
-/** A compiled flag. When `constant` is set, it is the answer whatever the context. */
+/**
+ * A compiled flag. When `constant` is set, it is the answer whatever the context; otherwise
+ * `body` walks targets, rules and the default serve (after the prerequisites held).
+ */
 export interface CompiledFlag {
   readonly key: string;
+  /** The type every variant of the flag has (validated), for the expected-type check. */
+  readonly valueType: VariantType | undefined;
+  /** The answer whatever the context, from the flag alone (before the prerequisite graph is analysed). */
+  readonly ownConstant: Resolution | undefined;
   constant: Resolution | undefined;
   readonly prerequisites: readonly PrerequisiteLink[];
-  readonly targets: ReadonlyMap<string, EvaluationResult> | undefined;
-  readonly rules: readonly CompiledRule[];
-  readonly defaultServe: CompiledServe | undefined;
+  readonly body: (ctx: Ctx) => Resolution;
 }
 
 /** A flag whose only answer is an error. */
 export function errorFlag(key: string, fallback: Fallback): CompiledFlag {
-  return { key, constant: fallback, prerequisites: [], targets: undefined, rules: [], defaultServe: undefined };
+  return { key, valueType: undefined, ownConstant: fallback, constant: fallback, prerequisites: [], body: UNREACHABLE };
 }
 
 function stickinessKey(v: unknown): string | undefined {
@@ -56,9 +64,9 @@ function stickinessKey(v: unknown): string | undefined {
   return undefined;
 }
 
-function serve(s: CompiledServe, ctx: Ctx): Resolution {
-  if (s.fixed !== undefined) return s.fixed;
-  const key = stickinessKey(ctx[s.stickiness]);
+/** The variant of a split for the raw value of its stickiness attribute. */
+function split(s: CompiledServe, raw: unknown): Resolution {
+  const key = stickinessKey(raw);
   if (key === undefined) return s.missing;
   const bucket = bucketSuffix(s.prefix, key);
   const bounds = s.bounds;
@@ -67,6 +75,33 @@ function serve(s: CompiledServe, ctx: Ctx): Resolution {
     if (bucket < (bounds[i] as number)) return s.results[i] as EvaluationResult;
   }
   return s.results[last] as EvaluationResult;
+}
+
+function serve(s: CompiledServe, ctx: Ctx): Resolution {
+  return s.fixed !== undefined ? s.fixed : split(s, ctx[s.stickiness]);
+}
+
+/** The closure walk over targets, rules and the default serve, where code cannot be generated. */
+function walk(
+  targets: ReadonlyMap<string, EvaluationResult> | undefined,
+  rules: readonly CompiledRule[],
+  defaultServe: CompiledServe,
+): (ctx: Ctx) => Resolution {
+  return (ctx) => {
+    if (targets !== undefined) {
+      const tk = ctx['targetingKey'];
+      const key = typeof tk === 'string' ? tk : typeof tk === 'number' || typeof tk === 'boolean' ? String(tk) : undefined;
+      if (key !== undefined) {
+        const hit = targets.get(key);
+        if (hit !== undefined) return hit;
+      }
+    }
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as CompiledRule;
+      if (rule.test(ctx)) return serve(rule.serve, ctx);
+    }
+    return serve(defaultServe, ctx);
+  };
 }
 
 /**
@@ -84,25 +119,12 @@ export function resolve(flag: CompiledFlag, ctx: Ctx): Resolution {
     const r = resolve(p.flag, ctx);
     if (r instanceof Fallback || r.variant !== p.variant) return p.failed;
   }
-  const targets = flag.targets;
-  if (targets !== undefined) {
-    const tk = ctx['targetingKey'];
-    const key = typeof tk === 'string' ? tk : typeof tk === 'number' || typeof tk === 'boolean' ? String(tk) : undefined;
-    if (key !== undefined) {
-      const hit = targets.get(key);
-      if (hit !== undefined) return hit;
-    }
-  }
-  const rules = flag.rules;
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i] as CompiledRule;
-    if (rule.test(ctx)) return serve(rule.serve, ctx);
-  }
-  return serve(flag.defaultServe as CompiledServe, ctx);
+  return flag.body(ctx);
 }
 
 const NO_PREFIX: HashState = { h: 0, k: 0, n: 0, len: 0 };
 const NO_FALLBACK = failure('GENERAL', 'unreachable');
+const UNREACHABLE = (): Resolution => NO_FALLBACK;
 
 /**
  * Compiles a flag whose definition and configuration passed validation (with
@@ -147,8 +169,9 @@ export function buildFlag(def: RuleSetFlag, segments: ReadonlyMap<string, Predic
   } else if (noTargets && noRules && noPrerequisites && 'variant' in env.defaultServe) {
     constant = result(env.defaultServe.variant, 'STATIC');
   }
+  const valueType = variantType(def.variants[0]?.value);
   if (constant !== undefined) {
-    return { key, constant, prerequisites: [], targets: undefined, rules: [], defaultServe: undefined };
+    return { key, valueType, ownConstant: constant, constant, prerequisites: [], body: UNREACHABLE };
   }
 
   const prerequisites = (env.prerequisites ?? []).map((p): PrerequisiteLink => {
@@ -167,12 +190,37 @@ export function buildFlag(def: RuleSetFlag, segments: ReadonlyMap<string, Predic
     }
   }
 
-  const rules = (env.rules ?? []).map(
-    (r): CompiledRule => ({
-      test: allOf(r.conditions.map((c) => compileCondition(c, segments))),
-      serve: compileServe(r.serve, 'TARGETING_MATCH', r.id),
-    }),
-  );
+  const ruleServes = (env.rules ?? []).map((r) => compileServe(r.serve, 'TARGETING_MATCH', r.id));
+  const defaultServe = compileServe(env.defaultServe, 'DEFAULT');
+  const plan = (s: CompiledServe, def: Serve): ServePlan<CompiledServe> =>
+    s.fixed !== undefined ? { fixed: s.fixed } : { split: s, stickiness: (def as { stickiness?: string }).stickiness ?? 'targetingKey' };
+  const body =
+    generateBody<CompiledServe, Resolution>({
+      targets,
+      rules: (env.rules ?? []).map((r, i) => ({ conditions: r.conditions, serve: plan(ruleServes[i] as CompiledServe, r.serve) })),
+      defaultServe: plan(defaultServe, env.defaultServe),
+      compile: (c) => compileCondition(c, segments),
+      split,
+    }) ??
+    walk(
+      targets,
+      (env.rules ?? []).map((r, i): CompiledRule => ({ test: allOf(r.conditions.map((c) => compileCondition(c, segments))), serve: ruleServes[i] as CompiledServe })),
+      defaultServe,
+    );
 
-  return { key, constant: undefined, prerequisites, targets, rules, defaultServe: compileServe(env.defaultServe, 'DEFAULT') };
+  return { key, valueType, ownConstant: undefined, constant: undefined, prerequisites, body };
+}
+
+/**
+ * A compiled flag as new, for another rule set: its own constant back, its prerequisites unlinked.
+ * A flag without prerequisites is never changed by linking (cycles and deep chains need
+ * prerequisites), so it is shared as it is.
+ */
+export function reused(flag: CompiledFlag): CompiledFlag {
+  if (flag.prerequisites.length === 0) return flag;
+  return {
+    ...flag,
+    constant: flag.ownConstant,
+    prerequisites: flag.prerequisites.map((p) => ({ key: p.key, variant: p.variant, flag: undefined, failed: p.failed })),
+  };
 }

@@ -10,6 +10,8 @@
  * context that has no such attribute. `exists` is true for an own attribute that
  * is not `null`/`undefined`, whatever its type.
  */
+import { compilePattern, MAX_MATCH_INPUT } from './patterns.js';
+import type { Pattern } from './patterns.js';
 import { parseRange, parseSemver, compareSemver, satisfies } from './semver.js';
 import type { Condition, ConditionValue } from './types.js';
 
@@ -18,11 +20,6 @@ export type Ctx = Readonly<Record<string, unknown>>;
 
 /** A compiled condition, segment or rule test. */
 export type Predicate = (ctx: Ctx) => boolean;
-
-/** Longest accepted `matches` pattern. */
-export const MAX_PATTERN_LENGTH = 256;
-/** `matches` tests at most this many leading characters of the attribute. */
-export const MAX_MATCH_INPUT = 1024;
 
 const NEVER: Predicate = () => false;
 const ALWAYS: Predicate = () => true;
@@ -97,16 +94,6 @@ export function comparisonTarget(value: unknown): { kind: 'date' | 'number'; at:
   }
   const n = asNumber(value);
   return n === undefined ? undefined : { kind: 'number', at: n };
-}
-
-/** Compiles a `matches` pattern, or returns undefined when it is too long or invalid. */
-export function compilePattern(pattern: unknown): RegExp | undefined {
-  if (typeof pattern !== 'string' || pattern.length > MAX_PATTERN_LENGTH) return undefined;
-  try {
-    return new RegExp(pattern);
-  } catch {
-    return undefined;
-  }
 }
 
 function anyOf(preds: Predicate[]): Predicate {
@@ -206,12 +193,12 @@ export function compileCondition(cond: Condition, segments: ReadonlyMap<string, 
     case 'ends_with':
       return stringTest(attr, strings, (s, v) => s.endsWith(v));
     case 'matches': {
-      const patterns = raw.map(compilePattern).filter((r): r is RegExp => r !== undefined);
+      const patterns = raw.map(compilePattern).filter((r): r is Pattern => r !== undefined);
       return (ctx) => {
         let s = asString(ctx[attr]);
         if (s === undefined) return false;
         if (s.length > MAX_MATCH_INPUT) s = s.slice(0, MAX_MATCH_INPUT);
-        for (let i = 0; i < patterns.length; i++) if ((patterns[i] as RegExp).test(s)) return true;
+        for (let i = 0; i < patterns.length; i++) if ((patterns[i] as Pattern).test(s)) return true;
         return false;
       };
     }

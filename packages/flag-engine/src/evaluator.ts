@@ -5,7 +5,7 @@
  */
 import { allOf, compileCondition } from './conditions.js';
 import type { Ctx, Predicate } from './conditions.js';
-import { buildFlag, errorFlag, resolve } from './compiled-flag.js';
+import { buildFlag, errorFlag, resolve, reused } from './compiled-flag.js';
 import type { CompiledFlag } from './compiled-flag.js';
 import { analysePrerequisites } from './prerequisite-graph.js';
 import { errorResult, failure, Fallback } from './results.js';
@@ -18,7 +18,7 @@ import type {
   ValidationProblem,
   VariantType,
 } from './types.js';
-import { validateFlagConfig, validateSegment, variantType } from './validate.js';
+import { validateFlagConfig, validateSegment } from './validate.js';
 
 /** Longest allowed chain of prerequisites (a flag with none has depth 1). */
 export const MAX_PREREQUISITE_DEPTH = 64;
@@ -79,11 +79,35 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? `"${key.length > 200 ? key.slice(0, 200) + '…' : key}"` : `of type ${typeof key}`;
 }
 
+/** What a compiled flag was compiled from, so that the next rule set can reuse it when unchanged. */
+interface Source {
+  readonly def: RuleSetFlag;
+  /** The segments it uses, as found then (undefined for a missing one). */
+  readonly segments: ReadonlyMap<string, Segment | undefined>;
+  readonly compiled: CompiledFlag;
+}
+
+interface SegmentCompilation {
+  predicate?: Predicate;
+  problem?: string;
+}
+
 class RuleSetEvaluator implements Evaluator {
   constructor(
     readonly version: string | undefined,
-    private readonly flags: ReadonlyMap<string, CompiledFlag>,
+    readonly flags: ReadonlyMap<string, CompiledFlag>,
+    /** For {@link compileRuleSet}'s `previous`: what each flag and segment came from. */
+    readonly sources: ReadonlyMap<string, Source>,
+    readonly segments: CompiledSegments,
+    /** The `segments` array of the rule set compiled (a patch that keeps it keeps these). */
+    readonly segmentList: unknown,
+    /** Whether any flag has prerequisites (linking and graph analysis are then needed). */
+    readonly linked: boolean,
   ) {}
+
+  get segmentCache(): ReadonlyMap<Segment, SegmentCompilation> {
+    return this.segments.cache;
+  }
 
   evaluate(flagKey: string, context?: unknown, defaultValue?: FlagValue, expectedType?: VariantType): EvaluationResult {
     const flag = this.flags.get(flagKey);
@@ -93,14 +117,13 @@ class RuleSetEvaluator implements Evaluator {
       if (context === undefined) ctx = EMPTY_CONTEXT;
       else if (typeof context === 'object' && context !== null && !Array.isArray(context)) ctx = context as Ctx;
       else return errorResult(defaultValue, 'INVALID_CONTEXT', 'the evaluation context must be an object of attributes');
-      const r = resolve(flag, ctx);
+      // The common cases inline; resolve() (recursive, so never inlined) only for prerequisites.
+      const constant = flag.constant;
+      const r = constant !== undefined ? constant : flag.prerequisites.length === 0 ? flag.body(ctx) : resolve(flag, ctx);
       if (r instanceof Fallback) return r.withDefault(defaultValue);
-      if (expectedType !== undefined && variantType(r.value) !== expectedType) {
-        return errorResult(
-          defaultValue,
-          'TYPE_MISMATCH',
-          `flag "${flag.key}" is of type ${variantType(r.value) ?? 'unknown'}, not ${describeKey(expectedType)}`,
-        );
+      // Every variant of a flag has its type (validated), so the flag's type is the value's.
+      if (expectedType !== undefined && flag.valueType !== expectedType) {
+        return errorResult(defaultValue, 'TYPE_MISMATCH', `flag "${flag.key}" is of type ${flag.valueType ?? 'unknown'}, not ${describeKey(expectedType)}`);
       }
       return r;
     } catch (e) {
@@ -124,18 +147,31 @@ class RuleSetEvaluator implements Evaluator {
   }
 }
 
-function compileSegments(list: readonly Segment[]): { predicates: Map<string, Predicate>; problems: Map<string, string> } {
-  const predicates = new Map<string, Predicate>();
-  const problems = new Map<string, string>();
+interface CompiledSegments {
+  predicates: Map<string, Predicate>;
+  problems: Map<string, string>;
+  /** Each key's segment object (the first definition). */
+  objects: Map<string, Segment>;
+  cache: Map<Segment, SegmentCompilation>;
+}
+
+function compileSegments(list: readonly Segment[], previous: ReadonlyMap<Segment, SegmentCompilation> | undefined): CompiledSegments {
+  const out: CompiledSegments = { predicates: new Map(), problems: new Map(), objects: new Map(), cache: new Map() };
   for (const segment of list) {
     if (!isObject(segment) || typeof segment.key !== 'string') continue;
     const key = segment.key;
-    if (predicates.has(key) || problems.has(key)) continue; // the first definition wins
-    const found = validateSegment(segment);
-    if (found.length > 0) problems.set(key, describe(found));
-    else predicates.set(key, allOf(segment.conditions.map((c) => compileCondition(c, NO_SEGMENTS))));
+    if (out.objects.has(key)) continue; // the first definition wins
+    out.objects.set(key, segment);
+    let c = previous?.get(segment);
+    if (c === undefined) {
+      const found = validateSegment(segment);
+      c = found.length > 0 ? { problem: describe(found) } : { predicate: allOf(segment.conditions.map((x) => compileCondition(x, NO_SEGMENTS))) };
+    }
+    out.cache.set(segment, c);
+    if (c.problem !== undefined) out.problems.set(key, c.problem);
+    else out.predicates.set(key, c.predicate as Predicate);
   }
-  return { predicates, problems };
+  return out;
 }
 
 function referencedSegments(def: RuleSetFlag): string[] {
@@ -146,7 +182,24 @@ function referencedSegments(def: RuleSetFlag): string[] {
   return keys;
 }
 
-function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: ReturnType<typeof compileSegments>): CompiledFlag {
+/** Every string listed by an `in_segment` condition of a flag, whatever the flag's shape (never throws). */
+function segmentKeysOf(def: RuleSetFlag): string[] {
+  try {
+    return referencedSegments(def).filter((k) => typeof k === 'string');
+  } catch {
+    return [];
+  }
+}
+
+function sameSegments(used: ReadonlyMap<string, Segment | undefined>, now: ReadonlyMap<string, Segment>): boolean {
+  if (used.size === 0) return true;
+  for (const [key, segment] of used) if (now.get(key) !== segment) return false;
+  return true;
+}
+
+const NO_SEGMENTS_USED: ReadonlyMap<string, Segment | undefined> = new Map();
+
+function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: CompiledSegments): CompiledFlag {
   const key = def.key;
   const problems = validateFlagConfig(def, def.environment ?? null, segments);
   if (problems.length > 0) return errorFlag(key, failure('PARSE_ERROR', `flag "${key}" is invalid: ${describe(problems)}`));
@@ -162,7 +215,11 @@ function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: Re
 }
 
 /**
- * Compiles a rule set once, for fast repeated evaluation. Throws a TypeError
+ * Compiles a rule set once, for fast repeated evaluation. With `previous` (the evaluator of the
+ * rule set this one was patched from), flags whose definition object and segment objects are
+ * the same as then are not compiled again; with `changes` too (the flags a patch replaced or
+ * added, and the keys it deleted — `ruleSet` must be `previous`'s with exactly those applied),
+ * only those are looked at. Throws a TypeError
  * only when `ruleSet` is not an object with a `flags` array (an SDK should then
  * keep its previous evaluator); problems inside a flag make that flag answer
  * PARSE_ERROR, prerequisite cycles make the flags on them answer GENERAL.
@@ -183,19 +240,40 @@ function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: Re
  * });
  * evaluator.evaluate('new-checkout', { targetingKey: 'user-1', company: 'acme' }).value; // true
  */
-export function compileRuleSet(ruleSet: RuleSet): Evaluator {
+export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator, changes?: RuleSetChanges): Evaluator {
   if (!isObject(ruleSet) || !Array.isArray(ruleSet.flags)) {
     throw new TypeError('a rule set must be an object with a "flags" array');
   }
+  const before = previous instanceof RuleSetEvaluator ? previous : undefined;
+  if (before !== undefined && changes !== undefined) {
+    const fast = patched(ruleSet, before, changes);
+    if (fast !== undefined) return fast;
+  }
   const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
-  const compiledSegments = compileSegments(segments);
+  const compiledSegments = compileSegments(segments, before?.segmentCache);
   const flags = new Map<string, CompiledFlag>();
+  const sources = new Map<string, Source>();
   for (const def of ruleSet.flags) {
     if (!isObject(def) || typeof def.key !== 'string' || flags.has(def.key)) continue;
-    flags.set(def.key, compileOne(def, segments, compiledSegments));
+    // The very same definition object using the very same segment objects compiles to the same
+    // flag: reused (an SDK applying a patch recompiles only what the patch changed).
+    const source = before?.sources.get(def.key);
+    if (source !== undefined && source.def === def && sameSegments(source.segments, compiledSegments.objects)) {
+      const compiled = reused(source.compiled);
+      flags.set(def.key, compiled);
+      sources.set(def.key, compiled === source.compiled ? source : { def, segments: source.segments, compiled });
+      continue;
+    }
+    const compiled = compileOne(def, segments, compiledSegments);
+    const keys = segmentKeysOf(def);
+    const used = keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, compiledSegments.objects.get(k)]));
+    flags.set(def.key, compiled);
+    sources.set(def.key, { def, segments: used, compiled });
   }
 
   const list = [...flags.values()];
+  const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
+  if (!list.some((f) => f.prerequisites.length > 0)) return new RuleSetEvaluator(version, flags, sources, compiledSegments, ruleSet.segments, false);
   const position = new Map(list.map((f, i) => [f, i]));
   for (const flag of list) for (const p of flag.prerequisites) p.flag = flags.get(p.key);
   const edges = list.map((f) =>
@@ -210,6 +288,38 @@ export function compileRuleSet(ruleSet: RuleSet): Evaluator {
     }
   });
 
+  return new RuleSetEvaluator(version, flags, sources, compiledSegments, ruleSet.segments, true);
+}
+
+/** What changed since `previous`, when the caller knows (a patch): only flags, and no segments. */
+export interface RuleSetChanges {
+  readonly flags: readonly RuleSetFlag[];
+  readonly deletedFlags: readonly string[];
+}
+
+/**
+ * The fast path of a patch: the previous evaluator's maps copied, the changed flags compiled,
+ * the deleted ones dropped — work in proportion to the patch (an SDK process holding many
+ * clients applies a change to all of them at once). Undefined when it does not apply: another
+ * segments array, or prerequisites anywhere (then every link is rebuilt the long way).
+ */
+function patched(ruleSet: RuleSet, before: RuleSetEvaluator, changes: RuleSetChanges): Evaluator | undefined {
+  if (before.linked || ruleSet.segments !== before.segmentList) return undefined;
+  if (changes.flags.some((f) => !isObject(f) || typeof f.key !== 'string' || (Array.isArray(f.environment?.prerequisites) && f.environment.prerequisites.length > 0))) return undefined;
+  const flags = new Map(before.flags);
+  const sources = new Map(before.sources);
+  const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
+  for (const def of changes.flags) {
+    const compiled = compileOne(def, segments, before.segments);
+    const keys = segmentKeysOf(def);
+    flags.set(def.key, compiled);
+    sources.set(def.key, { def, segments: keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, before.segments.objects.get(k)])), compiled });
+  }
+  // Deletions last, as a patch is applied (a flag both changed and deleted is gone).
+  for (const key of changes.deletedFlags) {
+    flags.delete(key);
+    sources.delete(key);
+  }
   const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
-  return new RuleSetEvaluator(version, flags);
+  return new RuleSetEvaluator(version, flags, sources, before.segments, ruleSet.segments, false);
 }

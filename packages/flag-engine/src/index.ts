@@ -8,10 +8,11 @@
  * const { value, reason } = evaluator.evaluate('new-checkout', { targetingKey: 'user-1' }, false, 'boolean');
  */
 export { compileRuleSet, MAX_PREREQUISITE_DEPTH } from './evaluator.js';
-export type { Evaluator } from './evaluator.js';
+export type { Evaluator, RuleSetChanges } from './evaluator.js';
 export { validateFlagConfig, validateSegment, variantType } from './validate.js';
 export { bucketFor, murmur3, BUCKETS } from './murmur3.js';
-export { MAX_MATCH_INPUT, MAX_PATTERN_LENGTH } from './conditions.js';
+export { compilePattern, MAX_MATCH_INPUT, MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM, patternProblem } from './patterns.js';
+export type { Pattern } from './patterns.js';
 export { OPERATORS } from './types.js';
 export type {
   Condition,

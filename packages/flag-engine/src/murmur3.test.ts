@@ -107,6 +107,22 @@ describe('bucketSuffix (the allocation-free hot path)', () => {
     }
   });
 
+  it('gives the same answers from its cache of the last string, for every flag after the first', () => {
+    // One string bucketed for many flags in turn (the cached path), then flags bucketing many
+    // strings in turn (the direct path), interleaved, with short, long, ASCII and other strings.
+    const next = prng(7);
+    const prefixes = ['', 'a/', 'ab/', 'abc/', 'new-checkout/', 'é/', 'flag-12/', 'flag-with-a-long-key-name/'].map((p) => ({ p, state: hashPrefix(p) }));
+    const strings = ['', 'x', 'xy', 'xyz', 'wxyz', 'user-1', 'user-12345', 'a'.repeat(64), 'b'.repeat(65), 'é', 'user-中', ...Array.from({ length: 40 }, () => randomString(next, 70))];
+    for (const s of strings) {
+      for (let round = 0; round < 3; round++) {
+        for (const { p, state } of prefixes) expect(bucketSuffix(state, s), `${JSON.stringify(p)} + ${JSON.stringify(s)}`).toBe(murmur3(p + s) % BUCKETS);
+      }
+    }
+    for (const { p, state } of prefixes) {
+      for (const s of strings) expect(bucketSuffix(state, s)).toBe(murmur3(p + s) % BUCKETS);
+    }
+  });
+
   it('handles a surrogate pair split across the ASCII and non-ASCII paths', () => {
     const state = hashPrefix('f/');
     for (const s of ['abc😀', '😀', 'a\ud83d', '\ude00a', 'abcd\u0080', 'abcdefg中']) {

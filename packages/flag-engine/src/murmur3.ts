@@ -103,30 +103,138 @@ export function hashPrefix(prefix: string, seed = 0): HashState {
   return absorbBytes({ h: seed | 0, k: 0, n: 0, len: 0 }, utf8Encode(prefix));
 }
 
+// The last string bucketed, packed into little-endian 32-bit words once per alignment (how many
+// bytes the prefix left in its partial block), so that bucketing one targeting key for every
+// flag of a rule set — bulk evaluation, a request evaluating many flags — reads its characters
+// once rather than once per flag. Only ASCII strings of up to CACHED_MAX code units are packed;
+// the cache is allocation-free and invisible (every answer equals the direct computation's).
+const CACHED_MAX = 64;
+const WORDS = CACHED_MAX / 4 + 1;
+let lastString: string | undefined;
+let lastState: HashState | undefined;
+/** 0 = not checked yet, 1 = ASCII and short enough to pack, 2 = not packable. */
+let lastPackable = 0;
+/** Per alignment n (0–3): the characters completing the prefix's partial block (as bits to OR in). */
+const packFill = new Int32Array(4);
+/** Per alignment: whether those characters complete the block (the string is long enough). */
+const packCompletes = new Uint8Array(4);
+/** Per alignment: 0 = not packed yet, else 1 + the number of whole words. */
+const packWordCount = new Int32Array(4);
+const packWords = new Int32Array(4 * WORDS);
+const packTail = new Int32Array(4);
+const packTailCount = new Int32Array(4);
+
+function pack(str: string, n: number): void {
+  const end = str.length;
+  let i = 0;
+  let fill = 0;
+  if (n !== 0) for (let j = n; j < 4 && i < end; j++) fill |= str.charCodeAt(i++) << (j << 3);
+  packFill[n] = fill;
+  packCompletes[n] = n !== 0 && n + end >= 4 ? 1 : 0;
+  let w = 0;
+  for (; i + 4 <= end; i += 4) {
+    packWords[n * WORDS + w++] = str.charCodeAt(i) | (str.charCodeAt(i + 1) << 8) | (str.charCodeAt(i + 2) << 16) | (str.charCodeAt(i + 3) << 24);
+  }
+  let tail = 0;
+  let count = 0;
+  for (; i < end; i++) tail |= str.charCodeAt(i) << (count++ << 3);
+  packTail[n] = tail;
+  packTailCount[n] = count;
+  packWordCount[n] = w + 1;
+}
+
+function packable(str: string): boolean {
+  if (str.length > CACHED_MAX) return false;
+  let seen = 0;
+  for (let i = 0; i < str.length; i++) seen |= str.charCodeAt(i);
+  return seen < 0x80;
+}
+
+/** {@link bucketSuffix} from the packed words of `lastString`. */
+function bucketPacked(state: HashState, length: number): number {
+  const n = state.n;
+  if (packWordCount[n] === 0) pack(lastString as string, n);
+  let h = state.h;
+  let k = state.k | (packFill[n] as number);
+  let kn = n;
+  if (n !== 0) {
+    if (packCompletes[n] === 1) {
+      h = mixBlock(h, k);
+      k = 0;
+      kn = 0;
+    } else {
+      kn = n + length;
+    }
+  }
+  const base = n * WORDS;
+  const words = (packWordCount[n] as number) - 1;
+  for (let w = 0; w < words; w++) h = mixBlock(h, packWords[base + w] as number);
+  if (kn === 0) {
+    k = packTail[n] as number;
+    kn = packTailCount[n] as number;
+  }
+  return finish(h, k, kn, state.len + length) % 10_000; // BUCKETS
+}
+
 /**
  * The bucket (0–9,999) of `prefix + str`, where `state` is the hash state after
  * `prefix` ({@link hashPrefix}): equal to `murmur3(prefix + str) % BUCKETS`,
  * without building the string or allocating. It optimistically treats `str` as
  * ASCII, reading four code units per block, and starts over in
- * {@link bucketRest} if any code unit was not ASCII.
+ * {@link bucketRest} if any code unit was not ASCII. The same string bucketed
+ * again (for the next flag) is hashed from its packed words.
  */
 export function bucketSuffix(state: HashState, str: string): number {
+  // The same flag again means another person (one flag evaluated for many): hash directly and
+  // leave the cache alone (it still describes lastString).
+  if (state === lastState) return bucketDirect(state, str);
+  lastState = state;
+  if (str === lastString) {
+    if (lastPackable === 0) lastPackable = packable(str) ? 1 : 2;
+    if (lastPackable === 1) return bucketPacked(state, str.length);
+    return bucketDirect(state, str);
+  }
+  lastString = str;
+  lastPackable = 0;
+  packWordCount[0] = packWordCount[1] = packWordCount[2] = packWordCount[3] = 0;
+  return bucketDirect(state, str);
+}
+
+function bucketDirect(state: HashState, str: string): number {
   let h = state.h;
   let k = state.k;
   let n = state.n;
   const end = str.length;
   let i = 0;
   let seen = 0; // every code unit OR-ed together: >= 0x80 means "not ASCII"
-  // Complete the partial block left by the prefix.
-  while (n !== 0 && i < end) {
-    const c = str.charCodeAt(i++);
+  // Complete the partial block left by the prefix (unrolled: n is the same for every call of a flag).
+  if (n !== 0) {
+    const need = 4 - n;
+    if (end < need) {
+      for (; i < end; i++) {
+        const c = str.charCodeAt(i);
+        seen |= c;
+        k |= c << (n++ << 3);
+      }
+      if (seen >= 0x80) return bucketRest(state.h, state.k, state.n, state.len, str, 0);
+      return finish(h, k, n, state.len + end) % 10_000; // BUCKETS
+    }
+    let c = str.charCodeAt(0);
     seen |= c;
     k |= c << (n << 3);
-    if (++n === 4) {
-      h = mixBlock(h, k);
-      k = 0;
-      n = 0;
+    if (need > 1) {
+      c = str.charCodeAt(1);
+      seen |= c;
+      k |= c << ((n + 1) << 3);
     }
+    if (need > 2) {
+      c = str.charCodeAt(2);
+      seen |= c;
+      k |= c << ((n + 2) << 3);
+    }
+    h = mixBlock(h, k);
+    k = 0;
+    i = need;
   }
   const blocksEnd = end - ((end - i) & 3);
   for (; i < blocksEnd; i += 4) {
@@ -137,14 +245,24 @@ export function bucketSuffix(state: HashState, str: string): number {
     seen |= c0 | c1 | c2 | c3;
     h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
-  for (; i < end; i++) {
-    const c = str.charCodeAt(i);
+  const rest = end - i;
+  if (rest > 0) {
+    let c = str.charCodeAt(i);
     seen |= c;
-    k |= c << (n << 3);
-    n++;
+    k = c;
+    if (rest > 1) {
+      c = str.charCodeAt(i + 1);
+      seen |= c;
+      k |= c << 8;
+    }
+    if (rest > 2) {
+      c = str.charCodeAt(i + 2);
+      seen |= c;
+      k |= c << 16;
+    }
   }
   if (seen >= 0x80) return bucketRest(state.h, state.k, state.n, state.len, str, 0);
-  return finish(h, k, n, state.len + end) % 10_000; // BUCKETS
+  return finish(h, k, rest, state.len + end) % 10_000; // BUCKETS
 }
 
 /** {@link bucketSuffix} for any string: encodes UTF-8 as it goes, from code unit `start`. */

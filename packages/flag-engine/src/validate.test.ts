@@ -155,6 +155,12 @@ describe('validateFlagConfig', () => {
     const broken = check('([a-z]');
     expect(paths(broken)).toEqual(['environment.rules[0].conditions[0].values[0]']);
     expect(broken[0]?.message).toContain('does not compile');
+    // RE2 syntax: no backreferences, no lookaround (they are what needs backtracking).
+    expect(check('(a)\\1')[0]?.message).toContain('does not compile');
+    expect(check('foo(?=bar)')[0]?.message).toContain('does not compile');
+    // Linear time is proportional to the program too: huge counted repetitions are refused.
+    expect(check('[a-z]{0,1000}[a-z]{0,1000}[0-9]')[0]?.message).toContain('too complex');
+    expect(check('[a-z]{0,200}[0-9]')).toEqual([]);
   });
 
   it('requires numbers or ISO dates for comparisons', () => {

@@ -3,7 +3,8 @@
  * Every function here accepts arbitrary input and never throws: the server hands
  * it request bodies and answers 400 with the problems it returns.
  */
-import { comparisonTarget, MAX_PATTERN_LENGTH } from './conditions.js';
+import { comparisonTarget } from './conditions.js';
+import { patternProblem } from './patterns.js';
 import { parseRange, parseSemver } from './semver.js';
 import { OPERATORS } from './types.js';
 import type { EnvConfig, FlagDefinition, Segment, ValidationProblem, VariantType } from './types.js';
@@ -84,16 +85,11 @@ function checkValues(p: Problems, path: string, op: string, values: unknown[], s
       typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!primitive) return p.add(at, `must be a string, a number or a boolean, not ${show(value)}`);
     switch (op) {
-      case 'matches':
-        if (typeof value !== 'string') return p.add(at, 'a regular expression must be a string');
-        if (value.length > MAX_PATTERN_LENGTH)
-          return p.add(at, `regular expression is ${value.length} characters long; the limit is ${MAX_PATTERN_LENGTH}`);
-        try {
-          new RegExp(value);
-        } catch (e) {
-          p.add(at, `regular expression does not compile: ${e instanceof Error ? e.message : String(e)}`);
-        }
+      case 'matches': {
+        const problem = patternProblem(value);
+        if (problem !== undefined) p.add(at, problem);
         return;
+      }
       case 'lt':
       case 'lte':
       case 'gt':

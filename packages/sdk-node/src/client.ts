@@ -3,38 +3,15 @@
  * against a rule set kept current over the server's SSE stream.
  */
 import fs from 'node:fs';
-import type { EvaluationContext, EvaluationResult, Evaluator, FlagValue, JsonStructure, VariantType } from '@slipway/flag-engine';
+import { FlagEvaluations, messageOf } from './evaluations.js';
 import { TypedEmitter } from './events.js';
 import type { Listeners } from './events.js';
 import { CONSOLE_LOGGER, safeLogger } from './logging.js';
-import type { ClientEvents, EvaluationDetails, Logger, SlipwayClientOptions } from './options.js';
+import type { ClientEvents, SlipwayClientOptions } from './options.js';
 import { RuleSetState } from './rule-set-state.js';
 import type { AppliedChange } from './rule-set-state.js';
 import { Synchronizer } from './synchronizer.js';
 import { MetricsReporter, type TrackEvent } from './metrics.js';
-
-const NOT_READY_MESSAGE = 'no rule set is loaded yet';
-
-function typeOf(value: unknown): VariantType | undefined {
-  switch (typeof value) {
-    case 'boolean':
-    case 'string':
-    case 'number':
-      return typeof value as VariantType;
-    case 'object':
-      return value === null ? undefined : 'object';
-    default:
-      return undefined;
-  }
-}
-
-function messageOf(e: unknown): string {
-  try {
-    return e instanceof Error ? e.message : String(e);
-  } catch {
-    return 'unknown error';
-  }
-}
 
 /**
  * A Slipway client for server-side Node applications. Create one per process
@@ -54,12 +31,9 @@ function messageOf(e: unknown): string {
  *   // …
  * }
  */
-export class SlipwayClient {
+export class SlipwayClient extends FlagEvaluations {
   private readonly state = new RuleSetState();
-  /** The compiled rule set in force, held here so that the hot path is one field read away. */
-  private ev: Evaluator | undefined;
   private readonly emitter: TypedEmitter<ClientEvents>;
-  private readonly logger: Logger;
   private readonly now: () => number;
   private readonly staleAfterMs: number;
   private readonly readyTimeoutMs: number;
@@ -85,8 +59,8 @@ export class SlipwayClient {
    * const offline = new SlipwayClient({ offline: true, bootstrap: './flags.json' });
    */
   constructor(options: SlipwayClientOptions) {
+    super(safeLogger((options ?? {}).logger ?? CONSOLE_LOGGER));
     options = options ?? {};
-    this.logger = safeLogger(options.logger ?? CONSOLE_LOGGER);
     this.emitter = new TypedEmitter<ClientEvents>(this.logger);
     this.now = options.now ?? Date.now;
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
@@ -114,6 +88,7 @@ export class SlipwayClient {
         url: options.url,
         sdkKey: options.sdkKey,
         fetch: options.fetch ?? globalThis.fetch,
+        customFetch: options.fetch !== undefined,
         pollIntervalMs: options.pollIntervalMs ?? 30_000,
         streamInitialRetryMs: options.streamInitialRetryMs ?? 1_000,
         streamMaxRetryMs: options.streamMaxRetryMs ?? 30_000,
@@ -195,104 +170,6 @@ export class SlipwayClient {
   }
 
   /**
-   * Evaluates a boolean flag; answers `defaultValue` when the flag is missing,
-   * not boolean, or anything else goes wrong.
-   *
-   * @example
-   * const enabled = slipway.getBooleanValue('new-checkout', false, { targetingKey: 'user-1', company: 'acme' });
-   */
-  getBooleanValue(flagKey: string, defaultValue: boolean, context?: EvaluationContext): boolean {
-    const evaluator = this.ev;
-    if (evaluator === undefined) return defaultValue;
-    try {
-      return evaluator.evaluate(flagKey, context, defaultValue, 'boolean').value as boolean;
-    } catch {
-      return defaultValue;
-    }
-  }
-
-  /**
-   * Evaluates a string flag; answers `defaultValue` on any error.
-   *
-   * @example
-   * const flavor = slipway.getStringValue('flavor', 'standard', { targetingKey: user.id, company: user.company });
-   */
-  getStringValue(flagKey: string, defaultValue: string, context?: EvaluationContext): string {
-    return this.value(flagKey, defaultValue, context, 'string') as string;
-  }
-
-  /**
-   * Evaluates a number flag; answers `defaultValue` on any error.
-   *
-   * @example
-   * const limit = slipway.getNumberValue('upload-limit-mb', 10, { targetingKey: 'user-1' });
-   */
-  getNumberValue(flagKey: string, defaultValue: number, context?: EvaluationContext): number {
-    return this.value(flagKey, defaultValue, context, 'number') as number;
-  }
-
-  /**
-   * Evaluates a JSON (object or array) flag; answers `defaultValue` on any error.
-   * The returned value is frozen and shared: copy it before changing it.
-   *
-   * @example
-   * const theme = slipway.getObjectValue('theme', { color: 'blue' }, { targetingKey: 'user-1' });
-   */
-  getObjectValue<T extends JsonStructure>(flagKey: string, defaultValue: T, context?: EvaluationContext): T {
-    return this.value(flagKey, defaultValue, context, 'object') as T;
-  }
-
-  /**
-   * Evaluates a flag and tells how: the value, the variant, the reason
-   * (`TARGETING_MATCH`, `SPLIT`, `DEFAULT`, `STATIC`, `DISABLED`, `ERROR`) and,
-   * when the default was served because of an error, the error code. The
-   * expected type is the type of `defaultValue` (no check when it is
-   * `undefined` or `null`).
-   *
-   * @example
-   * const d = slipway.getDetails('new-checkout', false, { targetingKey: 'user-1' });
-   * // { flagKey: 'new-checkout', value: true, variant: 'on', reason: 'SPLIT' }
-   */
-  getDetails<T extends FlagValue | undefined>(flagKey: string, defaultValue: T, context?: EvaluationContext): EvaluationDetails<T> {
-    const r = this.evaluate(flagKey, defaultValue, context, typeOf(defaultValue));
-    const out: { -readonly [K in keyof EvaluationDetails<T>]: EvaluationDetails<T>[K] } = {
-      flagKey,
-      value: r.value as T,
-      reason: r.reason,
-    };
-    if (r.variant !== undefined) out.variant = r.variant;
-    if (r.errorCode !== undefined) out.errorCode = r.errorCode;
-    if (r.errorMessage !== undefined) out.errorMessage = r.errorMessage;
-    if (r.flagMetadata !== undefined) out.flagMetadata = r.flagMetadata;
-    return out;
-  }
-
-  /**
-   * The engine's result for a flag, with the expected type given explicitly;
-   * used by the OpenFeature provider. Never throws.
-   *
-   * @example
-   * const r = slipway.evaluate('flavor', 'standard', { targetingKey: 'user-1' }, 'string');
-   */
-  evaluate(
-    flagKey: string,
-    defaultValue: FlagValue | undefined,
-    context: EvaluationContext | undefined,
-    expectedType: VariantType | undefined,
-  ): EvaluationResult | (Omit<EvaluationResult, 'errorCode'> & { errorCode: 'PROVIDER_NOT_READY' }) {
-    const evaluator = this.ev;
-    if (evaluator === undefined) {
-      return { value: defaultValue, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY', errorMessage: NOT_READY_MESSAGE };
-    }
-    try {
-      return evaluator.evaluate(flagKey, context, defaultValue, expectedType);
-    } catch (e) {
-      // The engine does not throw; this guards the promise made to callers all the same.
-      return { value: defaultValue, reason: 'ERROR', errorCode: 'GENERAL', errorMessage: messageOf(e) };
-    }
-  }
-
-  /**
    * Listens to an event:
    * - `ready` — a rule set is in force; again after recovering from `stale` or `error`;
    * - `change` — `{ version, flagKeys }` after each update that changed flags;
@@ -360,16 +237,6 @@ export class SlipwayClient {
     if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
     for (const waiter of [...this.readyWaiters]) waiter(this.initialized);
     this.emitter.clear();
-  }
-
-  private value(flagKey: string, defaultValue: FlagValue, context: EvaluationContext | undefined, type: VariantType): FlagValue {
-    const evaluator = this.ev;
-    if (evaluator === undefined) return defaultValue;
-    try {
-      return evaluator.evaluate(flagKey, context, defaultValue, type).value as FlagValue;
-    } catch {
-      return defaultValue;
-    }
   }
 
   private loadBootstrap(bootstrap: unknown): void {

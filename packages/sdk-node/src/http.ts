@@ -98,10 +98,20 @@ export async function runStream(options: StreamOptions): Promise<void> {
   if (options.signal.aborted) throw new Error('the stream was aborted');
   options.signal.addEventListener('abort', onAbort, { once: true });
   let watchdog: NodeJS.Timeout | undefined;
-  const arm = () => {
-    if (watchdog !== undefined) clearTimeout(watchdog);
-    watchdog = setTimeout(() => local.abort(new Error(`no data from the stream for ${options.readTimeoutMs} ms`)), options.readTimeoutMs);
+  let lastByteAt = Date.now();
+  // One timer, moved forward lazily: a chunk only records when it came.
+  const check = () => {
+    const silent = Date.now() - lastByteAt;
+    if (silent >= options.readTimeoutMs) return local.abort(new Error(`no data from the stream for ${options.readTimeoutMs} ms`));
+    watchdog = setTimeout(check, options.readTimeoutMs - silent);
     watchdog.unref?.();
+  };
+  const arm = () => {
+    lastByteAt = Date.now();
+    if (watchdog === undefined) {
+      watchdog = setTimeout(check, options.readTimeoutMs);
+      watchdog.unref?.();
+    }
   };
   try {
     arm();

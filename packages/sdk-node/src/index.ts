@@ -14,6 +14,8 @@ export { slipwayMetrics } from './middleware.js';
 export type { MiddlewareOptions, Tracker } from './middleware.js';
 export { LATENCY_BUCKETS_MS } from './metrics.js';
 export type { TrackEvent } from './metrics.js';
+export { fallback, requireFlag, when } from './flag-gates.js';
+export type { BooleanFlags, ContextFrom, FallbackDecorator, FlagMethodDecorator, RequireFlagOptions, WhenOptions } from './flag-gates.js';
 export type { SlipwayProviderOptions } from './provider.js';
 export { SseParser } from './sse-parser.js';
 export type { SseEvent, SseHandlers } from './sse-parser.js';

@@ -39,6 +39,26 @@ describe('RuleSetState', () => {
     expect(state.evaluator!.evaluate('retries', {}).value).toBe(5);
   });
 
+  it('applies flag-only patches in place: changed, new and deleted flags, then a full replace agrees', () => {
+    const state = new RuleSetState();
+    state.replace(sampleRuleSet('1'));
+    expect(state.patch({ version: '2', flags: [{ ...retries(), environment: { enabled: true, defaultServe: { variant: 'many' } } }] }).changedKeys).toEqual(['retries']);
+    expect(state.patch({ version: '3', flags: [{ ...retries(), environment: { enabled: true, defaultServe: { variant: 'many' } } }] }).changedKeys).toEqual([]);
+    expect(state.patch({ version: '4', flags: [{ ...retries(), key: 'new-one' }, { ...flavor(), key: 'new-two' }] }).changedKeys).toEqual(['new-one', 'new-two']);
+    expect(state.patch({ version: '5', flags: [{ ...retries(), key: 'new-one', environment: { enabled: false, defaultServe: { variant: 'few' } } }] }).changedKeys).toEqual(['new-one']);
+    expect(state.patch({ version: '6', deletedFlags: ['new-two', 'limits'] }).changedKeys).toEqual(['new-two', 'limits']);
+    expect(state.current!.flags.map((f) => f.key)).toEqual(['new-checkout', 'flavor', 'retries', 'new-one']);
+    const ev = state.evaluator!;
+    expect(ev.evaluate('retries', {}).value).toBe(5);
+    expect(ev.evaluate('new-one', {}, 'd')).toMatchObject({ value: 'd', reason: 'DISABLED' });
+    expect(ev.evaluate('flavor', { company: 'umbrella' }).value).toBe('eu-sovereign');
+    // The same rule set loaded whole answers the same and reports nothing changed.
+    const whole = new RuleSetState();
+    whole.replace(JSON.parse(JSON.stringify(state.current)));
+    for (const key of ev.keys()) for (const company of ['acme', 'umbrella', 'x']) expect(whole.evaluator!.evaluate(key, { targetingKey: 'u', company })).toEqual(ev.evaluate(key, { targetingKey: 'u', company }));
+    expect(state.replace(JSON.parse(JSON.stringify(state.current))).changedKeys).toEqual([]);
+  });
+
   it('refuses what it cannot use and keeps the rule set in force', () => {
     const state = new RuleSetState();
     expect(() => state.patch({ version: '1', flags: [] })).toThrow(/before any rule set/);

@@ -45,18 +45,27 @@ function segmentKeysOf(flag: RuleSetFlag): string[] {
   return out;
 }
 
+// JSON of each flag and segment object, computed once per object: a patch leaves the unchanged
+// ones as they were, so applying it costs the size of the patch, not of the rule set.
+const json = new WeakMap<object, string>();
+function jsonOf(value: object): string {
+  let text = json.get(value);
+  if (text === undefined) json.set(value, (text = JSON.stringify(value)));
+  return text;
+}
+
 /**
  * A fingerprint per flag, covering the segments it uses, so that the change
  * event names exactly the flags whose answers may have changed.
  */
 function fingerprints(ruleSet: RuleSet): Map<string, string> {
   const segments = new Map<string, string>();
-  for (const s of keyed<Segment>(ruleSet.segments)) if (!segments.has(s.key)) segments.set(s.key, JSON.stringify(s));
+  for (const s of keyed<Segment>(ruleSet.segments)) if (!segments.has(s.key)) segments.set(s.key, jsonOf(s));
   const out = new Map<string, string>();
   for (const flag of keyed<RuleSetFlag>(ruleSet.flags)) {
     if (out.has(flag.key)) continue;
     const used = segmentKeysOf(flag).map((k) => segments.get(k) ?? '');
-    out.set(flag.key, JSON.stringify(flag) + '\u0000' + used.join('\u0000'));
+    out.set(flag.key, used.length === 0 ? jsonOf(flag) : jsonOf(flag) + '\u0000' + used.join('\u0000'));
   }
   return out;
 }
@@ -89,6 +98,8 @@ export function parsePatch(value: unknown): RuleSetPatch {
 export class RuleSetState {
   private ruleSet: RuleSet | undefined;
   private prints = new Map<string, string>();
+  /** Where each flag key sits in `ruleSet.flags`, for patches. */
+  private positions = new Map<string, number>();
   private compiled: Evaluator | undefined;
 
   /** The evaluator of the rule set in force, `undefined` before the first one. */
@@ -122,23 +133,89 @@ export class RuleSetState {
     const patch = parsePatch(value);
     const base = this.ruleSet;
     if (base === undefined) throw new Error('a patch arrived before any rule set');
-    const flags = mergeByKey(keyed<RuleSetFlag>(base.flags), keyed<RuleSetFlag>(patch.flags), patch.deletedFlags);
-    const segments = mergeByKey(keyed<Segment>(base.segments), keyed<Segment>(patch.segments), patch.deletedSegments);
-    return this.install({ version: patch.version, flags, segments });
+    const changed = keyed<RuleSetFlag>(patch.flags);
+    const deleted = (Array.isArray(patch.deletedFlags) ? patch.deletedFlags : []).filter((k): k is string => typeof k === 'string');
+    const segmentsTouched = (patch.segments?.length ?? 0) > 0 || (patch.deletedSegments?.length ?? 0) > 0;
+    if (segmentsTouched) {
+      const flags = mergeByKey(base.flags, changed, deleted);
+      const segments = mergeByKey(base.segments ?? [], keyed<Segment>(patch.segments), patch.deletedSegments);
+      return this.install({ version: patch.version, flags, segments });
+    }
+    // Only flags changed: the work is the patch's size, not the rule set's (an SDK with hundreds of
+    // flags applies a one-flag change in microseconds).
+    const flags = replaceByKey(base.flags, this.positions, changed, deleted);
+    const next: RuleSet = { version: patch.version, flags: flags.list, segments: base.segments ?? [] };
+    const evaluator = compileRuleSet(next, this.compiled, { flags: changed, deletedFlags: deleted }); // throws before anything changed
+    const changedKeys: string[] = [];
+    let bySegments: Map<string, string> | undefined;
+    for (const flag of changed) {
+      const usedKeys = segmentKeysOf(flag);
+      let print = jsonOf(flag);
+      if (usedKeys.length > 0) {
+        bySegments ??= new Map((next.segments ?? []).map((seg) => [seg.key, jsonOf(seg)]));
+        print += '\u0000' + usedKeys.map((k) => bySegments!.get(k) ?? '').join('\u0000');
+      }
+      if (this.prints.get(flag.key) !== print) changedKeys.push(flag.key);
+      this.prints.set(flag.key, print);
+    }
+    for (const key of deleted) if (this.prints.delete(key)) changedKeys.push(key);
+    this.ruleSet = next;
+    this.positions = flags.positions;
+    this.compiled = evaluator;
+    return { version: next.version, changedKeys };
   }
 
   private install(next: RuleSet): AppliedChange {
-    const evaluator = compileRuleSet(next);
+    // Against the evaluator in force: flags the update left untouched are not compiled again.
+    const evaluator = compileRuleSet(next, this.compiled);
     const prints = fingerprints(next);
     const changedKeys = this.compiled === undefined ? [...prints.keys()] : diff(this.prints, prints);
     this.ruleSet = next;
     this.prints = prints;
+    this.positions = positionsOf(next.flags);
     this.compiled = evaluator;
     return { version: next.version, changedKeys };
   }
 }
 
-function mergeByKey<T extends { key: string }>(base: T[], changed: T[], deleted: unknown): T[] {
+function positionsOf(flags: readonly RuleSetFlag[]): Map<string, number> {
+  const positions = new Map<string, number>();
+  flags.forEach((f, i) => {
+    if (!positions.has(f.key)) positions.set(f.key, i);
+  });
+  return positions;
+}
+
+/**
+ * The flag list with changed flags replaced in place (new ones appended) and deleted ones removed:
+ * a copy of the array, the rest of the work in proportion to the patch.
+ */
+function replaceByKey(
+  list: readonly RuleSetFlag[],
+  positions: Map<string, number>,
+  changed: readonly RuleSetFlag[],
+  deleted: readonly string[],
+): { list: RuleSetFlag[]; positions: Map<string, number> } {
+  if (deleted.some((k) => positions.has(k))) {
+    const merged = mergeByKey(list, changed, deleted);
+    return { list: merged, positions: positionsOf(merged) };
+  }
+  const out = list.slice();
+  let added: Map<string, number> | undefined;
+  for (const flag of changed) {
+    const at = positions.get(flag.key) ?? added?.get(flag.key);
+    if (at !== undefined) out[at] = flag;
+    else {
+      added ??= new Map(positions);
+      added.set(flag.key, out.length);
+      out.push(flag);
+    }
+  }
+  // Maps of positions are never changed once made, so the old one serves while no flag was added.
+  return { list: out, positions: added ?? positions };
+}
+
+function mergeByKey<T extends { key: string }>(base: readonly T[], changed: readonly T[], deleted: unknown): T[] {
   const byKey = new Map<string, T>();
   for (const item of base) if (!byKey.has(item.key)) byKey.set(item.key, item);
   for (const item of changed) byKey.set(item.key, item);

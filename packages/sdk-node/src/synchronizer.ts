@@ -7,6 +7,7 @@
  */
 import { Backoff } from './backoff.js';
 import { fetchRuleSet, runStream, SdkHttpError } from './http.js';
+import { runNodeStream } from './node-stream.js';
 import type { FetchLike } from './http.js';
 import type { Logger } from './options.js';
 import type { AppliedChange, RuleSetState } from './rule-set-state.js';
@@ -29,6 +30,8 @@ export interface SyncSettings {
   url: string;
   sdkKey: string;
   fetch: FetchLike;
+  /** The application passed its own `fetch`: the stream goes through it too. */
+  customFetch: boolean;
   pollIntervalMs: number;
   streamInitialRetryMs: number;
   streamMaxRetryMs: number;
@@ -98,7 +101,7 @@ export class Synchronizer {
     const controller = new AbortController();
     this.streamController = controller;
     const lastEventId = this.needFullReload ? undefined : this.state.version;
-    runStream({
+    (this.settings.customFetch ? runStream : runNodeStream)({
       fetch: this.settings.fetch,
       baseUrl: this.settings.url,
       sdkKey: this.settings.sdkKey,

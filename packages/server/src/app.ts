@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { auditRoutes } from './audit/audit-routes.js';
 import { authRoutes } from './auth/auth-routes.js';
 import { sessionRoutes } from './auth/session-routes.js';
@@ -45,10 +45,48 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** SDK endpoints: called thousands of times a second by machines. */
+export function isSdkUrl(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/ofrep/') || url.startsWith('/api/v1/sdk/'));
+}
+
+/**
+ * Access log lines ("incoming request", "request completed") of SDK endpoints are written only
+ * at LOG_LEVEL debug or trace; errors are always logged. Deciding per request in the log
+ * controller costs nothing, where a route log level rebuilds each request's logger.
+ */
+export class SdkAccessLogs extends LogController {
+  constructor(private readonly quiet: boolean) {
+    super();
+  }
+
+  override isLogDisabled(req: { url?: string }): boolean {
+    return this.quiet && isSdkUrl(req.url);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (error && this.isLogDisabled(request)) reply.log.error({ reqId: request.id, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else super.requestCompleted(error, request, reply, metadata);
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (reply.statusCode >= 500 && this.isLogDisabled(request)) reply.log.error({ reqId: request.id, req: request, res: reply, err: error }, error?.message);
+    else super.defaultErrorLog(error, request, reply, metadata);
+  }
+}
+
+/** Whether a log level hides debug lines (then SDK access lines are left out too). */
+export function quietSdkAccessLogs(options: FastifyServerOptions['logger']): boolean {
+  if (!options) return true;
+  const level = typeof options === 'object' && 'level' in options ? String(options.level) : 'info';
+  return level !== 'debug' && level !== 'trace';
+}
 export const BODY_LIMIT = 1024 * 1024;
 
 /** Builds the Fastify application from composed services. It does not listen: main.ts does. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const quiet = quietSdkAccessLogs(options.logger);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
@@ -68,14 +106,20 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     forceCloseConnections: 'idle',
     // A hop count becomes a function: Fastify's types take booleans, addresses and functions.
     trustProxy: typeof options.trustProxy === 'number' ? ((hops: number) => (_address: string, hop: number) => hop < hops)(options.trustProxy) : (options.trustProxy ?? false),
+    logController: new SdkAccessLogs(quiet),
+    // Quiet SDK requests log only errors, which name their request id themselves: they share the
+    // server's logger instead of building a child logger per request.
+    childLoggerFactory: (logger, bindings, childOptions, raw) => (quiet && isSdkUrl(raw.url) ? logger : logger.child(bindings, childOptions)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: a text/plain body is refused with 415, not parsed into a string.
   app.removeContentTypeParser('text/plain');
   registerSchemaCompilers(app);
   registerErrorHandling(app);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, SDK ones included.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(swagger, {
@@ -129,7 +173,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(sessionRoutes(services.sessions, { secureCookies: services.publicUrl.startsWith('https:') }), { prefix: '/api/v1' });
   // SDK endpoints authenticate with SDK keys, not user tokens: outside the user-token hook.
   await app.register(sdkRoutes(services.flagDelivery, services.sdkKeys, services.flagStream), { prefix: '/api/v1' });
-  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, services.flagEvaluations));
+  await app.register(ofrepRoutes(services.flagDelivery, services.sdkKeys, { secrets: services.secrets, pingIntervalMs: services.flagStream.pingIntervalMs, evaluations: services.flagEvaluations }));
   // Services report request metrics for rollout analysis with a server SDK key.
   await app.register(metricsRoutes(services.rollouts.ingestion, services.sdkKeys.authenticateSdkKey), { prefix: '/api/v1' });
   // Executors report with a per-deployment callback token (or an API token): outside the user-token hook.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RuleSetPatchBody } from '../flags/flag-change-store.js';
 
 /** An environment's rule set reached `version` (the receiver reads the patches from the database). */
 export interface RuleSetNotice {
@@ -6,7 +7,16 @@ export interface RuleSetNotice {
   readonly project: string;
   readonly environment: string;
   readonly version: number;
+  /**
+   * The committed change itself, when it is small enough to travel with the notice: a receiver one
+   * version behind applies it without reading the change log (one database round trip less
+   * between a change and every SDK stream).
+   */
+  readonly patch?: RuleSetPatchBody;
 }
+
+/** Notices carry their patch up to this size (PostgreSQL NOTIFY payloads end at 8,000 bytes). */
+const MAX_CARRIED_PATCH = 6_000;
 
 /** SDK keys were revoked: drop cached key lookups. */
 export interface SdkKeysNotice {
@@ -44,7 +54,8 @@ function parse(raw: string): (FanoutMessage & { o?: unknown }) | null {
   const m = value as Record<string, unknown>;
   if (m.type === 'sdk-keys') return { type: 'sdk-keys', o: m.o };
   if (m.type === 'ruleset' && typeof m.project === 'string' && typeof m.environment === 'string' && Number.isInteger(m.version)) {
-    return { type: 'ruleset', project: m.project, environment: m.environment, version: m.version as number, o: m.o };
+    const patch = typeof m.patch === 'object' && m.patch !== null && !Array.isArray(m.patch) ? (m.patch as RuleSetPatchBody) : undefined;
+    return { type: 'ruleset', project: m.project, environment: m.environment, version: m.version as number, ...(patch && { patch }), o: m.o };
   }
   return null;
 }
@@ -76,7 +87,12 @@ export class FlagFanout {
     this.deliver(message);
     const transport = this.transport;
     if (transport !== null) {
-      transport.send(JSON.stringify({ ...message, o: this.origin })).catch((error: unknown) => this.onError(error));
+      let raw = JSON.stringify({ ...message, o: this.origin });
+      if (raw.length > MAX_CARRIED_PATCH && message.type === 'ruleset' && message.patch !== undefined) {
+        const { patch: _tooBig, ...notice } = message;
+        raw = JSON.stringify({ ...notice, o: this.origin });
+      }
+      transport.send(raw).catch((error: unknown) => this.onError(error));
     }
   }
 

@@ -100,6 +100,30 @@ describe.runIf(process.env.TEST_DATABASE_URL).each(transports)('flag fan-out bet
     onB.close();
   });
 
+  it('delivers a change too large to travel with its notice (read from the change log instead)', async () => {
+    const onB = await SseClient.connect(`${b.url}/api/v1/sdk/stream`, { authorization: `Bearer ${serverKey}` });
+    await onB.waitFor((e) => e.event === 'put');
+    const companies = Array.from({ length: 600 }, (_, i) => `company-${i}`); // a ~10 KB patch
+    await api(a.url, 'PUT', `${flagUrl}/environments/production`, {
+      enabled: true,
+      offVariant: 'off',
+      rules: [{ conditions: [{ attribute: 'company', operator: 'in', values: companies }], serve: { variant: 'off' } }],
+      defaultServe: { variant: 'on' },
+    });
+    const patch = await onB.waitFor((e) => e.event === 'patch' && e.data.includes('company-599'));
+    expect(patch.data.length).toBeGreaterThan(8000);
+    await eventually(
+      () =>
+        fetch(`${b.url}/ofrep/v1/evaluate/flags/new-checkout`, {
+          method: 'POST',
+          headers: { 'x-api-key': clientKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ context: { targetingKey: 'u', company: 'company-42' } }),
+        }).then((r) => r.json() as Promise<{ value?: boolean }>),
+      (r) => r.value === false,
+    );
+    onB.close();
+  });
+
   it('catches up after the fan-out connections are cut', async () => {
     const onB = await SseClient.connect(`${b.url}/api/v1/sdk/stream`, { authorization: `Bearer ${serverKey}` });
     await onB.waitFor((e) => e.event === 'put');

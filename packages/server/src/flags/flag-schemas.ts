@@ -64,9 +64,12 @@ export const EnvConfigSchema = Type.Object(
 const Variants = Type.Array(VariantSchema, { minItems: 1, maxItems: 100 });
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50 });
 
+/** Flag keys also take underscores, as code names them (seed 002: new_query_ui). */
+const FlagKey = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'lower-case letters, digits, dashes and underscores, 1–63 characters' });
+
 export const CreateFlagBody = Type.Object(
   {
-    key: Slug,
+    key: FlagKey,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     description: Type.Optional(Text(2000)),
     type: Type.Optional(FlagKindSchema),

@@ -9,6 +9,7 @@ import type { FlagFanout } from '../fanout/flag-fanout.js';
 import type { ProjectRecord } from '../projects/project-store.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { unsafeConditionPatterns } from '../shared/regex-policy.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { constantVariant, implicitConfig, normalizeConfig, ruleSetFlag, ruleSetSegment } from './flag-model.js';
@@ -61,6 +62,20 @@ export interface FlagListOptions extends PageRequest {
 export const STALE_AFTER_DAYS = 30;
 
 /** Problems from the engine, as a 400 whose details list every one. */
+/**
+ * Object flags carry JSON objects: OpenFeature's object evaluation and OFREP's `objectFlag` say
+ * object, and clients in other languages refuse a top-level array. The engine still evaluates
+ * arrays (flags saved before this check keep working); new ones are refused here.
+ */
+function arrayVariantProblems(variants: unknown): ValidationProblem[] {
+  if (!Array.isArray(variants)) return [];
+  return variants.flatMap((v, i) =>
+    typeof v === 'object' && v !== null && Array.isArray((v as { value?: unknown }).value)
+      ? [{ path: `flag.variants[${i}].value`, message: 'must be a JSON object, not an array (OFREP and OpenFeature object flags are objects): wrap the list, e.g. { "items": [ … ] }' }]
+      : [],
+  );
+}
+
 export function problemsError(what: string, problems: readonly ValidationProblem[]): ValidationError {
   const first = problems[0];
   return new ValidationError(`${what} is not valid: ${first ? `${first.path}: ${first.message}` : 'unknown problem'}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
@@ -136,7 +151,10 @@ export class FlagService {
 
   async create(ctx: RequestContext, projectKey: string, input: CreateFlagInput): Promise<FlagView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating a flag' });
-    const problems = validateFlagConfig({ key: input.key, ...(input.type !== undefined && { type: input.type }), variants: input.variants });
+    const problems = [
+      ...validateFlagConfig({ key: input.key, ...(input.type !== undefined && { type: input.type }), variants: input.variants }),
+      ...arrayVariantProblems(input.variants),
+    ];
     if (problems.length > 0) throw problemsError(`Flag ${input.key}`, problems);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
@@ -199,6 +217,8 @@ export class FlagService {
         ...(input.archived !== undefined && { archived: input.archived }),
         updatedAt: tx.now,
       };
+      const arrays = input.variants !== undefined ? arrayVariantProblems(after.variants) : [];
+      if (arrays.length > 0) throw problemsError(`Flag ${after.key}`, arrays);
       const configs = await tx.stores.flags.environments(before.id);
       await this.checkDefinition(tx.stores, project, after, configs);
       if (after.archived && !before.archived) await this.checkNotPrerequisite(tx.stores, project, after);
@@ -238,7 +258,11 @@ export class FlagService {
       authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag', environment: env });
       if (flag.archived) throw new ConflictError(`Flag ${flag.key} is archived: restore it (archived: false) before configuring it.`, { flag: flag.key });
       const segments = (await tx.stores.segments.all(project.id)).map(ruleSetSegment);
-      const problems = [...validateFlagConfig(flag, config, segments), ...(await prerequisiteProblems(tx.stores, project, flag, config))];
+      const problems = [
+        ...validateFlagConfig(flag, config, segments),
+        ...(config.rules ?? []).flatMap((r, i) => unsafeConditionPatterns(`environment.rules[${i}].conditions`, r?.conditions)),
+        ...(await prerequisiteProblems(tx.stores, project, flag, config)),
+      ];
       if (problems.length > 0) throw problemsError(`The configuration of ${flag.key} in ${env.key}`, problems);
       const stored = await tx.stores.flags.environment(flag.id, env.key);
       const before = stored?.config ?? implicitConfig(flag.variants);

@@ -17,7 +17,7 @@ export class RuleSetLog {
 
   async append(environmentKey: string, patch: RuleSetPatchBody): Promise<void> {
     const version = await this.stores.flagChanges.append(this.projectKey, environmentKey, patch, this.now);
-    this.notices.push({ type: 'ruleset', project: this.projectKey, environment: environmentKey, version });
+    this.notices.push({ type: 'ruleset', project: this.projectKey, environment: environmentKey, version, patch });
   }
 
   /** The same patch for every environment (a change to a definition or a segment). */

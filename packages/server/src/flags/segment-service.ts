@@ -9,6 +9,7 @@ import type { ProjectRecord } from '../projects/project-store.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
+import { unsafeConditionPatterns } from '../shared/regex-policy.js';
 import { problemsError, requireProject } from './flag-service.js';
 import { segmentsUsed } from './flag-model.js';
 import { RuleSetLog } from './rule-set-log.js';
@@ -60,7 +61,7 @@ export class SegmentService {
   async create(ctx: RequestContext, projectKey: string, input: CreateSegmentInput): Promise<SegmentView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating a segment' });
     const conditions = normalizeConditions(input.conditions);
-    const problems = validateSegment({ key: input.key, conditions });
+    const problems = [...validateSegment({ key: input.key, conditions }), ...unsafeConditionPatterns('segment.conditions', conditions)];
     if (problems.length > 0) throw problemsError(`Segment ${input.key}`, problems);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
@@ -107,7 +108,10 @@ export class SegmentService {
         ...(input.conditions !== undefined && { conditions: normalizeConditions(input.conditions) }),
         updatedAt: tx.now,
       };
-      const problems = validateSegment({ key: after.key, conditions: after.conditions });
+      const problems = [
+        ...validateSegment({ key: after.key, conditions: after.conditions }),
+        ...(input.conditions !== undefined ? unsafeConditionPatterns('segment.conditions', after.conditions) : []),
+      ];
       if (problems.length > 0) throw problemsError(`Segment ${key}`, problems);
       const conditionsChanged = JSON.stringify(before.conditions) !== JSON.stringify(after.conditions);
       const log = new RuleSetLog(tx.stores, project.key, tx.now);

@@ -69,6 +69,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
     if (error instanceof DomainError) {
       if (typeof error.details.retryAfterSeconds === 'number') reply.header('retry-after', String(error.details.retryAfterSeconds));
+      if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="slipway", charset="UTF-8"');
       return reply.status(statusForCode(error.code)).send({ error: { code: error.code, message: error.message, details: error.details } });
     }
     if (error.validation) {

@@ -13,6 +13,7 @@ import { renderTag } from '../releases/tag-template.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
+import { regexProblem } from '../shared/regex-policy.js';
 import type { ProjectRecord } from './project-store.js';
 
 /** A project as users see it: lifecycles and release rules resolved (the defaults: every environment by rank; semantic-release's rules). */
@@ -257,11 +258,8 @@ function validateProject(p: ProjectRecord, envs: Environment[]): void {
   if (!isValidRefPart(literal)) problems.push({ field: 'tagTemplate', message: 'must form a valid git tag name (no spaces, "..", "~^:?*[\\", leading "-" or trailing "." or "/")' });
   if (p.ticketPattern.length > 200) problems.push({ field: 'ticketPattern', message: 'must be at most 200 characters' });
   else {
-    try {
-      new RegExp(p.ticketPattern, 'g');
-    } catch (error) {
-      problems.push({ field: 'ticketPattern', message: `is not a valid regular expression: ${(error as Error).message}` });
-    }
+    const problem = regexProblem(p.ticketPattern);
+    if (problem !== undefined) problems.push({ field: 'ticketPattern', message: `is not a valid regular expression here: ${problem}` });
   }
   if (semver.valid(p.initialVersion) !== p.initialVersion) problems.push({ field: 'initialVersion', message: 'must be a semantic version such as 1.0.0' });
   if (p.releaseRules !== null) problems.push(...describeRuleProblems(p.releaseRules));

@@ -1,5 +1,6 @@
 import { CommitParser } from 'conventional-commits-parser';
 import semver from 'semver';
+import { RE2JS } from 're2js';
 
 import { DomainError, ValidationError } from '../shared/errors.js';
 import { decideBump, DEFAULT_RELEASE_RULES, describeRule, summariseTypes, type BumpDecision, type MatchedRule, type ReleaseRule, type RuleRelease } from './release-rules.js';
@@ -128,24 +129,38 @@ const parser = new CommitParser({
   revertPattern: undefined,
 });
 
-const globalPatterns = new WeakMap<RegExp, RegExp>();
+// Ticket patterns are written by users and run over whole commit messages: they run in RE2JS,
+// a linear-time engine, so no pattern can freeze the server (docs/decisions/0023). A stored
+// pattern RE2 cannot compile (saved before patterns were checked) finds no tickets.
+const linearPatterns = new WeakMap<RegExp, RE2JS | null>();
 
-function globalPattern(pattern: RegExp): RegExp {
-  let global = globalPatterns.get(pattern);
-  if (!global) {
-    global = new RegExp(pattern.source, `${pattern.flags.replace(/[gy]/g, '')}g`);
-    globalPatterns.set(pattern, global);
+function linearPattern(pattern: RegExp): RE2JS | null {
+  let linear = linearPatterns.get(pattern);
+  if (linear === undefined) {
+    const flags =
+      (pattern.flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (pattern.flags.includes('m') ? RE2JS.MULTILINE : 0) | (pattern.flags.includes('s') ? RE2JS.DOTALL : 0);
+    try {
+      linear = RE2JS.compile(pattern.source, flags);
+    } catch {
+      linear = null;
+    }
+    linearPatterns.set(pattern, linear);
   }
-  return global;
+  return linear;
 }
 
 /** Ticket keys matched by `pattern` in the texts, unique, in order of appearance. */
 export function findTickets(texts: readonly string[], pattern: RegExp): string[] {
-  const global = globalPattern(pattern);
+  const linear = linearPattern(pattern);
   const found = new Set<string>();
+  if (linear === null) return [];
   for (const text of texts) {
     if (!text) continue;
-    for (const match of text.matchAll(global)) if (match[0]) found.add(match[0]);
+    const matcher = linear.matcher(text);
+    while (matcher.find()) {
+      const ticket = matcher.group();
+      if (ticket) found.add(ticket);
+    }
   }
   return [...found];
 }

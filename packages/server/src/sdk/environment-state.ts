@@ -18,6 +18,8 @@ export interface DeliveredRuleSet {
 export class EnvironmentState {
   private json: string | undefined;
   private compiled: Evaluator | undefined;
+  /** The evaluator of the version before: flags a change left alone are reused, not compiled again. */
+  private previous: Evaluator | undefined;
 
   constructor(
     readonly project: string,
@@ -48,7 +50,11 @@ export class EnvironmentState {
 
   /** The compiled rule set, compiled once per version (never per request). */
   evaluator(): Evaluator {
-    return (this.compiled ??= compileRuleSet(this.ruleSet()));
+    if (this.compiled === undefined) {
+      this.compiled = compileRuleSet(this.ruleSet(), this.previous);
+      this.previous = undefined;
+    }
+    return this.compiled;
   }
 
   /** Applies one logged change (patches are whole definitions, so applying one twice is harmless). */
@@ -60,6 +66,7 @@ export class EnvironmentState {
     for (const key of p.deletedSegments ?? []) this.segments.delete(key);
     this.version = Math.max(this.version, change.version);
     this.json = undefined;
+    this.previous = this.compiled ?? this.previous;
     this.compiled = undefined;
   }
 }

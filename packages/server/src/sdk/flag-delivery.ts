@@ -12,6 +12,8 @@ export interface DeliveryEvent {
   data: string;
   /** The SSE frame, encoded once for every subscriber (set by the stream route on first use). */
   frame?: Buffer;
+  /** The OFREP event-stream frame (a `refetchEvaluation` notice), encoded once likewise. */
+  refetchFrame?: Buffer;
 }
 export type DeliveryListener = (event: DeliveryEvent) => void;
 
@@ -20,6 +22,8 @@ interface Entry {
   loading: Promise<EnvironmentState> | undefined;
   /** Serialises refreshes and stream subscriptions so no change is sent twice or skipped. */
   queue: Promise<unknown>;
+  /** A catch-up refresh asked for by a request (one at a time, whoever asks). */
+  catchingUp: Promise<void> | undefined;
   /** Queued work not yet done: while > 0 the state may be behind a change this process committed. */
   pending: number;
   listeners: Set<DeliveryListener>;
@@ -82,6 +86,23 @@ export class FlagDelivery {
     return () => entry.listeners.delete(listener);
   }
 
+  /**
+   * The state at `version` or later when the database has it: a client told of a change by an
+   * event stream on another replica asks here before this replica's fan-out has delivered it.
+   * Concurrent callers share one read of the change log.
+   */
+  async stateAtLeast(project: string, environment: string, version: number): Promise<EnvironmentState> {
+    const state = await this.state(project, environment);
+    if (state.version >= version) return state;
+    const entry = this.entry(project, environment);
+    entry.catchingUp ??= (async () => {
+      this.refresh(entry);
+      await entry.queue;
+    })().finally(() => (entry.catchingUp = undefined));
+    await entry.catchingUp;
+    return entry.state ?? state;
+  }
+
   /** The logged changes after `version`, or null when the log no longer reaches back that far. */
   async changesSince(project: string, environment: string, version: number, upTo: number): Promise<RuleSetChange[] | null> {
     if (version > upTo) return null;
@@ -123,7 +144,7 @@ export class FlagDelivery {
     const key = keyOf(project, environment);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { state: undefined, loading: undefined, queue: Promise.resolve(), pending: 0, listeners: new Set() };
+      entry = { state: undefined, loading: undefined, queue: Promise.resolve(), catchingUp: undefined, pending: 0, listeners: new Set() };
       this.entries.set(key, entry);
     }
     return entry;
@@ -132,7 +153,9 @@ export class FlagDelivery {
   private onMessage(message: FanoutMessage): void {
     if (message.type === 'ruleset') {
       const entry = this.entries.get(keyOf(message.project, message.environment));
-      if (entry?.state !== undefined && entry.state.version < message.version) this.refresh(entry);
+      if (entry?.state === undefined || entry.state.version >= message.version) return;
+      if (message.patch !== undefined) this.applyCarried(entry, { projectKey: message.project, environmentKey: message.environment, version: message.version, patch: message.patch });
+      else this.refresh(entry);
     } else if (message.type === 'resync') {
       void this.reconcile().catch(this.onError);
     }
@@ -145,24 +168,38 @@ export class FlagDelivery {
     return run;
   }
 
-  private refresh(entry: Entry): void {
+  /** A change that came with its notice: applied in order, or read from the log when not next. */
+  private applyCarried(entry: Entry, change: RuleSetChange): void {
     void this.serialised(entry, async () => {
       const state = entry.state;
-      if (state === undefined) return;
-      const changes = await this.uow.reads.flagChanges.since(state.project, state.environment, state.version);
-      if (changes.length === 0) return;
-      if (changes[0]!.version !== state.version + 1) {
-        // The log was trimmed past us: start over and give every subscriber the whole rule set.
-        const fresh = await this.load(state.project, state.environment);
-        entry.state = fresh;
-        this.emit(entry, { kind: 'put', version: fresh.versionString, data: fresh.toJSON() });
-        return;
-      }
-      for (const change of changes) {
-        state.apply(change);
-        this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
-      }
+      if (state === undefined || state.version >= change.version) return;
+      if (state.version !== change.version - 1) return this.catchUp(entry);
+      state.apply(change);
+      this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
     }).catch(this.onError);
+  }
+
+  private refresh(entry: Entry): void {
+    void this.serialised(entry, () => this.catchUp(entry)).catch(this.onError);
+  }
+
+  /** Reads what the change log has after the state's version and applies it (inside the queue). */
+  private async catchUp(entry: Entry): Promise<void> {
+    const state = entry.state;
+    if (state === undefined) return;
+    const changes = await this.uow.reads.flagChanges.since(state.project, state.environment, state.version);
+    if (changes.length === 0) return;
+    if (changes[0]!.version !== state.version + 1) {
+      // The log was trimmed past us: start over and give every subscriber the whole rule set.
+      const fresh = await this.load(state.project, state.environment);
+      entry.state = fresh;
+      this.emit(entry, { kind: 'put', version: fresh.versionString, data: fresh.toJSON() });
+      return;
+    }
+    for (const change of changes) {
+      state.apply(change);
+      this.emit(entry, { kind: 'patch', version: String(change.version), data: patchJson(change) });
+    }
   }
 
   private emit(entry: Entry, event: DeliveryEvent): void {

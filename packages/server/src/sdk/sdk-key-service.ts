@@ -43,6 +43,8 @@ const RAW_KEY = /^sdk-(srv|cli)-[A-Za-z0-9_-]{43}$/;
 /** SDK keys per project and environment: created (shown once), listed, revoked, and authenticated. */
 export class SdkKeyService {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Identities by key id (OFREP event-stream channels name a key by its id). */
+  private readonly byId = new Map<string, CacheEntry>();
   private readonly changeListeners = new Set<() => void>();
 
   constructor(
@@ -65,6 +67,7 @@ export class SdkKeyService {
 
   private keysChanged(): void {
     this.cache.clear();
+    this.byId.clear();
     for (const listener of this.changeListeners) listener();
   }
 
@@ -88,6 +91,24 @@ export class SdkKeyService {
       return undefined;
     }
     return entry.identity;
+  }
+
+  /**
+   * The identity of the key with this id, or null when it does not exist or is revoked. Cached
+   * like {@link authenticateSdkKey}: browsers reconnecting their event streams stay cheap.
+   */
+  async identityById(id: string): Promise<SdkKeyIdentity | null> {
+    const now = this.clock.now().getTime();
+    const entry = this.byId.get(id);
+    if (entry !== undefined && entry.expires >= now) return entry.identity;
+    const record = id.length <= 64 ? await this.uow.reads.sdkKeys.get(id) : null;
+    const identity =
+      record !== null && record.revokedAt === null
+        ? Object.freeze({ id: record.id, projectKey: record.projectKey, environmentKey: record.environmentKey, kind: record.kind })
+        : null;
+    if (this.byId.size >= MAX_CACHED) this.byId.clear();
+    this.byId.set(id, { identity, expires: now + (identity ? POSITIVE_TTL_MS : NEGATIVE_TTL_MS) });
+    return identity;
   }
 
   private async lookup(rawKey: string): Promise<SdkKeyIdentity | null> {

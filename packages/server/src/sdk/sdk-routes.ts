@@ -6,6 +6,7 @@ import { requireServerKey, sdkKeyFromHeaders } from './sdk-auth.js';
 import { patchJson } from './environment-state.js';
 import type { DeliveryEvent, FlagDelivery } from './flag-delivery.js';
 import type { SdkKeyService } from './sdk-key-service.js';
+import { errorFields } from './log-fields.js';
 
 export interface SdkStreamOptions {
   /** How often an idle stream gets a `: ping` comment (proxies close silent connections). */
@@ -126,7 +127,7 @@ export function sdkRoutes(delivery: FlagDelivery, keys: SdkKeyService, options: 
           );
           if (closed) unsubscribe();
         } catch (error) {
-          request.log.error({ err: error }, 'flag stream failed');
+          request.log.error(errorFields(request, error), 'flag stream failed');
           close();
           res.end();
         }

@@ -320,7 +320,7 @@ describe('the web app, used by a team', () => {
       // (Runs in the page: the test's own types have no DOM, hence the cast.)
       const html = await badge.evaluate((el) => {
         const style = (globalThis as unknown as { getComputedStyle(e: unknown): { borderColor: string; outlineColor: string } }).getComputedStyle(el);
-        return el.outerHTML + style.borderColor + style.outlineColor;
+        return (el as unknown as { outerHTML: string }).outerHTML + style.borderColor + style.outlineColor;
       });
       expect(html).toMatch(/240, 140, 0|#f08c00/i);
 
