@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
 import type { RequestContext } from '../auth/actor.js';
 import type { AuthService } from '../auth/auth-service.js';
 import { bearerToken } from '../http/request-context.js';
@@ -8,6 +9,7 @@ import { errorResponses, Nullable, PageOf, PageQuery, Slug, Timestamp } from '..
 import type { Clock } from '../shared/clock.js';
 import { ValidationError } from '../shared/errors.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
+import { MultipartTooLargeError, readMultipartReport, type MultipartReport } from './junit-multipart.js';
 import { parseJunit } from './junit-parser.js';
 import type { RecordedRun, TestRunService } from './test-run-service.js';
 import { RUN_STATUSES, type TestRun } from './test-run-store.js';
@@ -62,15 +64,18 @@ const UploadQuery = Type.Object(
 /** JUnit XML bodies, in this plugin only, with their own limit; a too-large body says which limit. */
 function acceptJunit(app: FastifyInstance): void {
   app.addContentTypeParser(['application/xml', 'text/xml', 'application/junit+xml'], { parseAs: 'string', bodyLimit: JUNIT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  // `curl -F file=@report.xml`: the one file part, with the same limit (the form's overhead aside).
+  app.addContentTypeParser('multipart/form-data', { bodyLimit: JUNIT_BODY_LIMIT + 64 * 1024 }, async (request: FastifyRequest, payload: Readable) => readMultipartReport(request.headers, payload, JUNIT_BODY_LIMIT));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send({ error: { code: 'payload_too_large', message: 'The JUnit report is larger than 20 MB: split it (one upload per suite) or drop system-out.', details: { limit: JUNIT_BODY_LIMIT } } });
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'Send the JUnit report as the body with content-type: application/xml.', details: {} } });
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error instanceof MultipartTooLargeError) return reply.status(413).send({ error: { code: 'payload_too_large', message: 'The JUnit report is larger than 20 MB: split it (one upload per suite) or drop system-out.', details: { limit: JUNIT_BODY_LIMIT } } });
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'Send the JUnit report as the body with content-type: application/xml, or as a file part of multipart/form-data.', details: {} } });
     // Everything else: the API's one error handler.
     throw error;
   });
 }
 
 function reportOf(body: unknown) {
+  if (typeof body === 'object' && body !== null && (body as MultipartReport).multipart === true) body = (body as MultipartReport).xml;
   if (typeof body !== 'string' || body.trim() === '') throw new ValidationError('Send a JUnit XML report as the body (content-type: application/xml).', { field: 'body' });
   return parseJunit(body);
 }
@@ -84,7 +89,7 @@ export function testRunRoutes(runs: TestRunService, clock: Clock): FastifyPlugin
     app.post(
       '/projects/:project/test-runs',
       {
-        schema: { tags, summary: 'Upload a JUnit XML report (application/xml, ≤ 20 MB), tagged with version, environment and suite', params: ProjectParams, querystring: UploadQuery, response: { 201: RecordedResponse, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses } },
+        schema: { tags, summary: 'Upload a JUnit XML report (application/xml, or a file part of multipart/form-data; ≤ 20 MB), tagged with version, environment and suite', params: ProjectParams, querystring: UploadQuery, response: { 201: RecordedResponse, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses } },
       },
       async (request, reply) => {
         const { run, ...rest } = request.query;

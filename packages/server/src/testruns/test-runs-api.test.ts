@@ -62,6 +62,44 @@ describe.each(DIALECTS)('test runs API on %s', (dialect) => {
     expect(after).toBe(before + 1);
   });
 
+  /** What `curl -F file=@report.xml` sends: a real multipart body built by the platform's FormData. */
+  async function multipart(parts: Array<[string, string, string?]>) {
+    const form = new FormData();
+    for (const [field, text, filename] of parts) {
+      if (filename === undefined) form.append(field, text);
+      else form.append(field, new Blob([text], { type: 'application/xml' }), filename);
+    }
+    const request = new Request('http://127.0.0.1/', { method: 'POST', body: form });
+    return { body: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
+  }
+
+  it('takes the report as a file part of multipart/form-data, and refuses a form without one', async () => {
+    expect((await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'forms', repository: '/srv/git/forms.git', verify: false } })).statusCode).toBe(201);
+    const sent = await multipart([['comment', 'nightly'], ['file', surefireReport(), 'TEST-checkout.xml']]);
+    const res = await t.request({ method: 'POST', url: '/api/v1/projects/forms/test-runs?version=2.0.0&suite=surefire', headers: { 'content-type': sent.contentType }, payload: sent.body });
+    expect(res.statusCode, res.body).toBe(201);
+    const raw = await upload('forms', surefireReport(), '?version=2.0.1&suite=surefire');
+    const pick = (r: Record<string, unknown>) => ({ suite: r.suite, status: r.status, total: r.total, failed: r.failed, errors: r.errors, skipped: r.skipped });
+    expect(res.json()).toMatchObject({ version: '2.0.0', source: 'upload' });
+    expect(pick(res.json())).toEqual(pick(raw.json()));
+    expect(res.json().total).toBeGreaterThan(0);
+    const before = (await t.request({ method: 'GET', url: '/api/v1/projects/forms/test-runs' })).json().items.length;
+    const noFile = await multipart([['comment', 'forgot the file']]);
+    const refused = await t.request({ method: 'POST', url: '/api/v1/projects/forms/test-runs', headers: { 'content-type': noFile.contentType }, payload: noFile.body });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details).toMatchObject({ field: 'file' });
+    const two = await multipart([['a', surefireReport(), 'a.xml'], ['b', surefireReport(), 'b.xml']]);
+    const twice = await t.request({ method: 'POST', url: '/api/v1/projects/forms/test-runs', headers: { 'content-type': two.contentType }, payload: two.body });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().error.details).toMatchObject({ field: 'b' });
+    const laughs = await multipart([['file', BILLION_LAUGHS, 'evil.xml']]);
+    expect((await t.request({ method: 'POST', url: '/api/v1/projects/forms/test-runs', headers: { 'content-type': laughs.contentType }, payload: laughs.body })).statusCode).toBe(400);
+    const huge = await multipart([['file', bigReport(100, { padding: 210_000 }), 'huge.xml']]);
+    const tooBig = await t.request({ method: 'POST', url: '/api/v1/projects/forms/test-runs', headers: { 'content-type': huge.contentType }, payload: huge.body });
+    expect(tooBig.statusCode).toBe(413);
+    expect((await t.request({ method: 'GET', url: '/api/v1/projects/forms/test-runs' })).json().items.length).toBe(before);
+  });
+
   it('finds flaky tests: failed, then passed on the same version', async () => {
     const first = (await upload('pay', surefireReport({ failing: ['testRefundTwice'] }), '?version=2.0.0&environment=staging&suite=integration')).json();
     expect(first.flakyTests).toEqual(['com.example.payments.PaymentServiceTest::testRetryingCapture']);
