@@ -10,6 +10,7 @@ import type { ProjectRecord } from '../projects/project-store.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { unsafeConditionPatterns } from '../shared/regex-policy.js';
+import { checkPrecondition, type Precondition } from '../shared/versions.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { constantVariant, implicitConfig, normalizeConfig, ruleSetFlag, ruleSetSegment } from './flag-model.js';
@@ -172,6 +173,7 @@ export class FlagService {
         createdBy: ctx.actor.username,
         createdAt: tx.now,
         updatedAt: tx.now,
+        version: 1,
       };
       try {
         await tx.stores.flags.insert(flag);
@@ -195,11 +197,13 @@ export class FlagService {
     return result;
   }
 
-  async update(ctx: RequestContext, projectKey: string, flagKey: string, input: UpdateFlagInput): Promise<FlagView> {
+  /** Merges the change into the flag read under its row lock; with `If-Match`, 412 when it changed since. */
+  async update(ctx: RequestContext, projectKey: string, flagKey: string, input: UpdateFlagInput, precondition?: Precondition): Promise<FlagView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag' });
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const before = await requireFlag(tx.stores, project, flagKey);
+      const before = await requireFlag(tx.stores, project, flagKey, true);
+      checkPrecondition(precondition, before, `Flag ${flagKey}`);
       const envs = await tx.stores.environments.all();
       const servingChanges = input.variants !== undefined || (input.archived !== undefined && input.archived !== before.archived);
       if (servingChanges) {
@@ -216,6 +220,7 @@ export class FlagService {
         ...(input.tags !== undefined && { tags: [...new Set(input.tags)] }),
         ...(input.archived !== undefined && { archived: input.archived }),
         updatedAt: tx.now,
+        version: before.version + 1,
       };
       const arrays = input.variants !== undefined ? arrayVariantProblems(after.variants) : [];
       if (arrays.length > 0) throw problemsError(`Flag ${after.key}`, arrays);
@@ -252,7 +257,8 @@ export class FlagService {
     const config = normalizeConfig(input);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const flag = await requireFlag(tx.stores, project, flagKey);
+      // Locked: configurations of one flag, and its definition, change one at a time.
+      const flag = await requireFlag(tx.stores, project, flagKey, true);
       const env = await tx.stores.environments.get(environmentKey);
       if (!env) throw new NotFoundError(`Environment ${environmentKey} does not exist.`, { environment: environmentKey });
       authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag', environment: env });
@@ -324,8 +330,8 @@ export async function requireProject(stores: Pick<Stores, 'projects'>, key: stri
   return project;
 }
 
-async function requireFlag(stores: Pick<Stores, 'flags'>, project: ProjectRecord, key: string): Promise<Flag> {
-  const flag = await stores.flags.get(project.id, key);
+async function requireFlag(stores: Pick<Stores, 'flags'>, project: ProjectRecord, key: string, forUpdate = false): Promise<Flag> {
+  const flag = forUpdate ? await stores.flags.getForUpdate(project.id, key) : await stores.flags.get(project.id, key);
   if (!flag) throw new NotFoundError(`Flag ${key} does not exist in ${project.key}.`, { project: project.key, flag: key });
   return flag;
 }
