@@ -9,8 +9,8 @@ export type RowMatch = Record<string, string> | Array<Record<string, string>>;
 let enabled = true;
 
 /**
- * Turns row locks off, for `bench/patch-concurrency.mjs` only (SLIPWAY_UNSAFE_NO_ROW_LOCKS): it
- * shows the lost updates they prevent. Never in production.
+ * Turns row locks off in this process, for `bench/patch-concurrency.mjs` only (its launcher
+ * calls it): the benchmark shows the lost updates the locks prevent. No server setting does.
  */
 export function disableRowLocksForBenchmark(): void {
   enabled = false;
