@@ -16,6 +16,9 @@ export function disableRowLocksForBenchmark(): void {
   enabled = false;
 }
 
+/** True on PostgreSQL while row locks are on: a store may then read and lock in one `SELECT … FOR UPDATE`. */
+export const selectForUpdate = (db: Kysely<Database>): boolean => enabled && isPostgres(db);
+
 /**
  * Locks the matching rows of `table` until the transaction ends, so the read-merge-write that
  * follows sees every committed change and no other writer interleaves (issue 11 §1).

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { lockRows } from '../db/row-lock.js';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, EnvironmentTable } from '../db/schema.js';
 
 /** `public`: anyone reaching Slipway; `key`: with an SDK key of the project and environment; `off`: nobody. */
@@ -76,6 +76,10 @@ export class EnvironmentStore {
    * write lock at once, so a transaction never reads and then fails to upgrade (SQLITE_BUSY).
    */
   async getForUpdate(key: string): Promise<Environment | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('environments').selectAll().where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toEnvironment(row) : null;
+    }
     await lockRows(this.db, 'environments', { key });
     return this.get(key);
   }

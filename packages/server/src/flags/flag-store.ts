@@ -1,6 +1,6 @@
 import type { EnvConfig, FlagKind, Variant } from '@slipway/flag-engine';
 import type { Kysely, Selectable } from 'kysely';
-import { lockRows } from '../db/row-lock.js';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, FlagEnvironmentTable, FlagTable } from '../db/schema.js';
 
 /** A flag definition as stored; shared by every environment of its project. */
@@ -114,6 +114,10 @@ export class FlagStore {
    * the one write lock first, so the transaction never has to upgrade a read lock).
    */
   async getForUpdate(projectId: string, key: string): Promise<Flag | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('flags').selectAll().where('project_id', '=', projectId).where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toFlag(row) : null;
+    }
     await lockRows(this.db, 'flags', { project_id: projectId, key });
     return this.get(projectId, key);
   }

@@ -1,6 +1,6 @@
 import type { Condition } from '@slipway/flag-engine';
 import type { Kysely, Selectable } from 'kysely';
-import { lockRows } from '../db/row-lock.js';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, SegmentTable } from '../db/schema.js';
 
 /** A reusable, named set of conditions of one project, referenced by rules with `in_segment`. */
@@ -36,6 +36,10 @@ export class SegmentStore {
 
   /** Reads the segment and locks its row until the transaction ends (as FlagStore.getForUpdate). */
   async getForUpdate(projectId: string, key: string): Promise<SegmentRecord | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('segments').selectAll().where('project_id', '=', projectId).where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toSegment(row) : null;
+    }
     await lockRows(this.db, 'segments', { project_id: projectId, key });
     return this.get(projectId, key);
   }
