@@ -7,6 +7,7 @@
 // Needs BENCH_DATABASE_URL or TEST_DATABASE_URL (a server to create a scratch database on).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -113,7 +114,7 @@ async function run(label, extraEnv) {
 }
 
 const rows = [await run('row locks (issue 11)', {}), await run('anchor: no row locks (before issue 11)', { NO_ROW_LOCKS: '1' })];
-console.log(`PATCH /api/v1/environments/bench on PostgreSQL, one server process; ${machine()}`);
+console.log(`PATCH /api/v1/environments/bench on PostgreSQL, one server process; ${machine()}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`throughput: ${CONNECTIONS} clients × ${SECONDS} s on one row; lost changes: ${ROUNDS} rounds × 4 fields at once (${ROUNDS * 4} changes)`);
 console.log('| server | PATCH/s | p50 ms | p99 ms | errors | changes lost | rounds losing one |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
