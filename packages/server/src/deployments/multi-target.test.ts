@@ -259,6 +259,29 @@ describe.each(DIALECTS)('multi-target deployments and rollbacks on %s', (dialect
     await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/cancel` });
   });
 
+  it('three targets report at the same moment: the matrix keeps every report, the deployment ends once (10 rounds)', async () => {
+    const keys = ['us', 'eu', 'ap'];
+    const env = await newEnv({ targets: keys.map((key) => ({ key, executor: { type: 'record' } })) });
+    const f = await fixture(env);
+    await deployAndSucceed(t, f, await f.release(), env);
+    const lost: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const v = await f.release();
+      const d = (await f.deploy({ version: v, environment: env })).json();
+      await drain(t);
+      const answers = await Promise.all(keys.map((key) => report(d.id, key, 'succeeded', d.callbackToken)));
+      expect(answers.map((a) => a.statusCode), answers.map((a) => a.body).join('\n')).toEqual([200, 200, 200]);
+      // Before the runner ends the deployment, the matrix shows what each target reported.
+      const c = await cell(f.project, env);
+      const shown = Object.fromEntries((c.targets ?? []).map((x: any) => [x.key, x.version]));
+      for (const key of keys) if (shown[key] !== v) lost.push(`round ${round}: ${key} shows ${shown[key]} after reporting ${v}`);
+      await drain(t);
+      expect((await get(d.id)).status).toBe('succeeded');
+      expect((await cell(f.project, env)).current.version).toBe(v);
+    }
+    expect(lost).toEqual([]);
+  });
+
   // Issue 11 §9: rolling back 1.0.1 while 1.0.2 runs would deploy 1.0.0 over 1.0.2.
   it('while a newer deployment runs: rolling back an older one is refused (409), so is deleting the environment; nothing is created', async () => {
     const env = await newEnv({});
