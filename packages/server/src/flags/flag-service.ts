@@ -252,9 +252,14 @@ export class FlagService {
     return this.update(ctx, projectKey, flagKey, { archived: true });
   }
 
-  async configure(ctx: RequestContext, projectKey: string, flagKey: string, environmentKey: string, input: EnvConfig): Promise<FlagEnvironmentView> {
+  /**
+   * Sets a flag's configuration in one environment. `input` may be a function of the stored
+   * configuration (a rollout step changes only the split): it is applied under the flag's row
+   * lock, so an edit saved meanwhile is kept, not overwritten with what was read before.
+   */
+  async configure(ctx: RequestContext, projectKey: string, flagKey: string, environmentKey: string, input: EnvConfig | ((current: EnvConfig) => EnvConfig)): Promise<FlagEnvironmentView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag' });
-    const config = normalizeConfig(input);
+    const given = typeof input === 'function' ? null : normalizeConfig(input);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
       // Locked: configurations of one flag, and its definition, change one at a time.
@@ -263,6 +268,9 @@ export class FlagService {
       if (!env) throw new NotFoundError(`Environment ${environmentKey} does not exist.`, { environment: environmentKey });
       authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag', environment: env });
       if (flag.archived) throw new ConflictError(`Flag ${flag.key} is archived: restore it (archived: false) before configuring it.`, { flag: flag.key });
+      const stored = await tx.stores.flags.environment(flag.id, env.key);
+      const before = stored?.config ?? implicitConfig(flag.variants);
+      const config = given ?? normalizeConfig((input as (current: EnvConfig) => EnvConfig)(before));
       const segments = (await tx.stores.segments.all(project.id)).map(ruleSetSegment);
       const problems = [
         ...validateFlagConfig(flag, config, segments),
@@ -270,8 +278,6 @@ export class FlagService {
         ...(await prerequisiteProblems(tx.stores, project, flag, config)),
       ];
       if (problems.length > 0) throw problemsError(`The configuration of ${flag.key} in ${env.key}`, problems);
-      const stored = await tx.stores.flags.environment(flag.id, env.key);
-      const before = stored?.config ?? implicitConfig(flag.variants);
       const record: FlagEnvironment = { flagId: flag.id, environmentKey: env.key, config, updatedBy: ctx.actor.username, updatedAt: tx.now };
       await tx.stores.flags.putEnvironment(record);
       await tx.stores.flags.touch(flag.id, tx.now);
