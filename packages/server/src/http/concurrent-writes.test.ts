@@ -84,6 +84,33 @@ describe.each(DIALECTS)('concurrent writes on %s', (dialect) => {
     expect(lost).toEqual([]);
   });
 
+  it(`users, bugs and calendar entries: two fields saved at once both land, ${ROUNDS} rounds each`, async () => {
+    const user = (await t.request({ method: 'POST', url: '/api/v1/users', payload: { username: 'racer', role: 'qa' } })).json();
+    const bug = await t.request({ method: 'POST', url: '/api/v1/bugs', payload: { project: 'shop', title: 'checkout breaks', severity: 'low', foundIn: 'staging', foundAt: '2020-01-01T10:00:00Z' } });
+    expect(bug.statusCode, bug.body).toBe(201);
+    const entry = await t.request({ method: 'POST', url: '/api/v1/calendar/schedules', payload: { name: 'train', kind: 'release', rrule: 'FREQ=WEEKLY;BYDAY=TU', startsAt: '2030-01-01T10:00' } });
+    expect(entry.statusCode, entry.body).toBe(201);
+    const cases = [
+      { url: `/api/v1/users/${user.id}`, a: (i: number) => ({ displayName: `Racer ${i}` }), b: (i: number) => ({ email: `racer${i}@example.com` }) },
+      { url: `/api/v1/bugs/${bug.json().id}`, a: (i: number) => ({ title: `checkout breaks ${i}` }), b: (i: number) => ({ severity: (['critical', 'high', 'medium', 'low'] as const)[i % 4] }) },
+      { url: `/api/v1/calendar/schedules/${entry.json().id}`, a: (i: number) => ({ name: `train ${i}` }), b: (i: number) => ({ description: `cut ${i}` }) },
+    ];
+    const lost: string[] = [];
+    for (const c of cases) {
+      for (let round = 0; round < ROUNDS; round++) {
+        const [a, b] = await Promise.all([patch(c.url, c.a(round)), patch(c.url, c.b(round))]);
+        expect([a.statusCode, b.statusCode], a.body + b.body).toEqual([200, 200]);
+        // Users have no GET of one: read the list.
+        const now = c.url.startsWith('/api/v1/users/')
+          ? (await t.request({ method: 'GET', url: '/api/v1/users?limit=200' })).json().items.find((u: { id: string }) => u.id === user.id)
+          : (await t.request({ method: 'GET', url: c.url })).json();
+        const want = { ...c.a(round), ...c.b(round) };
+        for (const [field, value] of Object.entries(want)) if (now[field] !== value) lost.push(`${c.url} round ${round}: ${field} ${now[field]} (sent ${value})`);
+      }
+    }
+    expect(lost).toEqual([]);
+  });
+
   for (const resource of [
     { what: 'environment', url: '/api/v1/environments/race', change: (i: number) => ({ name: `Race ${i}` }), field: 'name' },
     { what: 'flag', url: '/api/v1/projects/shop/flags/checkout', change: (i: number) => ({ description: `described ${i}` }), field: 'description' },
