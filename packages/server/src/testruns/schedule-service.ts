@@ -123,25 +123,25 @@ export class TestScheduleService {
     const found = await this.find(projectKey, name);
     if (patch.environment !== undefined && !(await this.uow.reads.environments.get(patch.environment))) throw new NotFoundError(`Environment ${patch.environment} does not exist.`, { environment: patch.environment, field: 'environment' });
     const merge = (before: TestSchedule): TestSchedule => {
-    const cron = patch.cron ?? before.cron;
-    const timezone = patch.timezone ?? before.timezone;
-    validateCron(cron, timezone);
-    const timeoutMs = patch.timeoutMs ?? before.timeoutMs;
-    const enabled = patch.enabled ?? before.enabled;
-    const retimed = cron !== before.cron || timezone !== before.timezone || enabled !== before.enabled;
-    const after: TestSchedule = {
-      ...before,
-      environment: patch.environment ?? before.environment,
-      cron,
-      timezone,
-      suite: patch.suite ?? before.suite,
-      executor: patch.executor !== undefined ? this.executor(patch.executor, timeoutMs, before.executor) : { ...before.executor, timeoutMs },
-      timeoutMs,
-      enabled,
-      nextFireAt: !enabled ? null : retimed || before.nextFireAt === null ? (nextFire(cron, timezone, this.clock.now())?.toISOString() ?? null) : before.nextFireAt,
-      updatedAt: this.clock.now().toISOString(),
-    };
-    return after;
+      const cron = patch.cron ?? before.cron;
+      const timezone = patch.timezone ?? before.timezone;
+      validateCron(cron, timezone);
+      const timeoutMs = patch.timeoutMs ?? before.timeoutMs;
+      const enabled = patch.enabled ?? before.enabled;
+      const retimed = cron !== before.cron || timezone !== before.timezone || enabled !== before.enabled;
+      const after: TestSchedule = {
+        ...before,
+        environment: patch.environment ?? before.environment,
+        cron,
+        timezone,
+        suite: patch.suite ?? before.suite,
+        executor: patch.executor !== undefined ? this.executor(patch.executor, timeoutMs, before.executor) : { ...before.executor, timeoutMs },
+        timeoutMs,
+        enabled,
+        nextFireAt: !enabled ? null : retimed || before.nextFireAt === null ? (nextFire(cron, timezone, this.clock.now())?.toISOString() ?? null) : before.nextFireAt,
+        updatedAt: this.clock.now().toISOString(),
+      };
+      return after;
     };
     merge(found); // refuses bad input before the transaction
     return this.uow.transaction(async (tx) => {
