@@ -13,6 +13,7 @@ import { flagRoutes } from './flags/flag-routes.js';
 import { segmentRoutes } from './flags/segment-routes.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerNulGuard } from './http/nul-guard.js';
 import { requireAuthentication } from './http/request-context.js';
 import { registerSchemaCompilers } from './http/validation.js';
 import { projectRoutes } from './projects/project-routes.js';
@@ -116,6 +117,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.removeContentTypeParser('text/plain');
   registerSchemaCompilers(app);
   registerErrorHandling(app);
+  registerNulGuard(app);
   // A callback hook, not an async one: it runs on every request, SDK ones included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -125,6 +125,7 @@ export class AuthService {
 
   async revokeToken(ctx: RequestContext, id: string): Promise<ApiToken> {
     return this.uow.transaction(async (tx) => {
+      await tx.stores.tokens.lock(id);
       const before = await tx.stores.tokens.get(id);
       if (!before || (before.userId !== ctx.actor.userId && !atLeast(ctx.actor.role, 'admin'))) {
         throw new NotFoundError(`Token ${id} does not exist.`, { id });
@@ -177,10 +178,12 @@ export class AuthService {
     authorize(ctx.actor, { role: 'admin', action: 'Changing a user' });
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
     return this.uow.transaction(async (tx) => {
+      await tx.stores.users.lock(id);
       const before = await tx.stores.users.get(id);
       if (!before) throw new NotFoundError(`User ${id} does not exist.`, { id });
       const losesAdmin = before.role === 'admin' && !before.disabled && ((input.role !== undefined && input.role !== 'admin') || input.disabled === true);
-      if (losesAdmin && (await tx.stores.users.countActiveAdmins()) <= 1) {
+      // Counted with every active admin's row locked: two admins demoted at once cannot both pass.
+      if (losesAdmin && (await tx.stores.users.countActiveAdmins(true)) <= 1) {
         throw new ConflictError('This is the last active admin: make another user admin first.', { id });
       }
       const patch: UserPatch = { updatedAt: tx.now };

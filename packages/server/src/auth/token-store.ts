@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { ApiTokenTable, Database } from '../db/schema.js';
 import type { Role } from './roles.js';
 
@@ -37,6 +38,11 @@ function toToken(row: Selectable<ApiTokenTable>): ApiToken {
 
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the token row until the transaction ends (revocation is recorded once). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'api_tokens', { id });
+  }
 
   async insert(token: ApiToken & { tokenHash: string }): Promise<void> {
     await this.db

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { isPostgres, lockRows } from '../db/row-lock.js';
 import type { Database, UserTable } from '../db/schema.js';
 import type { Role } from './roles.js';
 
@@ -42,6 +43,11 @@ function toUser(row: Selectable<UserTable>): User {
 export class UserStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Locks the user row until the transaction ends (read-merge-write of PATCH). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'users', { id });
+  }
+
   async insert(user: NewUser): Promise<void> {
     await this.db
       .insertInto('users')
@@ -75,7 +81,9 @@ export class UserStore {
     return row ? { user: toUser(row), passwordHash: row.password_hash } : null;
   }
 
-  async countActiveAdmins(): Promise<number> {
+  /** With `lock`, every active admin's row is locked first (PostgreSQL), so the count holds until commit. */
+  async countActiveAdmins(lock = false): Promise<number> {
+    if (lock && isPostgres(this.db)) await this.db.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled', '=', 0).forUpdate().execute();
     const row = await this.db
       .selectFrom('users')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))

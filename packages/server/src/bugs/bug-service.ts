@@ -155,6 +155,7 @@ export class BugService {
   async update(ctx: RequestContext, id: string, patch: BugPatch): Promise<Bug> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a bug' });
     return this.uow.transaction(async (tx) => {
+      await tx.stores.bugs.lock(id);
       const before = await tx.stores.bugs.get(id);
       if (!before) throw new NotFoundError(`Bug ${id} does not exist.`, { bug: id });
       const merged: BugInput = {
@@ -278,15 +279,22 @@ export class BugService {
 
   async setIntake(ctx: RequestContext, input: { enabled?: boolean; mapping?: Partial<IntakeMapping>; secret?: string | null }): Promise<IntakeSettings> {
     authorize(ctx.actor, { role: 'release-manager', action: 'Configuring the bug tracker webhook' });
-    const current = await this.intake();
-    const mapping: IntakeMapping = { ...current.mapping, ...(input.mapping ?? {}) };
-    validateMapping(mapping);
-    const next: IntakeSettings = {
-      enabled: input.enabled ?? current.enabled,
-      mapping,
-      secret: input.secret === undefined ? current.secret : input.secret === null ? null : this.box.encrypt(input.secret),
+    const merge = (current: IntakeSettings): IntakeSettings => {
+      const mapping: IntakeMapping = { ...current.mapping, ...(input.mapping ?? {}) };
+      validateMapping(mapping);
+      return {
+        enabled: input.enabled ?? current.enabled,
+        mapping,
+        secret: input.secret === undefined ? current.secret : input.secret === null ? null : this.box.encrypt(input.secret),
+      };
     };
+    merge(await this.intake()); // refuses a bad mapping before the transaction
+    let next!: IntakeSettings;
     await this.uow.transaction(async (tx) => {
+      // Merged into the stored settings read under their row's lock.
+      await tx.stores.insightSettings.lock(INTAKE_KEY);
+      const current = (await tx.stores.insightSettings.get<IntakeSettings>(INTAKE_KEY))?.value ?? { enabled: false, mapping: DEFAULT_INTAKE, secret: null };
+      next = merge(current);
       await tx.stores.insightSettings.put(INTAKE_KEY, next, ctx.actor.username, tx.now);
       await tx.record(ctx, { action: 'bug.intake_configured', resourceType: 'settings', resourceId: INTAKE_KEY, before: this.presentIntake(current), after: this.presentIntake(next) });
     });

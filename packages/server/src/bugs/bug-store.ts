@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { BugTable } from '../db/insights-schema.js';
 import type { Database } from '../db/schema.js';
 import { bucketOf } from '../insights/buckets.js';
@@ -84,6 +85,11 @@ export interface BugFilter {
 
 export class BugStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the bug row until the transaction ends (read-merge-write of PATCH). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'bugs', { id });
+  }
 
   async insert(b: Bug): Promise<void> {
     await this.db.insertInto('bugs').values(toRow(b)).execute();

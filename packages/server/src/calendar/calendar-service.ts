@@ -107,10 +107,14 @@ export class CalendarService {
 
   async update(ctx: RequestContext, id: string, input: Partial<ScheduleInput>): Promise<CalendarSchedule> {
     authorize(ctx.actor, { role: 'release-manager', action: 'Changing the release calendar' });
-    const before = await this.get(id);
+    await this.get(id);
     const project = input.project !== undefined ? await this.projectOf(input.project) : undefined;
-    const fields = await this.build(before, input);
     return this.uow.transaction(async (tx) => {
+      // Merged into the row read under its lock (build reads nothing from the database).
+      await tx.stores.calendar.lock(id);
+      const before = await tx.stores.calendar.get(id);
+      if (!before) throw new NotFoundError(`Calendar schedule ${id} does not exist.`, { schedule: id });
+      const fields = await this.build(before, input);
       const after: CalendarSchedule = { ...before, ...fields, ...(project !== undefined && { projectId: project?.id ?? null, project: project?.key ?? null }), updatedAt: tx.now };
       await tx.stores.calendar.update(after);
       await tx.record(ctx, { action: 'calendar.schedule_updated', resourceType: 'calendar_schedule', resourceId: id, before: this.present(before), after: this.present(after) });

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { CalendarScheduleTable } from '../db/insights-schema.js';
 import type { Database } from '../db/schema.js';
 
@@ -64,6 +65,11 @@ function toRow(s: CalendarSchedule): Selectable<CalendarScheduleTable> {
 
 export class CalendarStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the schedule row until the transaction ends (read-merge-write of PATCH). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'calendar_schedules', { id });
+  }
 
   async insert(s: CalendarSchedule): Promise<void> {
     await this.db.insertInto('calendar_schedules').values(toRow(s)).execute();

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { InsightsTables } from './insights-schema.js';
 
 /**
@@ -68,6 +69,8 @@ export interface EnvironmentTable {
   badge: string;
   created_at: string;
   updated_at: string;
+  /** Counted up by every write; the ETag of PATCH (0011). */
+  version: Generated<number>;
 }
 
 export interface ProjectTable {
@@ -277,6 +280,8 @@ export interface FlagTable {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** Counted up by every write; the ETag of PATCH (0011). */
+  version: Generated<number>;
 }
 
 export interface FlagEnvironmentTable {
@@ -296,6 +301,8 @@ export interface SegmentTable {
   conditions: string;
   created_at: string;
   updated_at: string;
+  /** Counted up by every write; the ETag of PATCH (0011). */
+  version: Generated<number>;
 }
 
 export interface SdkKeyTable {

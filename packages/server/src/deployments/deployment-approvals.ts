@@ -30,6 +30,22 @@ export function describeGroup(g: ApprovalGroup): string {
   return `${g.name} (${g.required} by ${who})`;
 }
 
+/**
+ * The refusal of an approval for a deployment that no longer waits: when its approvals were
+ * complete (it moved on because of them) the approval is not needed; otherwise it ended.
+ */
+function notWaiting(d: Deployment): ConflictError | ApprovalNotNeededError {
+  const approved = d.approvalGroups.length > 0 && d.rejection === null && groupProgress(d.approvalGroups, d.approvals).every((g) => g.missing === 0);
+  if (approved) {
+    return new ApprovalNotNeededError(`Deployment ${d.id} already has every approval it needs (${d.approvals.map((a) => a.username).join(', ')}) and is ${d.status}: your approval is not needed.`, {
+      deployment: d.id,
+      status: d.status,
+      approvedBy: d.approvals.map((a) => a.username),
+    });
+  }
+  return new ConflictError(`Deployment ${d.id} is ${d.status}: only a deployment waiting for approval can be approved.`, { deployment: d.id, status: d.status });
+}
+
 /** Approvals and rejections of deployment requests. */
 export class DeploymentApprovals {
   constructor(
@@ -48,7 +64,7 @@ export class DeploymentApprovals {
     const d = await this.get(id);
     const who = { username: ctx.actor.username, role: ctx.actor.role };
     const userKey = ctx.actor.userId ?? ctx.actor.username;
-    if (d.status !== 'pending_approval') throw new ConflictError(`Deployment ${id} is ${d.status}: only a deployment waiting for approval can be approved.`, { deployment: id, status: d.status });
+    if (d.status !== 'pending_approval') throw notWaiting(d);
     if (userKey === (d.requestedById ?? d.requestedBy)) {
       throw new ForbiddenError('You requested this deployment: someone else must approve it (the requester never counts).', { deployment: id, requestedBy: d.requestedBy });
     }
@@ -62,7 +78,7 @@ export class DeploymentApprovals {
     const after = await this.uow.transaction(async (tx) => {
       await tx.stores.deployments.lock(id);
       const now = (await tx.stores.deployments.get(id))!;
-      if (now.status !== 'pending_approval') throw new ConflictError(`Deployment ${id} is ${now.status}: it no longer waits for approval.`, { deployment: id, status: now.status });
+      if (now.status !== 'pending_approval') throw notWaiting(now);
       if (now.approvals.some((a) => a.userKey === userKey)) throw new ConflictError(`You already approved deployment ${id}.`, { deployment: id });
       const before = groupProgress(now.approvalGroups, now.approvals);
       const helps = before.filter((g) => g.missing > 0 && memberOf(g, who));

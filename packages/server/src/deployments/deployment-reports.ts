@@ -64,6 +64,8 @@ export class DeploymentReports {
       throw new ConflictError(`Deployment ${id} is waiting for approval: it has not started, so there is nothing to report yet.`, { deployment: id, status: d.status });
     }
     const after = await this.uow.transaction(async (tx) => {
+      // The deployment's row first, as every transition does: reports of one deployment take turns.
+      await tx.stores.deployments.lock(id);
       if (input.status !== 'running') {
         const ended = await this.transitions.targetEnded(tx, ctx, id, input.target, input.status, input.message ?? null);
         if (!ended) throw new ConflictError(`Target ${input.target} of deployment ${id} has already ended.`, { deployment: id, target: input.target });

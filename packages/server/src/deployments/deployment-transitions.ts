@@ -58,6 +58,9 @@ export class DeploymentTransitions {
    * already ended (whoever loses a race stops).
    */
   async targetEnded(tx: DeployTx, ctx: RequestContext, id: string, key: string, status: TargetOutcome, message: string | null, reason?: string): Promise<Deployment | null> {
+    // Reports of two targets at once: one after the other, so the status matrix's read-merge-write
+    // of the environment's state keeps both targets and exactly one of them ends the deployment.
+    await tx.stores.deployments.lock(id);
     const before = await tx.stores.deployments.get(id);
     const target = before?.targets.find((t) => t.key === key);
     if (!before || !target) return null;

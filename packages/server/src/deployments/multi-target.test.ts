@@ -259,6 +259,61 @@ describe.each(DIALECTS)('multi-target deployments and rollbacks on %s', (dialect
     await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/cancel` });
   });
 
+  it('three targets report at the same moment: the matrix keeps every report, the deployment ends once (10 rounds)', async () => {
+    const keys = ['us', 'eu', 'ap'];
+    const env = await newEnv({ targets: keys.map((key) => ({ key, executor: { type: 'record' } })) });
+    const f = await fixture(env);
+    await deployAndSucceed(t, f, await f.release(), env);
+    const lost: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const v = await f.release();
+      const d = (await f.deploy({ version: v, environment: env })).json();
+      await drain(t);
+      const answers = await Promise.all(keys.map((key) => report(d.id, key, 'succeeded', d.callbackToken)));
+      expect(answers.map((a) => a.statusCode), answers.map((a) => a.body).join('\n')).toEqual([200, 200, 200]);
+      // Before the runner ends the deployment, the matrix shows what each target reported.
+      const c = await cell(f.project, env);
+      const shown = Object.fromEntries((c.targets ?? []).map((x: any) => [x.key, x.version]));
+      for (const key of keys) if (shown[key] !== v) lost.push(`round ${round}: ${key} shows ${shown[key]} after reporting ${v}`);
+      await drain(t);
+      expect((await get(d.id)).status).toBe('succeeded');
+      expect((await cell(f.project, env)).current.version).toBe(v);
+    }
+    expect(lost).toEqual([]);
+  });
+
+  // Issue 11 §9: rolling back 1.0.1 while 1.0.2 runs would deploy 1.0.0 over 1.0.2.
+  it('while a newer deployment runs: rolling back an older one is refused (409), so is deleting the environment; nothing is created', async () => {
+    const env = await newEnv({});
+    const f = await fixture(env);
+    const v1 = await f.release('feat: first (RUN-1)');
+    const v2 = await f.release('fix: second (RUN-2)');
+    const v3 = await f.release('fix: third (RUN-3)');
+    const first = await deployAndSucceed(t, f, v1, env);
+    const second = await deployAndSucceed(t, f, v2, env);
+    const third = (await f.deploy({ version: v3, environment: env })).json();
+    await drain(t);
+    expect((await get(third.id)).status).toBe('running');
+    const list = async () => (await t.request({ method: 'GET', url: `/api/v1/projects/${f.project}/deployments?environment=${env}&limit=50` })).json().items.map((d: any) => `${d.id} ${d.status}`);
+    const before = await list();
+
+    for (const old of [second, first]) {
+      const res = await t.request({ method: 'POST', url: `/api/v1/deployments/${old.id}/rollback`, payload: { reason: 'old one' } });
+      expect(res.statusCode, res.body).toBe(409);
+      expect(['not_latest_deployment', 'deployment_in_progress']).toContain(res.json().error.code);
+    }
+    const deleted = await t.request({ method: 'DELETE', url: `/api/v1/environments/${env}` });
+    expect(deleted.statusCode).toBe(409);
+    expect(deleted.json().error.code).toBe('environment_busy');
+    expect(await list()).toEqual(before);
+    expect((await get(third.id)).status).toBe('running');
+
+    const done = await report(third.id, third.targets[0].key, 'succeeded', third.callbackToken);
+    expect(done.statusCode, done.body).toBe(200);
+    await drain(t);
+    expect((await cell(f.project, env)).current.version).toBe(v3);
+  });
+
   async function deployAndSucceedCommand(f: DeployFixture, version: string) {
     const env = f.project && (await t.request({ method: 'GET', url: `/api/v1/projects/${f.project}` })).json().lifecycle[0];
     const res = await f.deploy({ version, environment: env });

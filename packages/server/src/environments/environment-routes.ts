@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses, PageOf, PageQuery, Slug, Timestamp } from '../http/schemas.js';
+import { errorResponses, IfMatchHeaders, PageOf, PageQuery, patchErrorResponses, Slug, Timestamp } from '../http/schemas.js';
+import { entityTag } from '../shared/versions.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { EnvironmentService } from './environment-service.js';
 import { presentSettings, readSettings, SettingsInputFields, SettingsResponseFields } from './deployment-settings.js';
@@ -43,13 +44,21 @@ export function environmentRoutes(environments: EnvironmentService): FastifyPlug
       return reply.status(201).send(present(env));
     });
 
-    app.get('/environments/:env', { schema: { tags, summary: 'One environment', params: KeyParams, response: { 200: EnvironmentResponse, ...errorResponses } } }, async (request) => {
-      return present(await environments.get(request.params.env));
+    app.get('/environments/:env', { schema: { tags, summary: 'One environment (ETag: send it back as If-Match with PATCH)', params: KeyParams, response: { 200: EnvironmentResponse, ...errorResponses } } }, async (request, reply) => {
+      const env = await environments.get(request.params.env);
+      reply.header('etag', entityTag(env));
+      return present(env);
     });
 
-    app.patch('/environments/:env', { schema: { tags, summary: 'Change an environment', params: KeyParams, body: UpdateBody, response: { 200: EnvironmentResponse, ...errorResponses } } }, async (request) => {
-      return present(await environments.update(request.ctx, request.params.env, request.body));
-    });
+    app.patch(
+      '/environments/:env',
+      { schema: { tags, summary: 'Change an environment; with If-Match, only if it is still the version read (412 otherwise)', params: KeyParams, headers: IfMatchHeaders, body: UpdateBody, response: { 200: EnvironmentResponse, ...patchErrorResponses } } },
+      async (request, reply) => {
+        const env = await environments.update(request.ctx, request.params.env, request.body, { ifMatch: request.headers['if-match'] });
+        reply.header('etag', entityTag(env));
+        return present(env);
+      },
+    );
 
     app.delete('/environments/:env', { schema: { tags, summary: 'Delete an environment', params: KeyParams, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
       await environments.delete(request.ctx, request.params.env);

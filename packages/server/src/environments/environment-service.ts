@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
 import type { SecretBox } from '../shared/secret-box.js';
+import { checkPrecondition, type Precondition } from '../shared/versions.js';
 import { applySettings, effectiveTargets, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
 import type { BadgeAccess, Environment } from './environment-store.js';
 
@@ -68,6 +69,7 @@ export class EnvironmentService {
         settings: {},
         createdAt: tx.now,
         updatedAt: tx.now,
+        version: 1,
       };
       try {
         await tx.stores.environments.insert(env);
@@ -86,11 +88,16 @@ export class EnvironmentService {
     });
   }
 
-  async update(ctx: RequestContext, key: string, input: UpdateEnvironmentInput): Promise<Environment> {
+  /**
+   * Merges the change into the row read under its lock: two PATCHes at once (a freeze and a
+   * colour) both land. With `If-Match`, a row changed since the client read it is refused (412).
+   */
+  async update(ctx: RequestContext, key: string, input: UpdateEnvironmentInput, precondition?: Precondition): Promise<Environment> {
     return this.uow.transaction(async (tx) => {
-      const before = await tx.stores.environments.get(key);
+      const before = await tx.stores.environments.getForUpdate(key);
       if (!before) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
       authorize(ctx.actor, { role: 'release-manager', action: 'Changing an environment', environment: before });
+      checkPrecondition(precondition, before, `Environment ${key}`);
       const after: Environment = {
         ...before,
         ...(input.name !== undefined && { name: input.name }),
@@ -100,6 +107,7 @@ export class EnvironmentService {
         ...(input.production !== undefined && { production: input.production }),
         ...(input.badge !== undefined && { badge: input.badge }),
         updatedAt: tx.now,
+        version: before.version + 1,
       };
       if (SETTINGS_KEYS.some((k) => input[k] !== undefined)) {
         if (!this.secrets) throw new Error('EnvironmentService needs a SecretBox to store deployment settings');
@@ -125,7 +133,7 @@ export class EnvironmentService {
 
   async delete(ctx: RequestContext, key: string): Promise<void> {
     await this.uow.transaction(async (tx) => {
-      const before = await tx.stores.environments.get(key);
+      const before = await tx.stores.environments.getForUpdate(key);
       if (!before) throw new NotFoundError(`Environment ${key} does not exist.`, { environment: key });
       authorize(ctx.actor, { role: 'admin', action: 'Deleting an environment', environment: before });
       const busy = await tx.stores.deployments.anyInFlightIn(key);

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, EnvironmentTable } from '../db/schema.js';
 
 /** `public`: anyone reaching Slipway; `key`: with an SDK key of the project and environment; `off`: nobody. */
@@ -20,6 +21,8 @@ export interface Environment {
   settings: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** Counted up by every write (0011); with the id, the ETag of GET and PATCH. */
+  version: number;
 }
 
 function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
@@ -35,13 +38,15 @@ function toEnvironment(row: Selectable<EnvironmentTable>): Environment {
     settings: JSON.parse(row.settings) as Record<string, unknown>,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 
 export class EnvironmentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(env: Environment): Promise<void> {
+  /** A new row starts at version 1 (the column's default). */
+  async insert(env: Omit<Environment, 'version'>): Promise<void> {
     await this.db
       .insertInto('environments')
       .values({
@@ -63,6 +68,20 @@ export class EnvironmentStore {
   async get(key: string): Promise<Environment | null> {
     const row = await this.db.selectFrom('environments').selectAll().where('key', '=', key).executeTakeFirst();
     return row ? toEnvironment(row) : null;
+  }
+
+  /**
+   * Reads the environment and locks its row until the transaction ends, for read-merge-write
+   * (PostgreSQL `FOR UPDATE`). SQLite has one writer at a time: a no-op write first takes the
+   * write lock at once, so a transaction never reads and then fails to upgrade (SQLITE_BUSY).
+   */
+  async getForUpdate(key: string): Promise<Environment | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('environments').selectAll().where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toEnvironment(row) : null;
+    }
+    await lockRows(this.db, 'environments', { key });
+    return this.get(key);
   }
 
   /** All environments by rank; there are few of them (an organisation has a handful). */
@@ -93,6 +112,7 @@ export class EnvironmentStore {
         badge: env.badge ?? 'public',
         settings: JSON.stringify(env.settings),
         updated_at: env.updatedAt,
+        version: (eb) => eb('version', '+', 1),
       })
       .where('id', '=', env.id)
       .execute();

@@ -1,7 +1,8 @@
 import type { EnvConfig } from '@slipway/flag-engine';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses, PageOf, PageQuery } from '../http/schemas.js';
+import { errorResponses, IfMatchHeaders, PageOf, PageQuery, patchErrorResponses } from '../http/schemas.js';
+import { entityTag } from '../shared/versions.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import { CreateFlagBody, EnvConfigSchema, FlagEnvironmentResponse, FlagResponse, UpdateFlagBody } from './flag-schemas.js';
 import type { CreateFlagInput, FlagEnvironmentView, FlagService, FlagView, UpdateFlagInput } from './flag-service.js';
@@ -74,14 +75,31 @@ export function flagRoutes(flags: FlagService): FastifyPluginAsyncTypebox {
 
     app.get(
       '/projects/:project/flags/:flag',
-      { schema: { tags, summary: 'One flag with every environment side by side', params: FlagParams, response: { 200: FlagResponse, ...errorResponses } } },
-      async (request) => presentFlag(await flags.get(request.params.project, request.params.flag)),
+      { schema: { tags, summary: 'One flag with every environment side by side (ETag: send it back as If-Match with PATCH)', params: FlagParams, response: { 200: FlagResponse, ...errorResponses } } },
+      async (request, reply) => {
+        const flag = await flags.get(request.params.project, request.params.flag);
+        reply.header('etag', entityTag(flag));
+        return presentFlag(flag);
+      },
     );
 
     app.patch(
       '/projects/:project/flags/:flag',
-      { schema: { tags, summary: 'Change a flag definition; archived: false restores an archived flag', params: FlagParams, body: UpdateFlagBody, response: { 200: FlagResponse, ...errorResponses } } },
-      async (request) => presentFlag(await flags.update(request.ctx, request.params.project, request.params.flag, request.body as UpdateFlagInput)),
+      {
+        schema: {
+          tags,
+          summary: 'Change a flag definition; archived: false restores an archived flag; with If-Match, only if it is still the version read (412 otherwise)',
+          params: FlagParams,
+          headers: IfMatchHeaders,
+          body: UpdateFlagBody,
+          response: { 200: FlagResponse, ...patchErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const flag = await flags.update(request.ctx, request.params.project, request.params.flag, request.body as UpdateFlagInput, { ifMatch: request.headers['if-match'] });
+        reply.header('etag', entityTag(flag));
+        return presentFlag(flag);
+      },
     );
 
     app.delete(

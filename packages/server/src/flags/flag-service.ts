@@ -10,6 +10,7 @@ import type { ProjectRecord } from '../projects/project-store.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { unsafeConditionPatterns } from '../shared/regex-policy.js';
+import { checkPrecondition, type Precondition } from '../shared/versions.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { constantVariant, implicitConfig, normalizeConfig, ruleSetFlag, ruleSetSegment } from './flag-model.js';
@@ -172,6 +173,7 @@ export class FlagService {
         createdBy: ctx.actor.username,
         createdAt: tx.now,
         updatedAt: tx.now,
+        version: 1,
       };
       try {
         await tx.stores.flags.insert(flag);
@@ -195,11 +197,13 @@ export class FlagService {
     return result;
   }
 
-  async update(ctx: RequestContext, projectKey: string, flagKey: string, input: UpdateFlagInput): Promise<FlagView> {
+  /** Merges the change into the flag read under its row lock; with `If-Match`, 412 when it changed since. */
+  async update(ctx: RequestContext, projectKey: string, flagKey: string, input: UpdateFlagInput, precondition?: Precondition): Promise<FlagView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag' });
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const before = await requireFlag(tx.stores, project, flagKey);
+      const before = await requireFlag(tx.stores, project, flagKey, true);
+      checkPrecondition(precondition, before, `Flag ${flagKey}`);
       const envs = await tx.stores.environments.all();
       const servingChanges = input.variants !== undefined || (input.archived !== undefined && input.archived !== before.archived);
       if (servingChanges) {
@@ -216,6 +220,7 @@ export class FlagService {
         ...(input.tags !== undefined && { tags: [...new Set(input.tags)] }),
         ...(input.archived !== undefined && { archived: input.archived }),
         updatedAt: tx.now,
+        version: before.version + 1,
       };
       const arrays = input.variants !== undefined ? arrayVariantProblems(after.variants) : [];
       if (arrays.length > 0) throw problemsError(`Flag ${after.key}`, arrays);
@@ -247,16 +252,25 @@ export class FlagService {
     return this.update(ctx, projectKey, flagKey, { archived: true });
   }
 
-  async configure(ctx: RequestContext, projectKey: string, flagKey: string, environmentKey: string, input: EnvConfig): Promise<FlagEnvironmentView> {
+  /**
+   * Sets a flag's configuration in one environment. `input` may be a function of the stored
+   * configuration (a rollout step changes only the split): it is applied under the flag's row
+   * lock, so an edit saved meanwhile is kept, not overwritten with what was read before.
+   */
+  async configure(ctx: RequestContext, projectKey: string, flagKey: string, environmentKey: string, input: EnvConfig | ((current: EnvConfig) => EnvConfig)): Promise<FlagEnvironmentView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag' });
-    const config = normalizeConfig(input);
+    const given = typeof input === 'function' ? null : normalizeConfig(input);
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const flag = await requireFlag(tx.stores, project, flagKey);
+      // Locked: configurations of one flag, and its definition, change one at a time.
+      const flag = await requireFlag(tx.stores, project, flagKey, true);
       const env = await tx.stores.environments.get(environmentKey);
       if (!env) throw new NotFoundError(`Environment ${environmentKey} does not exist.`, { environment: environmentKey });
       authorize(ctx.actor, { role: 'engineer', action: 'Changing a flag', environment: env });
       if (flag.archived) throw new ConflictError(`Flag ${flag.key} is archived: restore it (archived: false) before configuring it.`, { flag: flag.key });
+      const stored = await tx.stores.flags.environment(flag.id, env.key);
+      const before = stored?.config ?? implicitConfig(flag.variants);
+      const config = given ?? normalizeConfig((input as (current: EnvConfig) => EnvConfig)(before));
       const segments = (await tx.stores.segments.all(project.id)).map(ruleSetSegment);
       const problems = [
         ...validateFlagConfig(flag, config, segments),
@@ -264,8 +278,6 @@ export class FlagService {
         ...(await prerequisiteProblems(tx.stores, project, flag, config)),
       ];
       if (problems.length > 0) throw problemsError(`The configuration of ${flag.key} in ${env.key}`, problems);
-      const stored = await tx.stores.flags.environment(flag.id, env.key);
-      const before = stored?.config ?? implicitConfig(flag.variants);
       const record: FlagEnvironment = { flagId: flag.id, environmentKey: env.key, config, updatedBy: ctx.actor.username, updatedAt: tx.now };
       await tx.stores.flags.putEnvironment(record);
       await tx.stores.flags.touch(flag.id, tx.now);
@@ -324,8 +336,8 @@ export async function requireProject(stores: Pick<Stores, 'projects'>, key: stri
   return project;
 }
 
-async function requireFlag(stores: Pick<Stores, 'flags'>, project: ProjectRecord, key: string): Promise<Flag> {
-  const flag = await stores.flags.get(project.id, key);
+async function requireFlag(stores: Pick<Stores, 'flags'>, project: ProjectRecord, key: string, forUpdate = false): Promise<Flag> {
+  const flag = forUpdate ? await stores.flags.getForUpdate(project.id, key) : await stores.flags.get(project.id, key);
   if (!flag) throw new NotFoundError(`Flag ${key} does not exist in ${project.key}.`, { project: project.key, flag: key });
   return flag;
 }

@@ -1,5 +1,6 @@
 import type { EnvConfig, FlagKind, Variant } from '@slipway/flag-engine';
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, FlagEnvironmentTable, FlagTable } from '../db/schema.js';
 
 /** A flag definition as stored; shared by every environment of its project. */
@@ -18,6 +19,8 @@ export interface Flag {
   createdAt: string;
   /** The last change to the definition or to any environment's configuration. */
   updatedAt: string;
+  /** Counted up by every change of the definition or a configuration (0011); with the id, the ETag. */
+  version: number;
 }
 
 /** A flag's stored configuration in one environment. */
@@ -44,6 +47,7 @@ function toFlag(row: Selectable<FlagTable>): Flag {
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 
@@ -60,7 +64,7 @@ function toFlagEnvironment(row: Selectable<FlagEnvironmentTable>): FlagEnvironme
 export class FlagStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(flag: Flag): Promise<void> {
+  async insert(flag: Omit<Flag, 'version'>): Promise<void> {
     await this.db
       .insertInto('flags')
       .values({
@@ -93,13 +97,29 @@ export class FlagStore {
         tags: JSON.stringify(flag.tags),
         archived: flag.archived ? 1 : 0,
         updated_at: flag.updatedAt,
+        version: (eb) => eb('version', '+', 1),
       })
       .where('id', '=', flag.id)
       .execute();
   }
 
+  /** A configuration changed: the flag's answer (which shows every environment) did too. */
   async touch(flagId: string, at: string): Promise<void> {
-    await this.db.updateTable('flags').set({ updated_at: at }).where('id', '=', flagId).execute();
+    await this.db.updateTable('flags').set({ updated_at: at, version: (eb) => eb('version', '+', 1) }).where('id', '=', flagId).execute();
+  }
+
+  /**
+   * Reads the flag and locks its row until the transaction ends: definition changes and
+   * configurations of one flag take turns (PostgreSQL `FOR UPDATE`; on SQLite a no-op write takes
+   * the one write lock first, so the transaction never has to upgrade a read lock).
+   */
+  async getForUpdate(projectId: string, key: string): Promise<Flag | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('flags').selectAll().where('project_id', '=', projectId).where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toFlag(row) : null;
+    }
+    await lockRows(this.db, 'flags', { project_id: projectId, key });
+    return this.get(projectId, key);
   }
 
   async get(projectId: string, key: string): Promise<Flag | null> {

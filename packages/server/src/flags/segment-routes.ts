@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses, PageOf, PageQuery } from '../http/schemas.js';
+import { errorResponses, IfMatchHeaders, PageOf, PageQuery, patchErrorResponses } from '../http/schemas.js';
+import { entityTag } from '../shared/versions.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import { CreateSegmentBody, SegmentResponse, UpdateSegmentBody } from './flag-schemas.js';
 import type { CreateSegmentInput, SegmentService, SegmentView, UpdateSegmentInput } from './segment-service.js';
@@ -31,13 +32,23 @@ export function segmentRoutes(segments: SegmentService): FastifyPluginAsyncTypeb
     );
     app.get(
       '/projects/:project/segments/:segment',
-      { schema: { tags, summary: 'One segment', params: SegmentParams, response: { 200: SegmentResponse, ...errorResponses } } },
-      async (request) => present(await segments.get(request.params.project, request.params.segment)),
+      { schema: { tags, summary: 'One segment (ETag: send it back as If-Match with PATCH)', params: SegmentParams, response: { 200: SegmentResponse, ...errorResponses } } },
+      async (request, reply) => {
+        const segment = await segments.get(request.params.project, request.params.segment);
+        reply.header('etag', entityTag(segment));
+        return present(segment);
+      },
     );
     app.patch(
       '/projects/:project/segments/:segment',
-      { schema: { tags, summary: 'Change a segment', params: SegmentParams, body: UpdateSegmentBody, response: { 200: SegmentResponse, ...errorResponses } } },
-      async (request) => present(await segments.update(request.ctx, request.params.project, request.params.segment, request.body as UpdateSegmentInput)),
+      {
+        schema: { tags, summary: 'Change a segment; with If-Match, only if it is still the version read (412 otherwise)', params: SegmentParams, headers: IfMatchHeaders, body: UpdateSegmentBody, response: { 200: SegmentResponse, ...patchErrorResponses } },
+      },
+      async (request, reply) => {
+        const segment = await segments.update(request.ctx, request.params.project, request.params.segment, request.body as UpdateSegmentInput, { ifMatch: request.headers['if-match'] });
+        reply.header('etag', entityTag(segment));
+        return present(segment);
+      },
     );
     app.delete(
       '/projects/:project/segments/:segment',

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { unsafeConditionPatterns } from '../shared/regex-policy.js';
+import { checkPrecondition, type Precondition } from '../shared/versions.js';
 import { problemsError, requireProject } from './flag-service.js';
 import { segmentsUsed } from './flag-model.js';
 import { RuleSetLog } from './rule-set-log.js';
@@ -74,6 +75,7 @@ export class SegmentService {
         conditions,
         createdAt: tx.now,
         updatedAt: tx.now,
+        version: 1,
       };
       try {
         await tx.stores.segments.insert(segment);
@@ -96,17 +98,20 @@ export class SegmentService {
     return result;
   }
 
-  async update(ctx: RequestContext, projectKey: string, key: string, input: UpdateSegmentInput): Promise<SegmentView> {
+  /** Merges the change into the segment read under its row lock; with `If-Match`, 412 when it changed since. */
+  async update(ctx: RequestContext, projectKey: string, key: string, input: UpdateSegmentInput, precondition?: Precondition): Promise<SegmentView> {
     authorize(ctx.actor, { role: 'engineer', action: 'Changing a segment' });
     const { result, log } = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const before = await requireSegment(tx.stores, project, key);
+      const before = await requireSegment(tx.stores, project, key, true);
+      checkPrecondition(precondition, before, `Segment ${key}`);
       const after: SegmentRecord = {
         ...before,
         ...(input.name !== undefined && { name: input.name }),
         ...(input.description !== undefined && { description: input.description }),
         ...(input.conditions !== undefined && { conditions: normalizeConditions(input.conditions) }),
         updatedAt: tx.now,
+        version: before.version + 1,
       };
       const problems = [
         ...validateSegment({ key: after.key, conditions: after.conditions }),
@@ -143,7 +148,7 @@ export class SegmentService {
     authorize(ctx.actor, { role: 'engineer', action: 'Deleting a segment' });
     const log = await this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
-      const before = await requireSegment(tx.stores, project, key);
+      const before = await requireSegment(tx.stores, project, key, true);
       const usage = await usageOf(tx.stores, project, key);
       if (usage.flags.length > 0) {
         throw new ConflictError(`Segment ${key} is used by ${usage.flags.join(', ')}: remove it from their rules first.`, { flags: usage.flags });
@@ -164,8 +169,8 @@ export class SegmentService {
   }
 }
 
-async function requireSegment(stores: Pick<Stores, 'segments'>, project: ProjectRecord, key: string): Promise<SegmentRecord> {
-  const segment = await stores.segments.get(project.id, key);
+async function requireSegment(stores: Pick<Stores, 'segments'>, project: ProjectRecord, key: string, forUpdate = false): Promise<SegmentRecord> {
+  const segment = forUpdate ? await stores.segments.getForUpdate(project.id, key) : await stores.segments.get(project.id, key);
   if (!segment) throw new NotFoundError(`Segment ${key} does not exist in ${project.key}.`, { project: project.key, segment: key });
   return segment;
 }

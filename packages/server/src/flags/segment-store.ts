@@ -1,5 +1,6 @@
 import type { Condition } from '@slipway/flag-engine';
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows, selectForUpdate } from '../db/row-lock.js';
 import type { Database, SegmentTable } from '../db/schema.js';
 
 /** A reusable, named set of conditions of one project, referenced by rules with `in_segment`. */
@@ -12,6 +13,8 @@ export interface SegmentRecord {
   conditions: Condition[];
   createdAt: string;
   updatedAt: string;
+  /** Counted up by every write (0011); with the id, the ETag. */
+  version: number;
 }
 
 function toSegment(row: Selectable<SegmentTable>): SegmentRecord {
@@ -24,13 +27,24 @@ function toSegment(row: Selectable<SegmentTable>): SegmentRecord {
     conditions: JSON.parse(row.conditions) as Condition[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 
 export class SegmentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(s: SegmentRecord): Promise<void> {
+  /** Reads the segment and locks its row until the transaction ends (as FlagStore.getForUpdate). */
+  async getForUpdate(projectId: string, key: string): Promise<SegmentRecord | null> {
+    if (selectForUpdate(this.db)) {
+      const row = await this.db.selectFrom('segments').selectAll().where('project_id', '=', projectId).where('key', '=', key).forUpdate().executeTakeFirst();
+      return row ? toSegment(row) : null;
+    }
+    await lockRows(this.db, 'segments', { project_id: projectId, key });
+    return this.get(projectId, key);
+  }
+
+  async insert(s: Omit<SegmentRecord, 'version'>): Promise<void> {
     await this.db
       .insertInto('segments')
       .values({
@@ -49,7 +63,7 @@ export class SegmentStore {
   async update(s: SegmentRecord): Promise<void> {
     await this.db
       .updateTable('segments')
-      .set({ name: s.name, description: s.description, conditions: JSON.stringify(s.conditions), updated_at: s.updatedAt })
+      .set({ name: s.name, description: s.description, conditions: JSON.stringify(s.conditions), updated_at: s.updatedAt, version: (eb) => eb('version', '+', 1) })
       .where('id', '=', s.id)
       .execute();
   }

@@ -173,4 +173,50 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
     expect(failures).toEqual([]);
     expect(await snapshot()).toBe(before);
   });
+
+  // Issue 11 §7: PostgreSQL cannot store NUL in text and answered 500; SQLite stored it. Refused
+  // at the validation layer, on both dialects, naming the field.
+  const NUL_CASES: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; url: string; payload?: unknown; field: string }> = [
+    { method: 'GET', url: '/api/v1/environments/dev%00', field: 'params/env' },
+    { method: 'PATCH', url: '/api/v1/environments/%00', payload: { name: 'x' }, field: 'params/env' },
+    { method: 'DELETE', url: '/api/v1/environments/qa%00x', field: 'params/env' },
+    { method: 'GET', url: '/api/v1/projects/api%00/releases', field: 'params/project' },
+    { method: 'GET', url: '/api/v1/environments?cursor=%00', field: 'query/cursor' },
+    { method: 'GET', url: '/api/v1/audit?actor=ad%00min', field: 'query/actor' },
+    { method: 'GET', url: '/api/v1/projects/api/flags?q=che%00ck', field: 'query/q' },
+    { method: 'POST', url: '/api/v1/environments', payload: { key: 'nul-env', name: 'Dev\u0000elopment' }, field: 'body/name' },
+    { method: 'PATCH', url: '/api/v1/environments/dev', payload: { freezes: [{ from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z', reason: 'train\u0000' }] }, field: 'body/freezes/0/reason' },
+    { method: 'PATCH', url: '/api/v1/environments/dev', payload: { ['na\u0000me']: 'x' }, field: 'body/na\\u0000me' },
+    { method: 'POST', url: '/api/v1/projects', payload: { key: 'nul-project', repository: '/srv/git/nul.git', lifecycle: ['dev', 'qa\u0000'], verify: false }, field: 'body/lifecycle/1' },
+    { method: 'PATCH', url: '/api/v1/projects/api', payload: { name: 'API\u0000' }, field: 'body/name' },
+    { method: 'POST', url: '/api/v1/projects/api/flags', payload: { key: 'nul-flag', variants: [{ key: 'on', value: { deep: { list: ['ok', 'no\u0000'] } } }, { key: 'off', value: {} }] }, field: 'body/variants/0/value/deep/list/1' },
+    { method: 'POST', url: '/api/v1/users', payload: { username: 'nul-user', role: 'qa', displayName: '\u0000' }, field: 'body/displayName' },
+    { method: 'POST', url: '/api/v1/tokens', payload: { name: 'auto\u0000mation' }, field: 'body/name' },
+  ];
+
+  it('refuses NUL characters in path segments, query values and (nested) body strings with a 400 naming the field; nothing changes', async () => {
+    const before = await snapshot();
+    const failures: string[] = [];
+    for (const c of NUL_CASES) {
+      const res = await t.request({ method: c.method, url: c.url, ...(c.payload !== undefined && { payload: c.payload as Record<string, unknown> }) });
+      const error = (res.json() as { error?: { code?: string; message?: string; details?: { problems?: Array<{ path: string }> } } }).error;
+      if (res.statusCode !== 400 || error?.code !== 'validation_failed' || !error.message?.includes('NUL') || error.details?.problems?.[0]?.path !== c.field) {
+        failures.push(`${c.method} ${c.url} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('OFREP keeps its own error shape for a NUL in the context (errorCode INVALID_CONTEXT, the field named)', async () => {
+    const created = await t.request({ method: 'POST', url: '/api/v1/projects/api/environments/dev/sdk-keys', payload: { kind: 'client' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const key = created.json().key as string;
+    const res = await t.request({ method: 'POST', url: '/ofrep/v1/evaluate/flags/checkout', token: key, payload: { context: { targetingKey: 'u1', company: { name: 'ACME\u0000' } } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ key: 'checkout', errorCode: 'INVALID_CONTEXT', errorDetails: expect.stringContaining('body/context/company/name') });
+    const bulk = await t.request({ method: 'POST', url: '/ofrep/v1/evaluate/flags', token: key, payload: { context: { ['ke\u0000y']: 1 } } });
+    expect(bulk.statusCode).toBe(400);
+    expect(bulk.json()).toMatchObject({ errorCode: 'INVALID_CONTEXT' });
+  });
 });

@@ -30,6 +30,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   rollout_not_finished: 409,
   rollout_busy: 409,
   rollout_changed: 409,
+  precondition_failed: 412,
 };
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {

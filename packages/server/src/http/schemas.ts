@@ -22,6 +22,14 @@ export const errorResponses = {
   422: ErrorResponse,
 };
 
+/** Error responses of a PATCH that honours `If-Match` (412 when the row changed since the client read it). */
+/** `If-Match`: the ETag of the GET or PATCH the client's change is based on. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 1000, description: 'the ETag this change is based on; 412 precondition_failed when the resource changed since' })),
+});
+
+export const patchErrorResponses = { ...errorResponses, 412: ErrorResponse };
+
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),

@@ -131,6 +131,7 @@ export class ChannelService {
   async update(ctx: RequestContext, idOrName: string, input: UpdateChannelInput): Promise<Channel> {
     authorizeChannels(ctx.actor);
     return this.uow.transaction(async (tx) => {
+      await tx.stores.channels.lock(idOrName);
       const stored = await tx.stores.channels.find(idOrName);
       if (!stored) throw new NotFoundError(`Channel ${idOrName} does not exist.`, { channel: idOrName });
       const before = this.open(stored);
@@ -172,6 +173,7 @@ export class ChannelService {
   async delete(ctx: RequestContext, idOrName: string): Promise<void> {
     authorizeChannels(ctx.actor);
     await this.uow.transaction(async (tx) => {
+      await tx.stores.channels.lock(idOrName);
       const stored = await tx.stores.channels.find(idOrName);
       if (!stored) throw new NotFoundError(`Channel ${idOrName} does not exist.`, { channel: idOrName });
       await tx.stores.channels.delete(stored.id);

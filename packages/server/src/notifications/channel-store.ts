@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { Database, NotificationChannelTable } from '../db/schema.js';
 import type { ChannelType, Subscription } from './channel-types.js';
 
@@ -33,6 +34,11 @@ function toChannel(row: Selectable<NotificationChannelTable>): StoredChannel {
 
 export class ChannelStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the channel row (by id or name) until the transaction ends (read-merge-write of PATCH). */
+  async lock(idOrName: string): Promise<void> {
+    await lockRows(this.db, 'notification_channels', [{ id: idOrName }, { name: idOrName }]);
+  }
 
   async insert(channel: StoredChannel): Promise<void> {
     await this.db

@@ -59,7 +59,9 @@ export class DeliveryService {
         throw new ConflictError(`Delivery ${id} was delivered at ${before.deliveredAt}; it is not sent again.`, { delivery: id, status: before.status });
       }
       const now = this.clock.now();
-      await tx.stores.deliveries.requeue(id, now.toISOString(), new Date(now.getTime() + this.retry.giveUpMs).toISOString());
+      if (!(await tx.stores.deliveries.requeue(id, now.toISOString(), new Date(now.getTime() + this.retry.giveUpMs).toISOString()))) {
+        throw new ConflictError(`Delivery ${id} was delivered meanwhile; it is not sent again.`, { delivery: id, status: 'delivered' });
+      }
       const after = (await tx.stores.deliveries.get(id))!;
       await tx.record(ctx, {
         action: 'delivery.retried',

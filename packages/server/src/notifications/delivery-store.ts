@@ -218,12 +218,15 @@ export class DeliveryStore {
   }
 
   /** Puts a delivery back in the queue, due now, with a fresh give-up deadline. */
-  async requeue(id: string, now: string, giveUpAt: string): Promise<void> {
-    await this.db
+  /** Queues the delivery again unless it was delivered meanwhile (false then). */
+  async requeue(id: string, now: string, giveUpAt: string): Promise<boolean> {
+    const result = await this.db
       .updateTable('notification_deliveries')
       .set({ status: 'pending', next_attempt_at: now, give_up_at: giveUpAt, lease_token: null, lease_until: null, updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .where('status', '!=', 'delivered')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** A deleted channel's queue: its pending deliveries fail with a reason; delivered ones stay as history. */

@@ -185,6 +185,8 @@ export class ProjectService {
   }
 
   private async change(tx: Tx<Stores>, ctx: RequestContext, key: string, input: UpdateProjectInput): Promise<Project> {
+    // Read under the row's lock: two PATCHes at once both land (issue 11 §1).
+    await tx.stores.projects.lock(key);
     const before = await tx.stores.projects.get(key);
     if (!before) throw new NotFoundError(`Project ${key} does not exist.`, { project: key });
     const envs = await tx.stores.environments.all();

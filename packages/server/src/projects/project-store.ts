@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { Database, ProjectTable } from '../db/schema.js';
 import type { ReleaseRule } from '../releases/release-rules.js';
 
@@ -56,6 +57,11 @@ function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 
 
 export class ProjectStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the project row until the transaction ends (read-merge-write of PATCH). */
+  async lock(key: string): Promise<void> {
+    await lockRows(this.db, 'projects', { key });
+  }
 
   async insert(project: ProjectRecord): Promise<void> {
     await this.db

@@ -89,7 +89,10 @@ export class FlagDriver implements RolloutDriver {
     else desired = { ...current, enabled: true, defaultServe: splitFor(t.variant, action.weight, t.stable) };
     if (desired.enabled === current.enabled && sameServe(desired.defaultServe, current.defaultServe)) return { status: 'applied', detail: 'already in place' };
     try {
-      await this.flags.configure(rolloutContext(rollout), rollout.projectKey, t.flag, rollout.environment, desired);
+      // Applied to the configuration as stored under the flag's lock: rules edited meanwhile stay.
+      const step = (stored: EnvConfig): EnvConfig =>
+        action.type === 'rollback' && t.onFailure === 'off' ? { ...stored, enabled: false } : { ...stored, enabled: true, defaultServe: splitFor(t.variant, action.weight, t.stable) };
+      await this.flags.configure(rolloutContext(rollout), rollout.projectKey, t.flag, rollout.environment, step);
       return { status: 'applied' };
     } catch (error) {
       return { status: 'failed', message: (error as Error).message };

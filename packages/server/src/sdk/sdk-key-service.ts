@@ -164,6 +164,7 @@ export class SdkKeyService {
 
   async revoke(ctx: RequestContext, projectKey: string, environmentKey: string, id: string): Promise<SdkKeyRecord> {
     const result = await this.uow.transaction(async (tx) => {
+      await tx.stores.sdkKeys.lock(id);
       const before = await tx.stores.sdkKeys.get(id);
       if (!before || before.projectKey !== projectKey || before.environmentKey !== environmentKey) {
         throw new NotFoundError(`SDK key ${id} does not exist in ${projectKey}/${environmentKey}.`, { id });

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { Database, SdkKeyTable } from '../db/schema.js';
 
 export type SdkKeyKind = 'server' | 'client';
@@ -69,6 +70,11 @@ export class SdkKeyStore {
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id', 'asc').limit(limit).execute();
     return rows.map(toRecord);
+  }
+
+  /** Locks the key's row until the transaction ends (a revocation is recorded once). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'sdk_keys', { id });
   }
 
   async revoke(id: string, at: string): Promise<void> {

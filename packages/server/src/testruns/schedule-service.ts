@@ -120,27 +120,35 @@ export class TestScheduleService {
 
   async update(ctx: RequestContext, projectKey: string, name: string, patch: SchedulePatch): Promise<TestSchedule> {
     authorize(ctx.actor, { role: 'release-manager', action: MANAGE });
-    const before = await this.find(projectKey, name);
+    const found = await this.find(projectKey, name);
     if (patch.environment !== undefined && !(await this.uow.reads.environments.get(patch.environment))) throw new NotFoundError(`Environment ${patch.environment} does not exist.`, { environment: patch.environment, field: 'environment' });
-    const cron = patch.cron ?? before.cron;
-    const timezone = patch.timezone ?? before.timezone;
-    validateCron(cron, timezone);
-    const timeoutMs = patch.timeoutMs ?? before.timeoutMs;
-    const enabled = patch.enabled ?? before.enabled;
-    const retimed = cron !== before.cron || timezone !== before.timezone || enabled !== before.enabled;
-    const after: TestSchedule = {
-      ...before,
-      environment: patch.environment ?? before.environment,
-      cron,
-      timezone,
-      suite: patch.suite ?? before.suite,
-      executor: patch.executor !== undefined ? this.executor(patch.executor, timeoutMs, before.executor) : { ...before.executor, timeoutMs },
-      timeoutMs,
-      enabled,
-      nextFireAt: !enabled ? null : retimed || before.nextFireAt === null ? (nextFire(cron, timezone, this.clock.now())?.toISOString() ?? null) : before.nextFireAt,
-      updatedAt: this.clock.now().toISOString(),
+    const merge = (before: TestSchedule): TestSchedule => {
+      const cron = patch.cron ?? before.cron;
+      const timezone = patch.timezone ?? before.timezone;
+      validateCron(cron, timezone);
+      const timeoutMs = patch.timeoutMs ?? before.timeoutMs;
+      const enabled = patch.enabled ?? before.enabled;
+      const retimed = cron !== before.cron || timezone !== before.timezone || enabled !== before.enabled;
+      const after: TestSchedule = {
+        ...before,
+        environment: patch.environment ?? before.environment,
+        cron,
+        timezone,
+        suite: patch.suite ?? before.suite,
+        executor: patch.executor !== undefined ? this.executor(patch.executor, timeoutMs, before.executor) : { ...before.executor, timeoutMs },
+        timeoutMs,
+        enabled,
+        nextFireAt: !enabled ? null : retimed || before.nextFireAt === null ? (nextFire(cron, timezone, this.clock.now())?.toISOString() ?? null) : before.nextFireAt,
+        updatedAt: this.clock.now().toISOString(),
+      };
+      return after;
     };
+    merge(found); // refuses bad input before the transaction
     return this.uow.transaction(async (tx) => {
+      // Merged into the row read under its lock: two PATCHes at once both land (issue 11 §1).
+      await tx.stores.testSchedules.lock(found.id);
+      const before = (await tx.stores.testSchedules.get(found.projectId, name)) ?? found;
+      const after = merge(before);
       await tx.stores.testSchedules.update(after);
       await tx.record(ctx, { action: 'test_schedule.updated', resourceType: 'test_schedule', resourceId: after.id, before: this.present(before), after: this.present(after) });
       return after;

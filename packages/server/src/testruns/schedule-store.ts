@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { lockRows } from '../db/row-lock.js';
 import type { TestScheduleTable } from '../db/insights-schema.js';
 import type { Database } from '../db/schema.js';
 import type { ExecutorConfig } from '../environments/deployment-settings.js';
@@ -68,6 +69,11 @@ function toRow(s: TestSchedule): Selectable<TestScheduleTable> {
 
 export class TestScheduleStore {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Locks the schedule row until the transaction ends (read-merge-write of PATCH). */
+  async lock(id: string): Promise<void> {
+    await lockRows(this.db, 'test_schedules', { id });
+  }
 
   async insert(s: TestSchedule): Promise<void> {
     await this.db.insertInto('test_schedules').values(toRow(s)).execute();

@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+
+const NUL = '\u0000';
+const MESSAGE = 'must not contain NUL characters (\\u0000)';
+
+/**
+ * Where the first NUL character is in one part of a request (`body/rules/0/values/1`), or null.
+ * Walks without recursion: a body may nest thousands of levels before schema validation refuses it.
+ */
+export function nulPath(value: unknown, root: string): string | null {
+  const stack: Array<[unknown, string]> = [[value, root]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) return path;
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) stack.push([current[i], `${path}/${i}`]);
+    } else if (typeof current === 'object' && current !== null && !Buffer.isBuffer(current)) {
+      for (const key of Object.keys(current)) {
+        const at = `${path}/${key.replaceAll(NUL, '\\u0000')}`;
+        if (key.includes(NUL)) return at;
+        stack.push([(current as Record<string, unknown>)[key], at]);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Refuses a NUL character in any path segment, query value or body string (nested too, keys
+ * included) before validation, with a 400 naming the field: PostgreSQL cannot store NUL in text
+ * and answered 500 where SQLite stored it (issue 11 §7). One hook for every route, on both
+ * dialects; OFREP keeps its own error shape (`errorCode`, `errorDetails`).
+ */
+export function registerNulGuard(app: FastifyInstance): void {
+  // A callback hook: it runs on every request, SDK ones included, without a promise.
+  app.addHook('preValidation', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const where = nulPath(request.params, 'params') ?? nulPath(request.query, 'query') ?? nulPath(request.body, 'body');
+    if (where === null) return done();
+    if (request.url.startsWith('/ofrep/')) {
+      const key = (request.params as { key?: unknown } | undefined)?.key;
+      const errorCode = where.startsWith('body/context') ? 'INVALID_CONTEXT' : 'PARSE_ERROR';
+      const answer = { ...(typeof key === 'string' && { key }), errorCode, errorDetails: `${where} ${MESSAGE}.` };
+      void reply.status(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer));
+      return;
+    }
+    void reply.status(400).send({ error: { code: 'validation_failed', message: `${where} ${MESSAGE}.`, details: { problems: [{ path: where, message: MESSAGE }] } } });
+  });
+}
