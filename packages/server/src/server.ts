@@ -23,7 +23,7 @@ export interface RunningServer {
 }
 
 /** Opens the database, migrates, bootstraps the first admin, and listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<RunningServer> {
   // The data directory holds the database, the secret key and the clones: the server's user only.
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(config.dataDir, 0o700);
@@ -50,6 +50,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const app = await buildApp(services, {
       logger: {
         level: config.logLevel,
+        // Tests read the log (secrets must never appear in it); the process logs to stdout.
+        ...(options.logStream && { stream: options.logStream }),
         redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-slipway-csrf"]'],
         // Calendar feeds and tracker webhooks carry their token in the URL: logged URLs hide it.
         serializers: { req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), hostname: req.hostname, remoteAddress: req.ip }) }
