@@ -139,6 +139,16 @@ describe('outbound destinations through the API', () => {
     expect(template.statusCode, template.body).toBe(400);
     expect(template.json().error.details.field).toBe('body.metrics[0].provider.prometheus.address');
 
+    // A schedule's webhook keeps its secret only while its URL stays (issue 11 §6).
+    const hook = { type: 'webhook', url: `${receiver.url}/run`, secret: SECRET };
+    expect((await t.request({ method: 'POST', url: '/api/v1/projects/shop/test-schedules', payload: { name: 'n', environment: 'staging', cron: '0 2 * * *', executor: hook } })).statusCode).toBe(201);
+    const same = await t.request({ method: 'PATCH', url: '/api/v1/projects/shop/test-schedules/n', payload: { executor: { type: 'webhook', url: hook.url } } });
+    expect(same.statusCode, same.body).toBe(200);
+    const moved = await t.request({ method: 'PATCH', url: '/api/v1/projects/shop/test-schedules/n', payload: { executor: { type: 'webhook', url: `${receiver.url}/elsewhere` } } });
+    expect(moved.statusCode, moved.body).toBe(422);
+    expect(moved.json().error).toMatchObject({ code: 'secret_required', details: { field: 'executor.secret' } });
+    expect((await t.request({ method: 'PATCH', url: '/api/v1/projects/shop/test-schedules/n', payload: { executor: { ...hook, url: `${receiver.url}/elsewhere` } } })).statusCode).toBe(200);
+
     // Allowed by the operator: saved.
     expect((await t.request({ method: 'POST', url: '/api/v1/channels', payload: { name: 'allowed', type: 'slack', config: { url: 'http://metadata.goog/hook' }, subscriptions: [] } })).statusCode).toBe(201);
   });
