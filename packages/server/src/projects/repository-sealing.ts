@@ -19,8 +19,30 @@ export async function sealRepositoryCredentials(uow: Uow, box: SecretBox, dataDi
     await uow.reads.projects.setRepository(row.id, split.shown, box.encrypt(JSON.stringify(split.credentials)));
     sealed++;
   }
+  // Audit records of those projects carry the URL as it was: keep them, without the password.
+  for (const record of await uow.reads.audit.projectRecordsWithUserinfo()) {
+    const before = redactRepository(record.before);
+    const after = redactRepository(record.after);
+    if (before !== record.before || after !== record.after) await uow.reads.audit.redact(record.id, before, after);
+  }
   await scrubCloneConfigs(path.join(dataDir, 'repos'));
   return sealed;
+}
+
+/** A project's audit JSON with its repository URL as shown (password → ***). */
+function redactRepository(json: string | null): string | null {
+  if (json === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  const record = value as { repository?: unknown } | null;
+  if (record === null || typeof record !== 'object' || typeof record.repository !== 'string') return json;
+  const split = splitRepositoryUrl(record.repository);
+  if ('problem' in split || split.credentials === null) return json;
+  return JSON.stringify({ ...record, repository: split.shown, repositoryCredentials: 'set' });
 }
 
 async function scrubCloneConfigs(reposDir: string): Promise<void> {
