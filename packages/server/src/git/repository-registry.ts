@@ -10,7 +10,7 @@ import { remoteForGit, type RepositoryCredentials } from './repository-url.js';
 export interface ProjectRemote {
   key: string;
   repository: string;
-  repositoryCredentials?: string | null;
+  repositoryCredentials: string | null;
 }
 
 /**
@@ -28,7 +28,7 @@ export class RepositoryRegistry {
 
   forProject(project: ProjectRemote): ProjectRepository {
     const remote = remoteForGit(project.repository);
-    const sealed = project.repositoryCredentials ?? null;
+    const sealed = project.repositoryCredentials;
     const known = this.repositories.get(project.key);
     if (known && known.repo.remote === remote) {
       if (known.sealed !== sealed) {
