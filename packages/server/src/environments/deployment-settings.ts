@@ -298,7 +298,7 @@ export function applySettings(current: DeploymentSettings, input: SettingsInput,
   }
   if (input.autoRollback !== undefined) next.autoRollback = input.autoRollback;
   if (input.dashboards !== undefined) next.dashboards = input.dashboards;
-  if (problems.length > 0) throw new ValidationError(`${problems[0]!.field}: ${problems[0]!.message}`, { problems });
+  if (problems.length > 0) throw new ValidationError(`${problems[0]!.field}: ${problems[0]!.message}`, { field: problems[0]!.field, problems });
   return next;
 }
 
