@@ -129,7 +129,7 @@ export function compose(options: CompositionOptions): Services {
   repositoryRefresher.afterFetch = (project) => releases.precomputeMergeStatus(project);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
   const environments = new EnvironmentService(uow, ids, secrets, outbound);
-  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids), secrets);
+  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids), secrets, outbound);
   const insights = createInsights({
     uow,
     clock,

@@ -10,7 +10,8 @@ import type { ImportPlan, ImportReport } from '../releases/release-import.js';
 import { DEFAULT_RELEASE_RULES, describeRuleProblems, type ReleaseRule } from '../releases/release-rules.js';
 import type { ReleaseSummary } from '../releases/release-store.js';
 import { renderTag } from '../releases/tag-template.js';
-import { hasRedactedCredentials, originOf, shownUsername, splitRepositoryUrl } from '../git/repository-url.js';
+import { hasRedactedCredentials, originOf, remoteForGit, shownUsername, splitRepositoryUrl } from '../git/repository-url.js';
+import { DEFAULT_OUTBOUND_POLICY, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 import { ConflictError, NotFoundError, SecretRequiredError, ValidationError } from '../shared/errors.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import type { IdGenerator } from '../shared/ids.js';
@@ -86,6 +87,7 @@ export class ProjectService {
     private readonly ids: IdGenerator,
     private readonly adoption: RepositoryAdoption,
     private readonly box: SecretBox,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
 
   /**
@@ -96,6 +98,9 @@ export class ProjectService {
   private repositoryOf(given: string, current: ProjectRecord | null): { repository: string; repositoryCredentials: string | null } {
     const split = splitRepositoryUrl(given);
     if ('problem' in split) throw new ValidationError(`repository ${split.problem}.`, { field: 'repository', problems: [{ field: 'repository', message: split.problem }] });
+    // git connects by itself, so only the URL's host can be checked: metadata hosts and link-local addresses are refused.
+    const refused = /^(https?|git|ssh):\/\//i.test(split.shown) ? this.outbound.urlProblem(remoteForGit(split.shown)) : null;
+    if (refused) throw new ValidationError(`repository: ${REFUSED_MESSAGE}: ${refused}.`, { field: 'repository' });
     if (split.credentials) return { repository: split.shown, repositoryCredentials: this.box.encrypt(JSON.stringify(split.credentials)) };
     if (!hasRedactedCredentials(split.shown)) return { repository: split.shown, repositoryCredentials: null };
     if (current?.repositoryCredentials && originOf(split.shown) === originOf(current.repository) && shownUsername(split.shown) === shownUsername(current.repository)) {

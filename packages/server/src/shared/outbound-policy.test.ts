@@ -149,6 +149,10 @@ describe('outbound destinations through the API', () => {
     expect(moved.json().error).toMatchObject({ code: 'secret_required', details: { field: 'executor.secret' } });
     expect((await t.request({ method: 'PATCH', url: '/api/v1/projects/shop/test-schedules/n', payload: { executor: { ...hook, url: `${receiver.url}/elsewhere` } } })).statusCode).toBe(200);
 
+    const repository = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'probe', repository: 'http://169.254.169.254/latest/meta-data/', verify: false } });
+    expect(repository.statusCode, repository.body).toBe(400);
+    expect(repository.json().error.details.field).toBe('repository');
+
     // Allowed by the operator: saved.
     expect((await t.request({ method: 'POST', url: '/api/v1/channels', payload: { name: 'allowed', type: 'slack', config: { url: 'http://metadata.goog/hook' }, subscriptions: [] } })).statusCode).toBe(201);
   });
