@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SecretBox } from '../shared/secret-box.js';
 import { ensureAskpass } from './askpass.js';
+import { RepositoryUnreachableError } from './git-errors.js';
 import { ProjectRepository } from './project-repository.js';
 import { remoteForGit, type RepositoryCredentials } from './repository-url.js';
 
@@ -51,6 +52,11 @@ export class RepositoryRegistry {
   private open(sealed: string | null): RepositoryCredentials | null {
     if (sealed === null) return null;
     if (!this.box) throw new Error('RepositoryRegistry needs the SecretBox to open repository credentials');
-    return JSON.parse(this.box.decrypt(sealed)) as RepositoryCredentials;
+    try {
+      return JSON.parse(this.box.decrypt(sealed)) as RepositoryCredentials;
+    } catch {
+      // The key changed (SLIPWAY_SECRET_KEY): say what to do instead of failing with a 500.
+      throw new RepositoryUnreachableError('the stored repository credentials cannot be decrypted with the current SLIPWAY_SECRET_KEY: send the repository URL with its password again (PATCH the project)');
+    }
   }
 }

@@ -36,4 +36,16 @@ describe.each(DIALECTS)('repository credentials stored before 0012, on %s', (dia
     const again = await db.selectFrom('projects').select('repository_credentials').where('key', '=', 'shop').executeTakeFirstOrThrow();
     expect(again.repository_credentials).toBe(row.repository_credentials);
   });
+
+  it('says what to do when the secret key no longer opens the credentials, instead of failing', async () => {
+    const other = await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'keyed', repository: PLAIN, verify: false } });
+    expect(other.statusCode, other.body).toBe(201);
+    // Sealed with another key, as after a change of SLIPWAY_SECRET_KEY.
+    const foreign = 'v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA:AAAA';
+    await t.services.database.db.updateTable('projects').set({ repository_credentials: foreign }).where('key', '=', 'keyed').execute();
+    const release = await t.request({ method: 'POST', url: '/api/v1/projects/keyed/releases', payload: {} });
+    expect(release.statusCode, release.body).toBe(422);
+    expect(release.json().error).toMatchObject({ code: 'repository_unreachable' });
+    expect(release.json().error.message).toContain('SLIPWAY_SECRET_KEY');
+  });
 });
