@@ -19,6 +19,7 @@ import { FlagDelivery } from './sdk/flag-delivery.js';
 import { SdkKeyService } from './sdk/sdk-key-service.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { cryptoRandom, IdGenerator, type RandomSource } from './shared/ids.js';
+import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from './shared/outbound-policy.js';
 import { loadOrCreateSecretKey, SecretBox } from './shared/secret-box.js';
 import { SignoffService } from './signoffs/signoff-service.js';
 import { createDeployments, type Deployments } from './deployments/deployments.js';
@@ -54,6 +55,8 @@ export interface CompositionOptions {
   rollouts?: Partial<RolloutSettings>;
   /** Poll, lease and settle times of the insights' background jobs. */
   insights?: Partial<InsightsSettings>;
+  /** Where channels, executors, smoke checks and metric providers may send (SLIPWAY_OUTBOUND_*); default: built-in denials only. */
+  outbound?: OutboundPolicy;
 }
 
 /** Everything the HTTP layer and the background workers use, built once. */
@@ -104,16 +107,19 @@ export interface Services {
   readonly rollouts: Rollouts;
   /** DORA and quality statistics, bugs, incidents, test runs, compatibility, the release calendar (issue 14). */
   readonly insights: Insights;
+  /** The outbound destination policy every sender uses. */
+  readonly outbound: OutboundPolicy;
 }
 
 /** The one place where stores and services are constructed and wired. */
 export function compose(options: CompositionOptions): Services {
   const clock = options.clock ?? systemClock;
   const ids = new IdGenerator(clock, options.random ?? cryptoRandom);
+  const outbound = options.outbound ?? DEFAULT_OUTBOUND_POLICY;
   const outbox = new OutboxBus();
   const uow: Uow = new UnitOfWork(options.database.db, createStores, outbox, clock, ids);
-  const repositories = new RepositoryRegistry(options.dataDir);
   const secrets = new SecretBox(options.secretKey ?? loadOrCreateSecretKey(options.dataDir));
+  const repositories = new RepositoryRegistry(options.dataDir, secrets);
   const releaseLocks = new ReleaseLocks(options.database.db, options.database.dialect);
   const repositoryRefresher = new RepositoryRefresher(uow, repositories, {
     intervalMs: options.repositoryRefreshMs ?? 0,
@@ -122,14 +128,15 @@ export function compose(options: CompositionOptions): Services {
   const releases = new ReleaseService(uow, repositories, ids, releaseLocks, repositoryRefresher);
   repositoryRefresher.afterFetch = (project) => releases.precomputeMergeStatus(project);
   const flagFanout = new FlagFanout((error) => options.onBackgroundError?.(error, 'flag fan-out'));
-  const environments = new EnvironmentService(uow, ids, secrets);
-  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids));
+  const environments = new EnvironmentService(uow, ids, secrets, outbound);
+  const projects = new ProjectService(uow, ids, new ReleaseAdoption(repositories, releaseLocks, ids), secrets, outbound);
   const insights = createInsights({
     uow,
     clock,
     ids,
     secrets,
     repositories,
+    outbound,
     publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.insights && { settings: options.insights }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
@@ -145,6 +152,7 @@ export function compose(options: CompositionOptions): Services {
     ...(options.deployLeaseMs !== undefined && { leaseMs: options.deployLeaseMs }),
     onError: (error) => options.onBackgroundError?.(error, 'deployment runner'),
     guards: insights.guards,
+    outbound,
   });
   const notifications = createNotifications({
     db: options.database.db,
@@ -154,6 +162,7 @@ export function compose(options: CompositionOptions): Services {
     secrets,
     environments,
     releases,
+    outbound,
     publicUrl: options.publicUrl ?? 'http://127.0.0.1:4000',
     ...(options.notifications && { settings: options.notifications }),
     ...(options.onBackgroundError && { onError: options.onBackgroundError }),
@@ -166,6 +175,7 @@ export function compose(options: CompositionOptions): Services {
     flags,
     clock,
     ids,
+    outbound,
     ...(options.rollouts && { settings: options.rollouts }),
     onError: (error) => options.onBackgroundError?.(error, 'rollout ticker'),
   });
@@ -203,5 +213,6 @@ export function compose(options: CompositionOptions): Services {
     flagEvaluations: new FlagEvaluationTracker(uow, clock, (error) => options.onBackgroundError?.(error, 'flag evaluation counts')),
     rollouts,
     insights,
+    outbound,
   };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionSettings } from './auth/session-service.js';
+import { parseOutboundRule, type OutboundRule } from './shared/outbound-policy.js';
 import { parseSecretKey } from './shared/secret-box.js';
 
 /** The validated, frozen configuration of one server process. */
@@ -38,6 +39,8 @@ export interface Config {
   readonly trustProxy: boolean | number | string[];
   /** Rollouts: ticker lease and poll interval, and how long ingested metrics are kept. */
   readonly rollouts: { readonly leaseMs: number; readonly pollMs: number; readonly metricsRetentionMs: number };
+  /** Outbound destinations: `allow` wins over the built-in denials (metadata, link-local); `deny` adds to them. */
+  readonly outbound: { readonly allow: readonly OutboundRule[]; readonly deny: readonly OutboundRule[] };
 }
 
 export class ConfigError extends Error {
@@ -82,6 +85,8 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_ROLLOUT_LEASE_MS: '30000',
   SLIPWAY_ROLLOUT_POLL_MS: '1000',
   SLIPWAY_METRICS_RETENTION_DAYS: '7',
+  SLIPWAY_OUTBOUND_ALLOW: '(unset: cloud metadata hosts and link-local addresses are refused)',
+  SLIPWAY_OUTBOUND_DENY: '(unset: only the built-in denials)',
 } as const;
 
 /** packages/web/dist, seen from packages/server/{src,dist}/ (the bundle lives in dist/ too). */
@@ -171,7 +176,21 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     metricsRetentionMs: integer(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 7, 1, 365) * 86_400_000,
   });
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy, rollouts });
+  const outbound = Object.freeze({ allow: outboundList(env, 'SLIPWAY_OUTBOUND_ALLOW'), deny: outboundList(env, 'SLIPWAY_OUTBOUND_DENY') });
+
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy, rollouts, outbound });
+}
+
+/** A comma-separated list of CIDR ranges, addresses and host names (`*.example.com`: a domain and its subdomains). */
+function outboundList(env: Env, name: string): readonly OutboundRule[] {
+  const entries = (env[name] ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+  return Object.freeze(
+    entries.map((entry) => {
+      const rule = parseOutboundRule(entry);
+      if (!rule) throw new ConfigError(name, `${JSON.stringify(entry)} is not an address, a CIDR range (169.254.0.0/16) or a host name`);
+      return rule;
+    }),
+  );
 }
 
 /** `true`, a number of proxy hops, or a comma-separated list of proxy addresses / CIDR ranges. */

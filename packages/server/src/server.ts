@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { migrate, openDatabase } from './db/connect.js';
 import { startFlagFanout } from './fanout/start-fanout.js';
 import { redactUrl } from './http/redact-url.js';
+import { OutboundPolicy } from './shared/outbound-policy.js';
+import { sealRepositoryCredentials } from './projects/repository-sealing.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -21,8 +23,10 @@ export interface RunningServer {
 }
 
 /** Opens the database, migrates, bootstraps the first admin, and listens. */
-export async function startServer(config: Config): Promise<RunningServer> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+export async function startServer(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<RunningServer> {
+  // The data directory holds the database, the secret key and the clones: the server's user only.
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(config.dataDir, 0o700);
   const database = await openDatabase(config.database);
   try {
     const migrationsApplied = await migrate(database.db);
@@ -38,11 +42,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
       sessions: config.sessions,
       repositoryRefreshMs: config.repositoryRefreshMs,
       rollouts: config.rollouts,
+      outbound: new OutboundPolicy(config.outbound),
     });
+    // Credentials still in repository URLs (stored before 0012) are sealed before anything is served.
+    await sealRepositoryCredentials(services.uow, services.secrets, config.dataDir);
     const bootstrap = await services.auth.bootstrapAdmin(systemContext(), { token: config.bootstrapToken, password: config.bootstrapPassword });
     const app = await buildApp(services, {
       logger: {
         level: config.logLevel,
+        // Tests read the log (secrets must never appear in it); the process logs to stdout.
+        ...(options.logStream && { stream: options.logStream }),
         redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.headers["x-slipway-csrf"]'],
         // Calendar feeds and tracker webhooks carry their token in the URL: logged URLs hide it.
         serializers: { req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), hostname: req.hostname, remoteAddress: req.ip }) }

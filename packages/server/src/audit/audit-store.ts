@@ -30,6 +30,24 @@ export interface AuditFilter {
 export class AuditStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Project records whose before/after JSON holds a URL with userinfo: written before repository credentials were sealed (0012). */
+  async projectRecordsWithUserinfo(): Promise<Array<{ id: string; before: string | null; after: string | null }>> {
+    return this.db
+      .selectFrom('audit_log')
+      .select(['id', 'before', 'after'])
+      .where('resource_type', '=', 'project')
+      .where((eb) => eb.or([eb('before', 'like', '%://%@%'), eb('after', 'like', '%://%@%')]))
+      .execute();
+  }
+
+  /**
+   * Replaces the before/after of one record. The audit log is append-only except for this: redacting a
+   * secret that should never have been written there (repository passwords, sealed at start).
+   */
+  async redact(id: string, before: string | null, after: string | null): Promise<void> {
+    await this.db.updateTable('audit_log').set({ before, after }).where('id', '=', id).execute();
+  }
+
   async insert(record: AuditRecord): Promise<void> {
     await this.db
       .insertInto('audit_log')

@@ -106,7 +106,7 @@ export class CompatibilityService {
   }
 
   /** A version's requirements and where they came from (reading its commit once, then remembering). */
-  async requirementsOf(project: Pick<ProjectRecord, 'id' | 'key' | 'repository'>, version: string): Promise<{ requires: Requirement[]; origin: RequirementOrigin; file: string | null }> {
+  async requirementsOf(project: Pick<ProjectRecord, 'id' | 'key' | 'repository' | 'repositoryCredentials'>, version: string): Promise<{ requires: Requirement[]; origin: RequirementOrigin; file: string | null }> {
     const store = this.uow.reads.compatibility;
     let source = await store.source(project.id, version);
     if (source === null) {
@@ -156,7 +156,7 @@ export class CompatibilityService {
     const requiredBy: CompatibilityAnswer['requiredBy'] = [];
     for (const other of running) {
       if (other.project === project.key) continue;
-      const theirs = await this.requirementsOf({ id: other.projectId, key: other.project, repository: other.repository }, other.version);
+      const theirs = await this.requirementsOf({ id: other.projectId, key: other.project, repository: other.repository, repositoryCredentials: other.repositoryCredentials }, other.version);
       for (const r of theirs.requires.filter((x) => x.project === project.key)) {
         const satisfied = satisfies(q.version, r.range);
         requiredBy.push({ project: other.project, version: other.version, range: r.range, satisfied });

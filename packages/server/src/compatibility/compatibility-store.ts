@@ -43,15 +43,15 @@ export class CompatibilityStore {
   }
 
   /** What runs in an environment: every project's current version there. */
-  async running(environment: string): Promise<Array<{ projectId: string; project: string; repository: string; version: string }>> {
+  async running(environment: string): Promise<Array<{ projectId: string; project: string; repository: string; repositoryCredentials: string | null; version: string }>> {
     const rows = await this.db
       .selectFrom('deployment_state')
       .innerJoin('projects', 'projects.id', 'deployment_state.project_id')
-      .select(['deployment_state.project_id', 'projects.key', 'projects.repository', 'deployment_state.current_version'])
+      .select(['deployment_state.project_id', 'projects.key', 'projects.repository', 'projects.repository_credentials', 'deployment_state.current_version'])
       .where('deployment_state.environment_key', '=', environment)
       .where('deployment_state.current_version', 'is not', null)
       .orderBy('projects.key')
       .execute();
-    return rows.map((r) => ({ projectId: r.project_id, project: r.key, repository: r.repository, version: r.current_version! }));
+    return rows.map((r) => ({ projectId: r.project_id, project: r.key, repository: r.repository, repositoryCredentials: r.repository_credentials ?? null, version: r.current_version! }));
   }
 }

@@ -19,9 +19,16 @@ export interface OpenDatabase {
 /** Opens the database; SQLite in WAL mode with foreign keys on, PostgreSQL through a pool. */
 export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   if (target.dialect === 'sqlite') {
-    if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+    const onDisk = target.file !== ':memory:' && target.file !== '';
+    if (onDisk) {
+      fs.mkdirSync(path.dirname(target.file), { recursive: true, mode: 0o700 });
+      // Created 600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+      fs.closeSync(fs.openSync(target.file, 'a', 0o600));
+    }
     const sqlite = new SqliteDatabase(target.file);
     sqlite.pragma('journal_mode = WAL');
+    // A database made before this (644) is tightened too, with its WAL and shared-memory files.
+    if (onDisk) for (const file of [target.file, `${target.file}-wal`, `${target.file}-shm`]) tighten(file);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
@@ -63,6 +70,15 @@ function withStatementCache(sqlite: SqliteDatabase.Database, size = 500): Sqlite
       };
     },
   });
+}
+
+/** Makes a file readable by its owner only (600), when it exists. */
+function tighten(file: string): void {
+  try {
+    fs.chmodSync(file, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /** Applies pending migrations; returns the names it applied (none on a second start). */

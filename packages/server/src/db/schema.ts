@@ -89,6 +89,8 @@ export interface ProjectTable {
   updated_at: string;
   /** Link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} (0008). */
   ticket_url: string | null;
+  /** Sealed (SecretBox) `{ username, password }` of an http(s) repository; the URL keeps `***` (0012). */
+  repository_credentials: string | null;
 }
 
 export interface ReleaseTable {

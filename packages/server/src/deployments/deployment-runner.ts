@@ -11,6 +11,7 @@ import { targetEnded, type Deployment, type DeploymentTarget } from './deploymen
 import type { DeploymentTransitions, TargetOutcome } from './deployment-transitions.js';
 import { callbackTokenFor } from './deployment-service.js';
 import type { DeploymentRollbacks } from './deployment-rollbacks.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import { runCommand, runSmoke, sendWebhook, type WebhookAction, type WebhookCall } from './executors.js';
 
 export interface RunnerOptions {
@@ -30,6 +31,8 @@ export interface RunnerOptions {
   pollMs?: number;
   owner?: string;
   onError?: (error: unknown) => void;
+  /** Where webhook executors and smoke checks may send (SLIPWAY_OUTBOUND_*). */
+  outbound?: OutboundPolicy;
 }
 
 /** Default timeouts by executor, when the target does not set one. */
@@ -213,7 +216,7 @@ export class DeploymentRunner {
     }
     if (d.phase === 'smoke' && d.smoke) {
       const sink = this.sink(id, null);
-      const result = await runSmoke(d.smoke, this.commandEnv(d, 'smoke'), (stream, line) => sink.push(stream, line), this.abort.signal);
+      const result = await runSmoke(d.smoke, this.commandEnv(d, 'smoke'), (stream, line) => sink.push(stream, line), this.abort.signal, this.o.outbound);
       await sink.flush();
       if (leaseLost() || this.stopped) return null;
       if (!result.ok) return this.fail(d, 'smoke_failed', null, result.detail);
@@ -248,7 +251,7 @@ export class DeploymentRunner {
         }
       } else if (t.executor.type === 'webhook') {
         if (!(await this.o.uow.reads.deployments.markStopRequested(d.id, t.key, this.o.clock.now().toISOString()))) continue;
-        const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('cancel', d, t.key, why), 30_000);
+        const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('cancel', d, t.key, why), 30_000, 'deployment', this.o.outbound);
         await this.o.uow.reads.deploymentLogs.append(d.id, [
           this.line(t.key, 'slipway', `${sent.ok ? 'asked to stop' : 'could not ask to stop'} (action cancel: ${why}): ${sent.detail}; its own report is still taken until ${t.deadlineAt ?? 'it reports'}`),
         ]);
@@ -319,7 +322,7 @@ export class DeploymentRunner {
       return;
     }
     if (t.executor.type === 'webhook') {
-      const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('deploy', d, t.key), timeoutMs);
+      const sent = await sendWebhook(t.executor.url, this.o.secrets.decrypt(t.executor.secret), this.webhookCall('deploy', d, t.key), timeoutMs, 'deployment', this.o.outbound);
       sink.push('slipway', sent.ok ? `webhook accepted (${sent.detail}); waiting for its callback until ${deadlineAt}` : `webhook failed: ${sent.detail}`);
       await sink.flush();
       if (!sent.ok) await this.endTarget(d.id, t.key, 'failed', `webhook failed: ${sent.detail}`);

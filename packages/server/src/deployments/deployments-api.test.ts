@@ -230,9 +230,13 @@ describe.each(DIALECTS)('deployments API on %s', (dialect) => {
     expect(ok.json()).toMatchObject({ requiredSignoffs: ['qa', 'security'], autoRollback: true, smoke: { http: { url: 'https://api.example.com/health', expectStatus: 200 } } });
     expect(ok.json().targets[0].executor).toEqual({ type: 'webhook', url: 'https://deploy.example.com/hook', hasSecret: true, timeoutMs: 60000 });
     expect(ok.body).not.toContain('a-very-secret-value-123');
-    // A PATCH without the secret keeps it.
-    const kept = await patchEnv('staging', { targets: [{ key: 'us-east', executor: { type: 'webhook', url: 'https://deploy.example.com/v2' } }] });
+    // A PATCH without the secret keeps it, towards the same URL only (issue 11: a new URL needs the secret again).
+    const kept = await patchEnv('staging', { targets: [{ key: 'us-east', executor: { type: 'webhook', url: 'https://deploy.example.com/hook', timeoutMs: 30000 } }] });
+    expect(kept.statusCode, kept.body).toBe(200);
     expect(kept.json().targets[0].executor.hasSecret).toBe(true);
+    const moved = await patchEnv('staging', { targets: [{ key: 'us-east', executor: { type: 'webhook', url: 'https://deploy.example.com/v2' } }] });
+    expect(moved.statusCode, moved.body).toBe(422);
+    expect(moved.json().error).toMatchObject({ code: 'secret_required', details: { field: 'targets/0/executor/secret' } });
     const audit = await t.request({ method: 'GET', url: '/api/v1/audit?resourceType=environment&resourceId=staging' });
     expect(audit.body).not.toContain('a-very-secret-value-123');
     const stored = await t.services.uow.reads.environments.get('staging');

@@ -3,6 +3,7 @@ import type { RepositoryRegistry } from '../git/repository-registry.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { Clock } from '../shared/clock.js';
 import type { IdGenerator } from '../shared/ids.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { DeploymentApprovals } from './deployment-approvals.js';
 import { DeploymentReports } from './deployment-reports.js';
@@ -36,6 +37,8 @@ export interface DeploymentsOptions {
   onError?: (error: unknown) => void;
   /** Checks other features add after the built-in GUARDS (insights: incompatible, tests_failing); overridable like a freeze. */
   guards?: DeployGuard[];
+  /** Where webhook executors and smoke checks may send (SLIPWAY_OUTBOUND_*). */
+  outbound?: OutboundPolicy;
 }
 
 export function createDeployments(o: DeploymentsOptions): Deployments {
@@ -54,6 +57,7 @@ export function createDeployments(o: DeploymentsOptions): Deployments {
     publicUrl: o.publicUrl,
     ...(o.leaseMs !== undefined && { leaseMs: o.leaseMs }),
     ...(o.onError && { onError: o.onError }),
+    ...(o.outbound && { outbound: o.outbound }),
   });
   return { service, approvals: new DeploymentApprovals(o.uow, transitions, signals), rollbacks, reports: new DeploymentReports(o.uow, transitions, signals), signals, runner };
 }

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { SmokeConfig } from '../environments/deployment-settings.js';
+import { outboundRequest } from '../shared/outbound-http.js';
+import { DEFAULT_OUTBOUND_POLICY, isOutboundRefusal, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 
 export type LineSink = (stream: 'stdout' | 'stderr' | 'slipway', line: string) => void;
 
@@ -117,10 +119,17 @@ export interface WebhookCall {
  * POSTs a signed JSON body; 2xx means the receiver accepted the work. `event` names the work
  * (x-slipway-event: deployments, or another feature's runs such as scheduled tests).
  */
-export async function sendWebhook(url: string, secret: string, payload: WebhookCall | Record<string, unknown>, timeoutMs: number, event = 'deployment'): Promise<{ ok: boolean; detail: string }> {
+export async function sendWebhook(
+  url: string,
+  secret: string,
+  payload: WebhookCall | Record<string, unknown>,
+  timeoutMs: number,
+  event = 'deployment',
+  policy: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
+): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(payload);
   try {
-    const res = await fetch(url, {
+    const res = await outboundRequest(policy, url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -130,28 +139,27 @@ export async function sendWebhook(url: string, secret: string, payload: WebhookC
         'x-slipway-signature': signBody(secret, body),
       },
       body,
-      signal: AbortSignal.timeout(Math.min(timeoutMs, 30_000)),
-      redirect: 'manual',
+      timeoutMs: Math.min(timeoutMs, 30_000),
+      maxBytes: 500,
     });
-    const text = (await res.text().catch(() => '')).slice(0, 500);
+    const text = res.text.slice(0, 500);
     return { ok: res.status >= 200 && res.status < 300, detail: `HTTP ${res.status}${text ? ` ${text}` : ''}` };
   } catch (error) {
-    return { ok: false, detail: (error as Error).message };
+    return { ok: false, detail: isOutboundRefusal(error) ? REFUSED_MESSAGE : (error as Error).message };
   }
 }
 
 /** The post-deploy check: an HTTP status or a command's exit code. */
-export async function runSmoke(smoke: SmokeConfig, env: Record<string, string>, sink: LineSink, signal?: AbortSignal): Promise<{ ok: boolean; detail: string }> {
+export async function runSmoke(smoke: SmokeConfig, env: Record<string, string>, sink: LineSink, signal?: AbortSignal, policy: OutboundPolicy = DEFAULT_OUTBOUND_POLICY): Promise<{ ok: boolean; detail: string }> {
   if ('http' in smoke) {
     const { url, expectStatus, timeoutMs = 10_000 } = smoke.http;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-      await res.arrayBuffer().catch(() => undefined);
+      const res = await outboundRequest(policy, url, { timeoutMs, maxBytes: 64 * 1024 });
       const detail = `GET ${url} → ${res.status} (expected ${expectStatus})`;
       sink('slipway', `smoke: ${detail}`);
       return { ok: res.status === expectStatus, detail };
     } catch (error) {
-      const detail = `GET ${url} failed: ${(error as Error).message}`;
+      const detail = `GET ${url} failed: ${isOutboundRefusal(error) ? REFUSED_MESSAGE : (error as Error).message}`;
       sink('slipway', `smoke: ${detail}`);
       return { ok: false, detail };
     }

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ROLES, type Role } from '../auth/roles.js';
 import { Discriminated, Switch } from '../http/unions.js';
-import { ValidationError } from '../shared/errors.js';
+import { SecretRequiredError, ValidationError } from '../shared/errors.js';
+import { DEFAULT_OUTBOUND_POLICY, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
 
 /** Deployment settings of an environment, stored in its `settings` JSON column. */
@@ -235,7 +236,7 @@ export function isKnownTimeZone(zone: string): boolean {
  * from < to, unique target keys, approvers), seals new webhook secrets and keeps the current
  * secret of a webhook target when the PATCH omits it.
  */
-export function applySettings(current: DeploymentSettings, input: SettingsInput, box: SecretBox): DeploymentSettings {
+export function applySettings(current: DeploymentSettings, input: SettingsInput, box: SecretBox, outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY): DeploymentSettings {
   const problems: Array<{ field: string; message: string }> = [];
   const next: DeploymentSettings = { ...current };
   if (input.requiredSignoffs !== undefined) next.requiredSignoffs = input.requiredSignoffs;
@@ -270,6 +271,14 @@ export function applySettings(current: DeploymentSettings, input: SettingsInput,
       const e = t.executor;
       if (e.type !== 'webhook') return { key: t.key, executor: { ...e } as ExecutorConfig };
       const previous = current.targets.find((p) => p.key === t.key)?.executor;
+      const refused = outbound.urlProblem(e.url);
+      if (refused) problems.push({ field: `targets/${i}/executor/url`, message: `${REFUSED_MESSAGE}: ${refused}` });
+      // The stored secret signs requests to the stored URL only: a new URL needs the secret sent again.
+      if (e.secret === undefined && previous?.type === 'webhook' && previous.url !== e.url) {
+        throw new SecretRequiredError(`targets/${i}/executor/url changes where target ${t.key} sends its signed requests: send targets/${i}/executor/secret again in the same request.`, {
+          field: `targets/${i}/executor/secret`,
+        });
+      }
       let secret = e.secret === undefined ? undefined : box.encrypt(e.secret);
       if (secret === undefined && previous?.type === 'webhook') secret = previous.secret;
       if (secret === undefined) {
@@ -281,11 +290,15 @@ export function applySettings(current: DeploymentSettings, input: SettingsInput,
   }
   if (input.smoke !== undefined) {
     const s = input.smoke;
+    if (s !== null && 'http' in s) {
+      const refused = outbound.urlProblem(s.http.url);
+      if (refused) problems.push({ field: 'smoke/http/url', message: `${REFUSED_MESSAGE}: ${refused}` });
+    }
     next.smoke = s === null ? null : 'http' in s ? { http: { url: s.http.url, expectStatus: s.http.expectStatus ?? 200, ...(s.http.timeoutMs !== undefined && { timeoutMs: s.http.timeoutMs }) } } : { ...s };
   }
   if (input.autoRollback !== undefined) next.autoRollback = input.autoRollback;
   if (input.dashboards !== undefined) next.dashboards = input.dashboards;
-  if (problems.length > 0) throw new ValidationError(`${problems[0]!.field}: ${problems[0]!.message}`, { problems });
+  if (problems.length > 0) throw new ValidationError(`${problems[0]!.field}: ${problems[0]!.message}`, { field: problems[0]!.field, problems });
   return next;
 }
 

@@ -6,6 +6,7 @@ import { EnvironmentBusyError } from '../deployments/deployment-errors.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../shared/page.js';
+import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { checkPrecondition, type Precondition } from '../shared/versions.js';
 import { applySettings, effectiveTargets, readSettings, redactSettings, SETTINGS_KEYS, type SettingsInput } from './deployment-settings.js';
@@ -36,6 +37,7 @@ export class EnvironmentService {
     private readonly uow: Uow,
     private readonly ids: IdGenerator,
     private readonly secrets: SecretBox | null = null,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
 
   async list(page: PageRequest): Promise<Page<Environment>> {
@@ -111,7 +113,7 @@ export class EnvironmentService {
       };
       if (SETTINGS_KEYS.some((k) => input[k] !== undefined)) {
         if (!this.secrets) throw new Error('EnvironmentService needs a SecretBox to store deployment settings');
-        after.settings = { ...before.settings, ...applySettings(readSettings(before.settings), input, this.secrets) };
+        after.settings = { ...before.settings, ...applySettings(readSettings(before.settings), input, this.secrets, this.outbound) };
       }
       await tx.stores.environments.update(after);
       if (input.targets !== undefined) {

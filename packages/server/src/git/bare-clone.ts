@@ -39,7 +39,7 @@ export function resolutionCandidates(ref: string): string[] {
 /**
  * Creates the bare clone at `dir` when missing (initialised aside and renamed into place, so a crash never
  * leaves a half-made clone) and points `origin` at `remote`, updating it when the project's repository changed.
- * The URL, credentials included, lives only in the clone's config file, never in logged arguments.
+ * The URL never carries credentials: those reach git through askpass (docs/decisions/0027).
  */
 export async function ensureBareClone(
   dir: string,

@@ -21,8 +21,10 @@ const locks = new KeyedMutex();
 const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 
 export interface ProjectRepositoryOptions {
-  /** The project's repository: an absolute path (bare or not) or a git URL; credentials may be in the URL. */
+  /** The project's repository: an absolute path (bare or not) or a git URL, without credentials (see `askpass`). */
   remote: string;
+  /** The askpass helper's path (made on first use): git asks it for the credentials given to `useCredentials`. */
+  askpass?: () => string;
   /** The server's own bare clone, e.g. `<dataDir>/repos/<projectKey>.git`; created on the first `sync()`. */
   dir: string;
   /** Tagger and committer of what Slipway creates; default `Slipway <slipway@localhost>`. */
@@ -42,6 +44,8 @@ export abstract class CloneHistory {
   readonly remote: string;
   readonly dir: string;
   protected readonly env: Record<string, string>;
+  private readonly askpass: (() => string) | null;
+  private credentials: { username: string; password: string } | null = null;
   protected readonly networkTimeoutMs: number;
   protected readonly localTimeoutMs: number;
   private cloned = false;
@@ -60,6 +64,7 @@ export abstract class CloneHistory {
       GIT_COMMITTER_EMAIL: identity.email,
       GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
     };
+    this.askpass = options.askpass ?? null;
     this.networkTimeoutMs = options.networkTimeoutMs ?? 300_000;
     this.localTimeoutMs = options.localTimeoutMs ?? 120_000;
   }
@@ -231,7 +236,30 @@ export abstract class CloneHistory {
     });
   }
 
+  /** Credentials for an http(s) remote (null: none); handed to git through askpass on each network command. */
+  useCredentials(credentials: { username: string; password: string } | null): void {
+    if (credentials && !this.askpass) throw new Error('credentials need an askpass helper');
+    this.credentials = credentials;
+  }
+
   // --- internals shared with ProjectRepository -----------------------------------------------------
+
+  /**
+   * The environment of a command that talks to the remote: with credentials, the askpass helper and the
+   * credentials for it, and no credential helper (one configured by the operator, such as `store`, would
+   * otherwise be handed the password to save in a file).
+   */
+  protected networkEnv(): Record<string, string> {
+    if (!this.credentials || !this.askpass) return {};
+    return {
+      GIT_ASKPASS: this.askpass(),
+      SLIPWAY_GIT_USERNAME: this.credentials.username,
+      SLIPWAY_GIT_PASSWORD: this.credentials.password,
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'credential.helper',
+      GIT_CONFIG_VALUE_0: '',
+    };
+  }
 
   protected run(args: readonly string[], cwd: string | null, opts: GitRunOptions = {}): Promise<GitResult> {
     const full = cwd === null ? [`--git-dir=${this.dir}`, ...args] : args;

@@ -91,9 +91,10 @@ function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
     GIT_COMMITTER_NAME: SLIPWAY_IDENTITY.name,
     GIT_COMMITTER_EMAIL: SLIPWAY_IDENTITY.email,
     ...extra,
-    // Never ask a human: an empty GIT_ASKPASS also stops git from falling back to SSH_ASKPASS.
+    // Never ask a human: an empty GIT_ASKPASS also stops git from falling back to SSH_ASKPASS. A caller
+    // may name its own askpass helper (a program, not a person: repository credentials, docs/decisions/0027).
     GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: '',
+    GIT_ASKPASS: extra?.GIT_ASKPASS ?? '',
     SSH_ASKPASS: '',
     GCM_INTERACTIVE: 'never',
     LC_ALL: 'C',

@@ -265,7 +265,7 @@ export class ProjectRepository extends CloneHistory {
   /** A command that talks to the remote: any failure to do so becomes {@link RepositoryUnreachableError}. */
   private async network(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
     try {
-      return await this.local(args, { timeoutMs: this.networkTimeoutMs, ...opts });
+      return await this.local(args, { timeoutMs: this.networkTimeoutMs, ...opts, env: { ...opts.env, ...this.networkEnv() } });
     } catch (error) {
       if (error instanceof GitCommandError && !/\.lock'?: File exists|cannot lock ref/i.test(error.stderr)) {
         throw new RepositoryUnreachableError(error.timedOut ? 'timed out talking to the remote' : error.gitMessage);

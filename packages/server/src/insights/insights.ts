@@ -5,6 +5,7 @@ import { compatibilityRefusal } from '../compatibility/compatibility-guard.js';
 import { CompatibilityService } from '../compatibility/compatibility-service.js';
 import type { Uow } from '../db/stores.js';
 import type { DeployGuard } from '../deployments/guardrails.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import type { RepositoryRegistry } from '../git/repository-registry.js';
 import { IncidentService } from '../incidents/incident-service.js';
 import { OutboxConsumer } from '../outbox/outbox-consumer.js';
@@ -61,6 +62,8 @@ export interface InsightsDeps {
   publicUrl: string;
   settings?: Partial<InsightsSettings>;
   onError?(error: unknown, context: string): void;
+  /** Where webhook executors of test runs may send (SLIPWAY_OUTBOUND_*). */
+  outbound?: OutboundPolicy;
 }
 
 export function createInsights(d: InsightsDeps): Insights {
@@ -69,9 +72,9 @@ export function createInsights(d: InsightsDeps): Insights {
   const quality = new QualityService(d.uow, dora);
   const bugs = new BugService(d.uow, d.ids, d.clock, d.secrets);
   const testRuns = new TestRunService(d.uow, d.ids, d.clock, d.secrets);
-  const schedules = new TestScheduleService(d.uow, d.ids, d.clock, d.secrets);
+  const schedules = new TestScheduleService(d.uow, d.ids, d.clock, d.secrets, d.outbound);
   const testsGate = new TestsGate(d.uow);
-  const runner = new TestRunRunner({ uow: d.uow, runs: testRuns, schedules, secrets: d.secrets, clock: d.clock, publicUrl: d.publicUrl, leaseMs: settings.runLeaseMs, ...(d.onError && { onError: (e: unknown) => d.onError!(e, 'test run runner') }) });
+  const runner = new TestRunRunner({ uow: d.uow, runs: testRuns, schedules, secrets: d.secrets, clock: d.clock, publicUrl: d.publicUrl, leaseMs: settings.runLeaseMs, ...(d.outbound && { outbound: d.outbound }), ...(d.onError && { onError: (e: unknown) => d.onError!(e, 'test run runner') }) });
   const compatibility = new CompatibilityService(d.uow, d.repositories, d.clock, d.onError);
   const calendar = new CalendarService(d.uow, d.ids, d.clock);
   const digest = new WeeklyDigest(d.uow, d.clock, dora, quality);

@@ -9,7 +9,8 @@ import type { SecretBox } from '../shared/secret-box.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { ChannelStore, type StoredChannel } from './channel-store.js';
-import { joinSecrets, mergeConfig, publicConfig, splitSecrets, validateConfig, type Channel, type ChannelType, type Subscription } from './channel-types.js';
+import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from '../shared/outbound-policy.js';
+import { destinationProblems, joinSecrets, mergeConfig, publicConfig, requireSecretsOnNewDestination, splitSecrets, validateConfig, type Channel, type ChannelType, type Subscription } from './channel-types.js';
 
 export interface CreateChannelInput {
   name: string;
@@ -50,7 +51,14 @@ export class ChannelService {
     private readonly ids: IdGenerator,
     private readonly box: SecretBox,
     private readonly sendSample: (channel: Channel) => Promise<ChannelTestResult>,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
+
+  /** Refuses (400, naming the field) a destination the outbound policy would refuse at send time anyway. */
+  private checkDestination(type: ChannelType, config: Record<string, unknown>): void {
+    const problems = destinationProblems(type, config, this.outbound);
+    if (problems.length > 0) throw new ValidationError(`${problems[0]!.field}: ${problems[0]!.message}.`, { field: problems[0]!.field, problems });
+  }
 
   /** The channel as responses show it: secrets replaced by "set". */
   present(channel: Channel): Channel {
@@ -98,6 +106,7 @@ export class ChannelService {
   async create(ctx: RequestContext, input: CreateChannelInput): Promise<Channel> {
     authorizeChannels(ctx.actor);
     validateConfig(input.type, input.config);
+    this.checkDestination(input.type, input.config);
     return this.uow.transaction(async (tx) => {
       const channel: Channel = {
         id: this.ids.next(),
@@ -139,7 +148,11 @@ export class ChannelService {
         throw new ValidationError(`${before.unusable}`, { channel: before.name });
       }
       const config = input.config === undefined ? before.config : mergeConfig(before.type, before.unusable ? {} : before.config, input.config);
-      if (input.config !== undefined) validateConfig(before.type, config);
+      if (input.config !== undefined) {
+        validateConfig(before.type, config);
+        this.checkDestination(before.type, config);
+        if (!before.unusable) requireSecretsOnNewDestination(before.type, before.config, input.config, config);
+      }
       const after: Channel = {
         id: before.id,
         name: input.name ?? before.name,

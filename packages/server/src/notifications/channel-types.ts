@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ValidationError } from '../shared/errors.js';
+import { SecretRequiredError, ValidationError } from '../shared/errors.js';
+import { REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 
 /** Where announcements can go. Slack's incoming-webhook JSON also works for Mattermost and Rocket.Chat. */
 export const CHANNEL_TYPES = ['slack', 'webhook', 'email', 'newrelic', 'datadog', 'grafana', 'task'] as const;
@@ -35,12 +36,16 @@ const Email = Type.String({ pattern: '^[^\\s@<>,]+@[^\\s@<>,]+$', maxLength: 320
 const From = Type.String({ pattern: '^([^<>]*<[^\\s@<>,]+@[^\\s@<>,]+>|[^\\s@<>,]+@[^\\s@<>,]+)$', maxLength: 400, description: 'an address, or "Name <address>"' });
 const HeaderName = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]{1,100}$';
 
-/** Per type: the config schema and the paths of its secrets (write-only, stored sealed). */
-const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
+/**
+ * Per type: the config schema, the paths of its secrets (write-only, stored sealed) and of its
+ * destination (where those secrets are sent: changing it requires sending the secrets again).
+ */
+const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[]; destination: string[] }> = {
   slack: {
     // An incoming-webhook URL is the credential itself, so it is sealed like a secret.
     schema: Type.Object({ url: HttpUrl }, { additionalProperties: false }),
     secrets: ['url'],
+    destination: ['url'],
   },
   webhook: {
     schema: Type.Object(
@@ -53,6 +58,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['secret', 'headers'],
+    destination: ['url'],
   },
   email: {
     schema: Type.Object(
@@ -67,6 +73,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['auth.pass'],
+    destination: ['host', 'port'],
   },
   newrelic: {
     schema: Type.Object(
@@ -78,6 +85,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['apiKey'],
+    destination: ['endpoint'],
   },
   datadog: {
     schema: Type.Object(
@@ -89,6 +97,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['apiKey'],
+    destination: ['site', 'endpoint'],
   },
   grafana: {
     schema: Type.Object(
@@ -100,6 +109,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['token'],
+    destination: ['url'],
   },
   // A tracker: one task per event (e.g. test.failing), from a JSON template (renderers/task.ts).
   task: {
@@ -115,6 +125,7 @@ const TYPES: Record<ChannelType, { schema: TSchema; secrets: string[] }> = {
       { additionalProperties: false },
     ),
     secrets: ['headers', 'secret'],
+    destination: ['url'],
   },
 };
 
@@ -228,4 +239,35 @@ export function mergeConfig(type: ChannelType, stored: Record<string, unknown>, 
     }
   }
   return merged;
+}
+
+/**
+ * A PATCH that moves a channel to another destination (URL, host, port) must carry every stored secret
+ * again (or drop it): otherwise whoever may edit the channel but never saw its secrets could send them
+ * to a server of their own. Throws SecretRequiredError (422) naming the first secret left out.
+ */
+export function requireSecretsOnNewDestination(type: ChannelType, stored: Record<string, unknown>, patch: Record<string, unknown>, merged: Record<string, unknown>): void {
+  const { secrets, destination } = TYPES[type];
+  const moved = destination.find((path) => JSON.stringify(getPath(stored, path)) !== JSON.stringify(getPath(merged, path)));
+  if (moved === undefined) return;
+  for (const path of secrets) {
+    if (destination.includes(path) || getPath(stored, path) === undefined) continue;
+    const given = getPath(patch, path);
+    const resent = path === 'headers' ? given !== null && typeof given === 'object' && !Object.values(given).includes(SECRET_SET) : given !== undefined && given !== SECRET_SET;
+    if (!resent) {
+      throw new SecretRequiredError(`config.${moved} changes where this channel sends config.${path}: send config.${path} again (or remove it) in the same request.`, { field: `config.${path}`, destination: `config.${moved}` });
+    }
+  }
+}
+
+/** The destination fields of a config that the outbound policy refuses, as validation problems. */
+export function destinationProblems(type: ChannelType, config: Record<string, unknown>, policy: OutboundPolicy): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  for (const path of TYPES[type].destination) {
+    const value = getPath(config, path);
+    if (typeof value !== 'string') continue;
+    const problem = path === 'host' ? policy.hostProblem(value) : path === 'site' ? policy.hostProblem(`api.${value}`) : policy.urlProblem(value);
+    if (problem) problems.push({ field: `config.${path}`, message: `${REFUSED_MESSAGE}: ${problem}` });
+  }
+  return problems;
 }

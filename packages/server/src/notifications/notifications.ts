@@ -7,6 +7,7 @@ import type { ReleaseService } from '../releases/release-service.js';
 import type { Clock } from '../shared/clock.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { describe, sampleEvent, type Announcement, type Link } from './announcement.js';
 import { ChannelService, type ChannelTestResult } from './channel-service.js';
@@ -41,6 +42,8 @@ export interface NotificationDeps {
   publicUrl: string;
   settings?: Partial<NotificationSettings>;
   sender?: Sender;
+  /** Where channels may send (SLIPWAY_OUTBOUND_ALLOW / _DENY); default: the built-in denials only. */
+  outbound?: OutboundPolicy;
   onError?(error: unknown, context: string): void;
 }
 
@@ -61,7 +64,7 @@ function dashboardsOf(settings: Record<string, unknown>): Link[] {
 /** Builds channels, deliveries and the dispatcher; composition.ts calls this once. */
 export function createNotifications(deps: NotificationDeps): Notifications {
   const settings: NotificationSettings = { ...DEFAULT_NOTIFICATION_SETTINGS, ...deps.settings };
-  const sender = deps.sender ?? new NetworkSender(settings.timeoutMs);
+  const sender = deps.sender ?? new NetworkSender(settings.timeoutMs, deps.outbound);
   const history = new EventHistory(deps.db);
   const digestSources: DigestSources = {
     release: async (project, version) => {
@@ -100,7 +103,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     return { delivered: result.ok, statusCode: result.statusCode, error: result.error, durationMs: Math.round(performance.now() - t0) };
   };
 
-  const channels = new ChannelService(deps.uow, deps.ids, deps.secrets, sendSample);
+  const channels = new ChannelService(deps.uow, deps.ids, deps.secrets, sendSample, deps.outbound);
   const dispatcher = new Dispatcher({
     db: deps.db,
     clock: deps.clock,

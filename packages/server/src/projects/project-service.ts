@@ -10,7 +10,10 @@ import type { ImportPlan, ImportReport } from '../releases/release-import.js';
 import { DEFAULT_RELEASE_RULES, describeRuleProblems, type ReleaseRule } from '../releases/release-rules.js';
 import type { ReleaseSummary } from '../releases/release-store.js';
 import { renderTag } from '../releases/tag-template.js';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { hasRedactedCredentials, originOf, remoteForGit, shownUsername, splitRepositoryUrl } from '../git/repository-url.js';
+import { DEFAULT_OUTBOUND_POLICY, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
+import { ConflictError, NotFoundError, SecretRequiredError, ValidationError } from '../shared/errors.js';
+import type { SecretBox } from '../shared/secret-box.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { regexProblem } from '../shared/regex-policy.js';
@@ -83,7 +86,31 @@ export class ProjectService {
     private readonly uow: Uow,
     private readonly ids: IdGenerator,
     private readonly adoption: RepositoryAdoption,
+    private readonly box: SecretBox,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
+
+  /**
+   * The repository URL as stored and shown (password replaced by `***`) and its sealed credentials.
+   * `current`: the project being changed — a URL sent back with `***` keeps the stored credentials,
+   * but only towards the same origin and user: credentials never follow a URL to another server.
+   */
+  private repositoryOf(given: string, current: ProjectRecord | null): { repository: string; repositoryCredentials: string | null } {
+    const split = splitRepositoryUrl(given);
+    if ('problem' in split) throw new ValidationError(`repository ${split.problem}.`, { field: 'repository', problems: [{ field: 'repository', message: split.problem }] });
+    // git connects by itself, so only the URL's host can be checked: metadata hosts and link-local addresses are refused.
+    const refused = /^(https?|git|ssh):\/\//i.test(split.shown) ? this.outbound.urlProblem(remoteForGit(split.shown)) : null;
+    if (refused) throw new ValidationError(`repository: ${REFUSED_MESSAGE}: ${refused}.`, { field: 'repository' });
+    if (split.credentials) return { repository: split.shown, repositoryCredentials: this.box.encrypt(JSON.stringify(split.credentials)) };
+    if (!hasRedactedCredentials(split.shown)) return { repository: split.shown, repositoryCredentials: null };
+    if (current?.repositoryCredentials && originOf(split.shown) === originOf(current.repository) && shownUsername(split.shown) === shownUsername(current.repository)) {
+      return { repository: split.shown, repositoryCredentials: current.repositoryCredentials };
+    }
+    if (current?.repositoryCredentials) {
+      throw new SecretRequiredError('repository points the stored credentials at another server or user: send the URL with its password (or token) again.', { field: 'repository' });
+    }
+    throw new ValidationError('repository has "***" where the password goes, but no password is stored: send the URL with the password itself.', { field: 'repository' });
+  }
 
   async list(page: PageRequest): Promise<Page<Project>> {
     const rows = await this.uow.reads.projects.page(decodeCursor(page.cursor, isString), page.limit + 1);
@@ -112,7 +139,7 @@ export class ProjectService {
       id: this.ids.next(),
       key: input.key,
       name: input.name ?? input.key,
-      repository: input.repository,
+      ...this.repositoryOf(input.repository, null),
       tagTemplate: input.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
       ticketPattern: input.ticketPattern ?? DEFAULT_TICKET_PATTERN,
       lifecycle: input.lifecycle ?? null,
@@ -147,17 +174,22 @@ export class ProjectService {
     authorize(ctx.actor, { role: 'release-manager', action: 'Changing a project' });
     const current = await this.uow.reads.projects.get(key);
     if (!current) throw new NotFoundError(`Project ${key} does not exist.`, { project: key });
-    const proposed = applyChanges(current, input, current.updatedAt);
+    // The URL is split once here: what is stored and compared from now on is the shown URL and the sealed credentials.
+    const repository = input.repository === undefined ? null : this.repositoryOf(input.repository, current);
+    if (repository) input = { ...input, repository: repository.repository };
+    const proposed = applyChanges(current, input, current.updatedAt, repository?.repositoryCredentials);
     validateProject(proposed, await this.uow.reads.environments.all());
     if (input.tagTemplate !== undefined) await checkTagTemplate(proposed);
-    const adopts = input.verify !== false && (proposed.repository !== current.repository || proposed.tagTemplate !== current.tagTemplate);
-    if (!adopts) return { project: await this.uow.transaction((tx) => this.change(tx, ctx, key, input)), import: null };
+    const adopts =
+      input.verify !== false && (proposed.repository !== current.repository || proposed.repositoryCredentials !== current.repositoryCredentials || proposed.tagTemplate !== current.tagTemplate);
+    const credentials = repository?.repositoryCredentials;
+    if (!adopts) return { project: await this.uow.transaction((tx) => this.change(tx, ctx, key, input, credentials)), import: null };
     return this.adoption.locked(key, async () => {
       const fresh = (await this.uow.reads.projects.get(key)) ?? current;
-      const after = applyChanges(fresh, input, fresh.updatedAt);
+      const after = applyChanges(fresh, input, fresh.updatedAt, credentials);
       const plan = await this.adoption.plan(after, await this.uow.reads.releases.summaries(fresh.id));
       return this.uow.transaction(async (tx) => {
-        const project = await this.change(tx, ctx, key, input);
+        const project = await this.change(tx, ctx, key, input, credentials);
         return { project, import: await this.adoption.apply(tx, ctx, after, plan) };
       });
     });
@@ -178,19 +210,19 @@ export class ProjectService {
       action: 'project.created',
       resourceType: 'project',
       resourceId: project.key,
-      after: record,
+      after: auditView(record),
       event: { type: 'project.created', payload: { project: project.key, name: project.name }, projectKey: project.key },
     });
     return project;
   }
 
-  private async change(tx: Tx<Stores>, ctx: RequestContext, key: string, input: UpdateProjectInput): Promise<Project> {
+  private async change(tx: Tx<Stores>, ctx: RequestContext, key: string, input: UpdateProjectInput, credentials: string | null | undefined): Promise<Project> {
     // Read under the row's lock: two PATCHes at once both land (issue 11 §1).
     await tx.stores.projects.lock(key);
     const before = await tx.stores.projects.get(key);
     if (!before) throw new NotFoundError(`Project ${key} does not exist.`, { project: key });
     const envs = await tx.stores.environments.all();
-    const after = applyChanges(before, input, tx.now);
+    const after = applyChanges(before, input, tx.now, credentials);
     validateProject(after, envs);
     await tx.stores.projects.update(after);
     const { verify: _verify, ...changes } = input;
@@ -198,16 +230,23 @@ export class ProjectService {
       action: 'project.updated',
       resourceType: 'project',
       resourceId: key,
-      before,
-      after,
+      before: auditView(before),
+      after: auditView(after),
       event: { type: 'project.updated', payload: { project: key, changes: Object.keys(changes) }, projectKey: key },
     });
     return resolve(after, envs);
   }
 }
 
-function applyChanges(before: ProjectRecord, input: UpdateProjectInput, now: string): ProjectRecord {
+/** What the audit log keeps of a project: the sealed credentials only as "set". */
+function auditView(record: ProjectRecord): Omit<ProjectRecord, 'repositoryCredentials'> & { repositoryCredentials: 'set' | null } {
+  return { ...record, repositoryCredentials: record.repositoryCredentials === null ? null : 'set' };
+}
+
+/** `credentials`: the sealed credentials that go with a new repository URL (undefined: the repository does not change). */
+function applyChanges(before: ProjectRecord, input: UpdateProjectInput, now: string, credentials?: string | null): ProjectRecord {
   const after: ProjectRecord = { ...before, updatedAt: now };
+  if (credentials !== undefined) after.repositoryCredentials = credentials;
   for (const field of ['name', 'repository', 'tagTemplate', 'ticketPattern', 'initialVersion'] as const) {
     if (input[field] !== undefined) after[field] = input[field];
   }

@@ -18,6 +18,8 @@ export interface ProjectRecord {
   ticketUrl: string | null;
   /** The project's release rules; null while it follows the defaults. */
   releaseRules: ReleaseRule[] | null;
+  /** Sealed credentials of an http(s) repository (never shown; `repository` shows `***` instead), or null. */
+  repositoryCredentials: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +37,7 @@ function toRecord(row: Selectable<ProjectTable>): ProjectRecord {
     initialVersion: row.initial_version,
     ticketUrl: row.ticket_url,
     releaseRules: row.release_rules === null ? null : (JSON.parse(row.release_rules) as ReleaseRule[]),
+    repositoryCredentials: row.repository_credentials ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -51,6 +54,7 @@ function toRow(p: ProjectRecord): Omit<Selectable<ProjectTable>, 'id' | 'key' | 
     initial_version: p.initialVersion,
     ticket_url: p.ticketUrl,
     release_rules: p.releaseRules === null ? null : JSON.stringify(p.releaseRules),
+    repository_credentials: p.repositoryCredentials,
     updated_at: p.updatedAt,
   };
 }
@@ -84,6 +88,17 @@ export class ProjectStore {
 
   async update(project: ProjectRecord): Promise<void> {
     await this.db.updateTable('projects').set(toRow(project)).where('id', '=', project.id).execute();
+  }
+
+  /** Every project whose repository URL has userinfo (`…://…@`): candidates for sealing credentials still in the URL. */
+  async withUserinfo(): Promise<Array<{ id: string; repository: string; repositoryCredentials: string | null }>> {
+    const rows = await this.db.selectFrom('projects').select(['id', 'repository', 'repository_credentials']).where('repository', 'like', '%://%@%').execute();
+    return rows.map((r) => ({ id: r.id, repository: r.repository, repositoryCredentials: r.repository_credentials ?? null }));
+  }
+
+  /** Replaces a project's repository URL and sealed credentials (sealing at start). */
+  async setRepository(id: string, repository: string, sealed: string | null): Promise<void> {
+    await this.db.updateTable('projects').set({ repository, repository_credentials: sealed }).where('id', '=', id).execute();
   }
 
   /** Keys of projects whose explicit lifecycle names the environment. */

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.
 import type { IdGenerator } from '../shared/ids.js';
 import type { NamedBody } from './analysis-store.js';
 import { providerProblems } from './providers.js';
+import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from '../shared/outbound-policy.js';
 import { SHIPPED_PLANS, SHIPPED_TEMPLATES } from './shipped.js';
 
 /** A template or plan as the API shows it: stored ones and the shipped defaults (`builtIn: true`). */
@@ -30,11 +31,11 @@ export function invalid(what: string, problems: readonly ValidationProblem[]): V
 }
 
 /** Every problem of a template: the engine's checks plus each provider's own fields. */
-export async function templateProblems(template: unknown, path: string): Promise<ValidationProblem[]> {
+export async function templateProblems(template: unknown, path: string, outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY): Promise<ValidationProblem[]> {
   const problems = validateTemplate(template, path);
   const metrics = (template as { metrics?: unknown }).metrics;
   if (Array.isArray(metrics)) {
-    for (const [i, m] of metrics.entries()) problems.push(...(await providerProblems((m as { provider?: unknown } | null)?.provider, `${path}.metrics[${i}].provider`)));
+    for (const [i, m] of metrics.entries()) problems.push(...(await providerProblems((m as { provider?: unknown } | null)?.provider, `${path}.metrics[${i}].provider`, outbound)));
   }
   return problems;
 }
@@ -49,6 +50,7 @@ export class AnalysisService {
   constructor(
     private readonly uow: Uow,
     private readonly ids: IdGenerator,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
 
   async listTemplates(projectKey: string): Promise<Array<NamedView<AnalysisTemplate>>> {
@@ -77,7 +79,7 @@ export class AnalysisService {
 
   async createTemplate(ctx: RequestContext, projectKey: string, input: AnalysisTemplate): Promise<NamedView<AnalysisTemplate>> {
     authorize(ctx.actor, { role: 'engineer', action: 'Creating an analysis template' });
-    const problems = await templateProblems(input, 'body');
+    const problems = await templateProblems(input, 'body', this.outbound);
     if (problems.length > 0) throw invalid(`Analysis template ${String(input.name)}`, problems);
     if (SHIPPED_TEMPLATES[input.name]) throw new ConflictError(`${input.name} is a shipped template; give yours another name.`, { field: 'body.name' });
     return this.create(ctx, projectKey, 'analysisTemplates', 'analysis_template', input.name, input);

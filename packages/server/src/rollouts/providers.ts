@@ -1,4 +1,6 @@
 import { parseDuration, type MetricProvider, type ProviderOutcome, type ResolvedMetric, type ValidationProblem } from '@slipway/rollout-engine';
+import { outboundRequest, type OutboundResponse } from '../shared/outbound-http.js';
+import { DEFAULT_OUTBOUND_POLICY, isOutboundRefusal, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 import type { MetricStore, MetricTotals, SeriesFilter } from './metric-store.js';
 import { addTotals, percentile } from './metric-store.js';
 
@@ -37,8 +39,13 @@ function httpUrlProblem(value: unknown, path: string): ValidationProblem | null 
   return null;
 }
 
+function refusedProblem(outbound: OutboundPolicy, url: string, path: string): ValidationProblem | null {
+  const problem = outbound.urlProblem(url.replace(/\{\{\s*[a-zA-Z]+\s*\}\}/g, 'x'));
+  return problem ? { path, message: `${REFUSED_MESSAGE}: ${problem}` } : null;
+}
+
 /** Checks a provider's own fields (the engine checks the rest of a metric). */
-export async function providerProblems(provider: unknown, path: string): Promise<ValidationProblem[]> {
+export async function providerProblems(provider: unknown, path: string, outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY): Promise<ValidationProblem[]> {
   const problems: ValidationProblem[] = [];
   if (!isObject(provider)) return problems;
   const [kind] = Object.keys(provider);
@@ -51,7 +58,7 @@ export async function providerProblems(provider: unknown, path: string): Promise
     if (!['error-rate', 'latency-p95', 'requests'].includes(p.metric as string)) problems.push({ path: `${path}.slipway.metric`, message: 'must be "error-rate", "latency-p95" or "requests"' });
     if (p.window !== undefined) timeout('window');
   } else if (kind === 'prometheus') {
-    const bad = httpUrlProblem(p.address, `${path}.prometheus.address`);
+    const bad = httpUrlProblem(p.address, `${path}.prometheus.address`) ?? refusedProblem(outbound, p.address as string, `${path}.prometheus.address`);
     if (bad) problems.push(bad);
     for (const field of ['query', 'baselineQuery']) {
       if (field === 'query' || p[field] !== undefined) {
@@ -60,7 +67,7 @@ export async function providerProblems(provider: unknown, path: string): Promise
     }
     timeout('timeout');
   } else if (kind === 'web') {
-    const bad = httpUrlProblem(p.url, `${path}.web.url`);
+    const bad = httpUrlProblem(p.url, `${path}.web.url`) ?? refusedProblem(outbound, p.url as string, `${path}.web.url`);
     if (bad) problems.push(bad);
     for (const field of ['jsonPath', 'baselineJsonPath']) {
       if (field === 'jsonPath' || p[field] !== undefined) {
@@ -87,11 +94,17 @@ export function fillIn(text: string, args: Record<string, string>, escape: (valu
 
 const promString = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
-async function fetchJson(url: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-  const text = await res.text();
-  if (text.length > MAX_BODY) throw new Error(`the answer is larger than ${MAX_BODY} bytes`);
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+async function fetchJson(policy: OutboundPolicy, url: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
+  let res: OutboundResponse;
+  try {
+    res = await outboundRequest(policy, url, { headers: { accept: 'application/json', ...headers }, timeoutMs, maxBytes: MAX_BODY });
+  } catch (error) {
+    if (isOutboundRefusal(error)) throw new Error(REFUSED_MESSAGE);
+    throw error;
+  }
+  const text = res.text;
+  if (res.truncated) throw new Error(`the answer is larger than ${MAX_BODY} bytes`);
+  if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -124,7 +137,10 @@ const minuteOf = (ms: number) => new Date(Math.floor(ms / 60_000) * 60_000).toIS
 
 /** Runs metrics against Prometheus, a web API, or Slipway's own ingested data. Never throws: failures are `{ error }`. */
 export class MetricProviders {
-  constructor(private readonly metrics: MetricStore) {}
+  constructor(
+    private readonly metrics: MetricStore,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
+  ) {}
 
   /**
    * `reads` may be shared by the measurements of one rollout taken together: metrics over the same
@@ -146,7 +162,7 @@ export class MetricProviders {
       const query = async (q: string) => {
         const url = new URL(`${p.address.replace(/\/+$/, '')}/api/v1/query`);
         url.searchParams.set('query', fillIn(q, target.args, promString));
-        return promValue(await fetchJson(url.toString(), {}, timeout));
+        return promValue(await fetchJson(this.outbound, url.toString(), {}, timeout));
       };
       const value = await query(p.query);
       const baseline = p.baselineQuery !== undefined ? await query(p.baselineQuery) : undefined;
@@ -155,7 +171,7 @@ export class MetricProviders {
     if ('web' in provider) {
       const p = provider.web;
       const timeout = parseDuration(p.timeout ?? '') ?? DEFAULT_TIMEOUT_MS;
-      const body = await fetchJson(fillIn(p.url, target.args, encodeURIComponent), p.headers ?? {}, timeout);
+      const body = await fetchJson(this.outbound, fillIn(p.url, target.args, encodeURIComponent), p.headers ?? {}, timeout);
       const value = await jsonPathNumber(body, p.jsonPath);
       const baseline = p.baselineJsonPath !== undefined ? await jsonPathNumber(body, p.baselineJsonPath) : undefined;
       return { value, ...(baseline !== undefined && { baseline }) };

@@ -2,6 +2,7 @@ import type { Uow } from '../db/stores.js';
 import type { FlagService } from '../flags/flag-service.js';
 import type { Clock } from '../shared/clock.js';
 import type { IdGenerator } from '../shared/ids.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import { AnalysisService } from './analysis-service.js';
 import { FlagDriver, type RolloutDriver } from './drivers.js';
 import { MetricsIngestion } from './metrics-ingestion.js';
@@ -34,19 +35,21 @@ export interface RolloutsOptions {
   ids: IdGenerator;
   settings?: Partial<RolloutSettings>;
   onError?: (error: unknown) => void;
+  /** Where the Prometheus and web metric providers may send (SLIPWAY_OUTBOUND_*). */
+  outbound?: OutboundPolicy;
 }
 
 export function createRollouts(o: RolloutsOptions): Rollouts {
   const settings = { ...DEFAULT_ROLLOUT_SETTINGS, ...o.settings };
   // Phase 2 registers a deployment driver here: drivers.set('deployment', new DeploymentDriver(…)).
   const drivers = new Map<string, RolloutDriver>([['flag', new FlagDriver(o.flags)]]);
-  const analysis = new AnalysisService(o.uow, o.ids);
+  const analysis = new AnalysisService(o.uow, o.ids, o.outbound);
   let ticker: RolloutTicker | null = null;
   const service = new RolloutService(o.uow, analysis, o.flags, drivers, o.ids, o.clock, () => ticker?.kick());
   ticker = new RolloutTicker({
     uow: o.uow,
     drivers,
-    providers: new MetricProviders(o.uow.reads.metricPoints),
+    providers: new MetricProviders(o.uow.reads.metricPoints, o.outbound),
     clock: o.clock,
     ids: o.ids,
     leaseMs: settings.leaseMs,

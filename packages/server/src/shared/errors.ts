@@ -30,6 +30,11 @@ export class UnauthorizedError extends DomainError {
   readonly code = 'unauthorized';
 }
 
+/** A change that would send a stored, write-only secret somewhere new without the secret being sent again (422). */
+export class SecretRequiredError extends DomainError {
+  readonly code = 'secret_required';
+}
+
 export class ForbiddenError extends DomainError {
   readonly code = 'forbidden';
 }

@@ -54,7 +54,7 @@ export function parseSecretKey(raw: string): Buffer | null {
  */
 export function loadOrCreateSecretKey(dataDir: string): Buffer {
   const file = path.join(dataDir, 'secret.key');
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {

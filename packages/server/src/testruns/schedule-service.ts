@@ -6,8 +6,9 @@ import type { Tx } from '../db/unit-of-work.js';
 import type { ExecutorConfig } from '../environments/deployment-settings.js';
 import type { ProjectRecord } from '../projects/project-store.js';
 import type { Clock } from '../shared/clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { ConflictError, NotFoundError, SecretRequiredError, ValidationError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
+import { DEFAULT_OUTBOUND_POLICY, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
 import { nextFire, validateCron } from './cron.js';
 import type { TestSchedule } from './schedule-store.js';
@@ -44,6 +45,7 @@ export class TestScheduleService {
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     private readonly box: SecretBox,
+    private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
   ) {}
 
   present(s: TestSchedule) {
@@ -66,6 +68,11 @@ export class TestScheduleService {
 
   private executor(input: ExecutorInput, timeoutMs: number, previous: ExecutorConfig | null): ExecutorConfig {
     if (input.type === 'command') return { type: 'command', command: input.command, timeoutMs };
+    const refused = this.outbound.urlProblem(input.url);
+    if (refused) throw new ValidationError(`executor.url: ${REFUSED_MESSAGE}: ${refused}.`, { field: 'executor.url' });
+    if (input.secret === undefined && previous?.type === 'webhook' && previous.url !== input.url) {
+      throw new SecretRequiredError('executor.url changes where the signing secret is sent: send executor.secret again in the same request.', { field: 'executor.secret' });
+    }
     let secret = input.secret === undefined ? undefined : this.box.encrypt(input.secret);
     if (secret === undefined && previous?.type === 'webhook') secret = previous.secret;
     if (secret === undefined) throw new ValidationError('executor.secret: a webhook executor needs a secret (at least 16 characters) to sign its requests.', { field: 'executor.secret' });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { systemContext } from '../auth/actor.js';
 import type { Uow } from '../db/stores.js';
+import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import { runCommand, sendWebhook } from '../deployments/executors.js';
 import type { Clock } from '../shared/clock.js';
 import type { SecretBox } from '../shared/secret-box.js';
@@ -21,6 +22,8 @@ export interface TestRunRunnerOptions {
   leaseMs?: number;
   owner?: string;
   onError?(error: unknown): void;
+  /** Where webhook executors may send (SLIPWAY_OUTBOUND_*). */
+  outbound?: OutboundPolicy;
 }
 
 const RUNNER = systemContext();
@@ -116,7 +119,7 @@ export class TestRunRunner {
     const executor = run.executor;
     if (executor.type === 'webhook') {
       const payload = { runId: id, project: run.project, environment: run.environment, version: run.version, suite: run.suite, resultsUrl, statusUrl, callbackToken: token, deadlineAt };
-      const sent = await sendWebhook(executor.url, this.o.secrets.decrypt(executor.secret), payload, Math.min(timeoutMs, 30_000), 'test_run');
+      const sent = await sendWebhook(executor.url, this.o.secrets.decrypt(executor.secret), payload, Math.min(timeoutMs, 30_000), 'test_run', this.o.outbound);
       if (!sent.ok) {
         await this.o.runs.finishWithoutResults(RUNNER, id, 'error', `webhook failed: ${sent.detail}`);
         return null;

@@ -10,6 +10,7 @@ import * as webSessions from './0008-web-sessions.js';
 import * as rollouts from './0010-rollouts.js';
 import * as insights from './0009-insights.js';
 import * as rowVersions from './0011-row-versions.js';
+import * as repositoryCredentials from './0012-repository-credentials.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010-rollouts': rollouts,
   '0009-insights': insights,
   '0011-row-versions': rowVersions,
+  '0012-repository-credentials': repositoryCredentials,
 };
