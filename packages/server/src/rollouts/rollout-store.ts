@@ -2,8 +2,18 @@ import type { Decision, Measurement, RolloutSpec, RolloutState } from '@slipway/
 import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Database, RolloutTable } from '../db/schema.js';
 
-/** What a rollout drives. Phase 2 adds `{ kind: 'deployment', … }` (docs/decisions/0019). */
-export type RolloutTarget = {
+/** What a rollout drives: a flag's split, or a canary deployment (docs/decisions/0019, 0028). */
+export type RolloutTarget = FlagTarget | DeploymentTarget;
+
+export type DeploymentTarget = {
+  kind: 'deployment';
+  deploymentId: string;
+  /** What the environment ran before: the baseline, and where an abort goes back to. */
+  stableVersion: string;
+  canaryVersion: string;
+};
+
+export type FlagTarget = {
   kind: 'flag';
   flag: string;
   variant: string;
@@ -62,7 +72,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** The key that keeps one active rollout per target. */
 export function activeKeyOf(projectKey: string, environment: string, target: RolloutTarget): string {
-  return `flag:${projectKey}/${environment}/${target.flag}`;
+  return target.kind === 'flag' ? `flag:${projectKey}/${environment}/${target.flag}` : `deployment:${projectKey}/${environment}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import * as deploymentTrust from './0007-deployment-trust.js';
 import * as webSessions from './0008-web-sessions.js';
 import * as rollouts from './0010-rollouts.js';
 import * as insights from './0009-insights.js';
+import * as canaryDeployments from './0013-canary-deployments.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-web-sessions': webSessions,
   '0010-rollouts': rollouts,
   '0009-insights': insights,
+  '0013-canary-deployments': canaryDeployments,
 };
