@@ -74,8 +74,13 @@ export class CanaryDriver implements RolloutDriver {
     let d = await this.o.uow.reads.deployments.get(rt.deploymentId);
     if (!d || !d.canary) return { status: 'failed', message: `deployment ${rt.deploymentId} is not a canary deployment` };
     if (d.status !== 'running') return { status: 'applied', detail: `deployment ${d.status}` };
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 8; round++) {
       const c: CanaryState = d.canary!;
+      if (c.call !== null && callDone(c.call) && c.call.applied !== true) {
+        // Confirmed by reports since the last look: take it in first.
+        d = await this.confirmed(d, c.call);
+        continue;
+      }
       const next = nextCall(c, action);
       if (next === null) break;
       let call = c.call !== null && !callDone(c.call) && c.call.action === next.action && c.call.weight === next.weight ? c.call : null;
@@ -208,8 +213,10 @@ export class CanaryDriver implements RolloutDriver {
       await tx.stores.deployments.lock(d.id);
       const now = (await tx.stores.deployments.get(d.id))!;
       const c = now.canary!;
+      if (c.call?.seq !== call.seq || c.call.applied === true) return now;
       const next: CanaryState = {
         ...c,
+        call: { ...c.call, applied: true },
         deployed: c.deployed || call.action === 'deploy',
         weight: call.weight,
         ended: call.action === 'promote' ? 'promoted' : call.action === 'rollback' ? 'rolled_back' : c.ended,

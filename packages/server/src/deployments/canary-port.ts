@@ -15,8 +15,8 @@ export interface CanaryRollouts {
   start(tx: Tx<Stores>, d: Deployment): Promise<void>;
   /** Aborts the rollout of a canary deployment (a cancel, a target that reported a failed step). */
   abort(ctx: RequestContext, rolloutId: string): Promise<void>;
-  /** Something a step waits for happened (a target's report): the ticker should look now. */
-  wake(): void;
+  /** Something a step of this rollout waits for happened (a target's report): the ticker should look at it now. */
+  wake(rolloutId: string): Promise<void>;
 }
 
 export class CanaryLink {

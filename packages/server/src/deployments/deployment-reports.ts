@@ -58,7 +58,7 @@ export class DeploymentReports {
     });
     this.signals.changed(d.id);
     if (status === 'failed') await this.canary.get().abort({ ...ctx, actor: { ...ctx.actor, username: `${ctx.actor.username} (target ${input.target} failed ${call.action} ${call.weight} %)`, role: 'admin' } }, d.canary!.rolloutId);
-    else this.canary.get().wake();
+    else await this.canary.get().wake(d.canary!.rolloutId);
     return after;
   }
 
@@ -95,6 +95,9 @@ export class DeploymentReports {
       });
     }
     if (d.canary && d.status === 'running') return this.canaryStep(ctx, d, input);
+    if (d.canary && (d.status === 'pending' || d.status === 'pending_approval')) {
+      throw new ConflictError(`Canary deployment ${id} has not started (${d.status}): its targets are told each step once its rollout runs; report then.`, { deployment: id, status: d.status });
+    }
     if (d.status === 'pending_approval') {
       throw new ConflictError(`Deployment ${id} is waiting for approval: it has not started, so there is nothing to report yet.`, { deployment: id, status: d.status });
     }

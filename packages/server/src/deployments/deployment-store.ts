@@ -26,6 +26,8 @@ export interface CanaryCall {
   weight: number;
   at: string;
   targets: Record<string, { status: 'sent' | 'confirmed' | 'failed'; at: string; message?: string }>;
+  /** Set once every target confirmed and the canary's state (installed, weight, ended) took it in. */
+  applied?: boolean;
 }
 
 /** A `strategy: "canary"` deployment: the rollout driving it and what its executors have confirmed. */

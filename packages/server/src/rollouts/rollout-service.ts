@@ -169,7 +169,10 @@ export class RolloutService {
         if (!r || (r.state.status !== 'running' && r.state.status !== 'paused')) return;
         await this.command(ctx, rolloutId, 'abort');
       },
-      wake: () => this.wake(),
+      wake: async (rolloutId) => {
+        await this.uow.reads.rollouts.checkNow(rolloutId, this.clock.now().toISOString());
+        this.wake();
+      },
     };
   }
 

@@ -173,6 +173,11 @@ export class RolloutStore {
     await this.db.updateTable('rollouts').set({ last_error: lastError, next_check_at: nextCheckAt }).where('id', '=', id).where('revision', '=', revision).execute();
   }
 
+  /** Makes a rollout due now (something it waits for happened), unless it ended. */
+  async checkNow(id: string, now: string): Promise<void> {
+    await this.db.updateTable('rollouts').set({ next_check_at: now }).where('id', '=', id).where('next_check_at', 'is not', null).execute();
+  }
+
   /** Leases up to `limit` rollouts that are due and not leased by a live server. */
   async claimDue(now: string, owner: string, leaseUntil: string, limit: number): Promise<Rollout[]> {
     let candidates = this.db
