@@ -243,6 +243,38 @@ describe.each(DIALECTS)('canary deployments on %s', (dialect) => {
     expect(await cell(f.project, env)).toMatchObject({ current: { version: v2 }, inFlight: null });
   });
 
+  it('a canary waiting for approval starts its rollout once approved; pause shows on the deployment', async () => {
+    const { env, f } = await newEnv({ targets: [{ key: 'web', executor: { type: 'webhook', url: `${hook.url}/deploy`, secret: SECRET } }] });
+    const v1 = await f.release();
+    const first = (await f.deploy({ version: v1, environment: env })).json();
+    await drain(t);
+    expect((await report(first.id, 'web', 'succeeded')).statusCode).toBe(200);
+    await drain(t);
+    const patched = await t.request({ method: 'PATCH', url: `/api/v1/environments/${env}`, payload: { approvals: { required: 1, roles: ['release-manager', 'admin'] } } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const v2 = await f.release();
+    const rm = await t.tokenFor('release-manager');
+    const d = (await f.deploy({ version: v2, environment: env, strategy: 'canary', plan: { steps: [{ setWeight: 30 }, { pause: {} }, { setWeight: 100 }] } }, rm)).json();
+    expect(d).toMatchObject({ status: 'pending_approval', strategy: 'canary', canary: { status: 'pending' } });
+    await turn();
+    expect((await t.request({ method: 'GET', url: `/api/v1/rollouts/${d.rolloutId}` })).statusCode).toBe(404);
+    expect(canaryCalls(d.id)).toEqual([]);
+    expect((await t.request({ method: 'POST', url: `/api/v1/deployments/${d.id}/approve`, payload: { comment: 'go' } })).statusCode).toBe(200);
+    await turn();
+    expect(canaryCalls(d.id)).toEqual([['deploy', 30]]);
+    // The plan waits for a person at 30 %: the deployment runs, its canary shows paused.
+    expect(await get(d.id)).toMatchObject({ status: 'running', canary: { status: 'paused', weight: 30 } });
+    expect((await cell(f.project, env)).inFlight).toMatchObject({ version: v2, canary: { stableVersion: v1, weight: 30, status: 'paused' } });
+    expect((await t.request({ method: 'POST', url: `/api/v1/rollouts/${d.rolloutId}/promote`, payload: {} })).statusCode).toBe(200);
+    await turn();
+    expect(canaryCalls(d.id)).toEqual([
+      ['deploy', 30],
+      ['set-weight', 100],
+      ['promote', 100],
+    ]);
+    expect(await get(d.id)).toMatchObject({ status: 'succeeded', canary: { status: 'succeeded' } });
+  });
+
   it('command executor: each step runs the command with SLIPWAY_ACTION, SLIPWAY_WEIGHT and both versions', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-canary-cmd-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
