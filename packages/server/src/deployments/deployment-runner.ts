@@ -396,14 +396,14 @@ export class DeploymentRunner {
 /** What a deployment's commands see: only what they need (the server's own environment — database URL, keys — stays out). */
 export function deploymentCommandEnv(d: Deployment, target: string): Record<string, string> {
   return {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      SLIPWAY_DEPLOYMENT_ID: d.id,
-      SLIPWAY_PROJECT: d.projectKey,
-      SLIPWAY_ENVIRONMENT: d.environment,
-      SLIPWAY_TARGET: target,
-      SLIPWAY_VERSION: d.version,
-      SLIPWAY_TAG: d.tag,
-      SLIPWAY_COMMIT: d.commit,
-    };
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    SLIPWAY_DEPLOYMENT_ID: d.id,
+    SLIPWAY_PROJECT: d.projectKey,
+    SLIPWAY_ENVIRONMENT: d.environment,
+    SLIPWAY_TARGET: target,
+    SLIPWAY_VERSION: d.version,
+    SLIPWAY_TAG: d.tag,
+    SLIPWAY_COMMIT: d.commit,
+  };
 }
