@@ -10,6 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { git, makeRepository } from './_git.mjs';
 import { freePort, machine, median, requireBuild, ROOT, SERVER_MAIN, spawnUntilReady, stop, tempDir } from './_support.mjs';
 
 requireBuild();
@@ -122,6 +123,74 @@ async function partSimulated() {
   console.log(`detection on a simulated clock (error-rate-absolute-5m, interval 1m, ticks every 5 s): rollback decided ${(x.fromErrors / 60_000).toFixed(2)} min after the errors started, ${(x.fromCondition / 1000).toFixed(0)} s = ${(x.fromCondition / 60_000).toFixed(2)} intervals after "> 1 % for 5 minutes" first held | anchor: the interval, 60 s | target ≤ 2 intervals`);
 }
 
+/**
+ * (5) A canary deployment judged by ingested metrics per version: the shipped plan, a real webhook
+ * executor on 127.0.0.1, errors of the canary version from 25 % on; simulated clock for the
+ * analysis, wall clock from the tick that decides the rollback to the receiver's `rollback` call.
+ * Anchor: the flag rollout of part (2), same template, same clock steps.
+ */
+async function partCanary() {
+  const { services: s, clock, close } = await composed('canary');
+  const dir = tempDir('slipway-bench-canary-git-');
+  const { remote, work } = makeRepository(dir);
+  const calls = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const j = JSON.parse(body);
+      calls.push({ at: performance.now(), action: j.action, weight: j.weight });
+      res.writeHead(j.strategy === 'canary' ? 200 : 202).end('{}');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${receiver.address().port}/deploy`;
+  await s.environments.create(ctx, { key: 'production', rank: 10 });
+  await s.environments.update(ctx, 'production', { targets: [{ key: 'web', executor: { type: 'webhook', url, secret: 'bench-canary-secret-0123456789' } }] });
+  await s.projects.create(ctx, { key: 'shop', repository: remote, lifecycle: ['production'] });
+  const v1 = (await s.releases.create(ctx, 'shop', {})).release.version;
+  const first = await s.deployments.service.request(ctx, 'shop', { version: v1, environment: 'production' });
+  await s.deployments.runner.runOnce();
+  await s.deployments.reports.report(ctx, first.deployment.id, { target: 'web', status: 'succeeded' }, false);
+  await s.deployments.runner.runOnce();
+  git(work, ['commit', '--quiet', '--allow-empty', '-m', 'fix: the next version']);
+  git(work, ['push', '--quiet', 'origin', 'main']);
+  const v2 = (await s.releases.create(ctx, 'shop', {})).release.version;
+  const { deployment } = await s.deployments.service.request(ctx, 'shop', { version: v2, environment: 'production', strategy: 'canary' });
+  await s.deployments.runner.runOnce();
+  const rolloutId = deployment.canary.rolloutId;
+  let rates = { [v1]: 0.001, [v2]: 0.001 };
+  let breachAt = null;
+  let lastReportMinute = -1;
+  let result = null;
+  for (let t = 0; t < 4 * 3_600_000 && !result; t += 5_000) {
+    clock.advance(5_000);
+    const minute = Math.floor(clock.now().getTime() / 60_000);
+    if (minute !== lastReportMinute) {
+      await s.rollouts.ingestion.ingest({ projectKey: 'shop', environmentKey: 'production' }, Object.entries(rates).map(([version, rate]) => ({ version, requests: 1000, errors: Math.round(1000 * rate), latencyMs: 40 })));
+      lastReportMinute = minute;
+    }
+    const tickStart = performance.now();
+    await tickAll(s);
+    const state = (await s.uow.reads.rollouts.get(rolloutId)).state;
+    if (state.weight === 25 && breachAt === null) {
+      rates = { [v1]: 0.001, [v2]: 0.05 };
+      breachAt = clock.now().getTime();
+    }
+    if (state.status === 'rolled_back') {
+      const decided = (await s.uow.reads.rollouts.decisions(rolloutId)).find((d) => d.type === 'rolled_back').at;
+      const rollback = calls.find((c) => c.action === 'rollback');
+      const d = await s.deployments.service.get(deployment.id);
+      result = { fromErrors: decided - breachAt, fromCondition: decided - (breachAt + 5 * 60_000), toReceiver: rollback ? rollback.at - tickStart : NaN, status: d.status, calls: calls.slice(1).map((c) => `${c.action} ${c.weight}`).join(', ') };
+    }
+  }
+  await new Promise((r) => receiver.close(r));
+  await close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const x = result;
+  console.log(`canary deployment, ingestion by version (error-rate-absolute-5m, interval 1m, ticks every 5 s): rollback decided ${(x.fromErrors / 60_000).toFixed(2)} min after the canary's errors started, ${(x.fromCondition / 1000).toFixed(0)} s after "> 1 % for 5 minutes" first held; the receiver had set-weight 0 + rollback ${x.toReceiver.toFixed(0)} ms (wall) after the start of the deciding tick; deployment ${x.status}; calls: ${x.calls} | anchor: the flag rollout above`);
+}
+
 async function partPrometheus() {
   if (!spawnSync('sh', ['-c', 'command -v prometheus']).stdout.toString().trim()) return console.log('detection with Prometheus: skipped, prometheus is not installed (apt-get install -y prometheus)');
   // A demo service exposing counters, scraped every second.
@@ -227,6 +296,7 @@ if (PART === 'all' || PART === 'tick') {
   if (process.env.DATABASE_URL) await partTick('pg');
 }
 if (PART === 'all' || PART === 'simulated') await partSimulated();
+if (PART === 'all' || PART === 'simulated' || PART === 'canary') await partCanary();
 if (PART === 'all' || PART === 'prometheus') await partPrometheus();
 if (PART === 'all' || PART === 'ingestion') {
   await partIngestion('sqlite');

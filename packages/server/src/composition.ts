@@ -177,8 +177,10 @@ export function compose(options: CompositionOptions): Services {
     ids,
     outbound,
     ...(options.rollouts && { settings: options.rollouts }),
+    drivers: [deployments.canaryDriver],
     onError: (error) => options.onBackgroundError?.(error, 'rollout ticker'),
   });
+  deployments.canary.rollouts = rollouts.service.canaryRollouts();
   return {
     database: options.database,
     dataDir: options.dataDir,

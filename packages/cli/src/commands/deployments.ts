@@ -94,9 +94,20 @@ export function deploymentCommands(program: Command, ctx: CommandContext): void 
     .option('--override-reason <text>', 'release-manager+: deploy outside a window or during a freeze, saying why')
     .option('--follow', 'show progress and logs until it ends; exit non-zero if it fails')
     .option('--dry-run', 'show every guard that would refuse, and the approvals it would wait for; deploy nothing')
-    .action(async (opts: { project: string; version: string; env: string; reason?: string; overrideReason?: string; follow?: boolean; dryRun?: boolean }, cmd: Command) => {
+    .option('--strategy <strategy>', 'canary: a progressive rollout tells the executors each weight (default: all at once)')
+    .option('--plan <name>', 'canary: the rollout plan (default standard-canary)')
+    .option('--analysis <templates>', 'canary: background analysis templates, comma-separated (T1,T2)')
+    .action(async (opts: { project: string; version: string; env: string; reason?: string; overrideReason?: string; follow?: boolean; dryRun?: boolean; strategy?: string; plan?: string; analysis?: string }, cmd: Command) => {
       const api = ctx.api();
-      const body = { version: opts.version, environment: opts.env, ...(opts.reason && { reason: opts.reason }), ...(opts.overrideReason && { override: { reason: opts.overrideReason } }) };
+      const body = {
+        version: opts.version,
+        environment: opts.env,
+        ...(opts.reason && { reason: opts.reason }),
+        ...(opts.overrideReason && { override: { reason: opts.overrideReason } }),
+        ...(opts.strategy && { strategy: opts.strategy }),
+        ...(opts.plan && { plan: opts.plan }),
+        ...(opts.analysis && { analysis: { templates: opts.analysis.split(',').map((s) => s.trim()).filter(Boolean) } }),
+      };
       const path = `/api/v1/projects/${encodeURIComponent(opts.project)}/deployments`;
       if (opts.dryRun) {
         const p = await api.request('POST', path, { ...body, dryRun: true });
@@ -109,6 +120,7 @@ export function deploymentCommands(program: Command, ctx: CommandContext): void 
       ctx.print(cmd, d, () =>
         `Requested deployment ${d.id} of ${d.project} ${d.version} to ${d.environment}: ${d.status}.\n` +
         (d.status === 'pending_approval' ? `Waiting for approvals: ${approvalLine(d)} (slipway approve ${d.id}, or slipway reject ${d.id} -m "why")\n` : '') +
+        (d.rolloutId ? `Canary of ${d.version} over ${d.canary?.stableVersion ?? '?'}: rollout ${d.rolloutId}${d.status === 'pending_approval' ? ' (starts once approved)' : ''} — slipway rollout watch ${d.rolloutId}\n` : '') +
         `Callback token (shown once, for reporting results): ${callbackToken}\n`,
       );
       if (opts.follow) await follow(api, ctx, d.id);

@@ -5,6 +5,7 @@ import { loadConfig, startServer, type RunningServer } from '@slipway/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../io.js';
 import { run } from '../program.js';
+import { createTestRepository } from '../../../server/src/testing/git-fixtures.js';
 
 const TOKEN = 'slw_cli-rollouts-admin-token-0123456789';
 
@@ -69,5 +70,51 @@ describe('slipway rollout, analysis-template and rollout-plan against a running 
     const abort = await cli('rollout', 'abort', id);
     expect(abort.code).toBe(1);
     expect(abort.err).toContain('[rollout_finished]');
+  });
+
+  it('deploy --strategy canary prints the rollout id; rollout watch follows it to 100 %; a bad --analysis names the field', { timeout: 60_000 }, async () => {
+    const repo = await createTestRepository();
+    try {
+      await repo.commit('chore: initial commit');
+      await repo.push();
+      const api = async (method: string, p: string, body?: unknown) => {
+        const res = await fetch(`${server.url}${p}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(method !== 'GET' && { body: JSON.stringify(body ?? {}) }) });
+        const json: any = await res.json();
+        if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+        return json;
+      };
+      await api('POST', '/api/v1/environments', { key: 'canary-vm', rank: 30 });
+      await api('PATCH', '/api/v1/environments/canary-vm', { targets: [{ key: 'vm', executor: { type: 'command', command: ['sh', '-c', 'echo "$SLIPWAY_ACTION $SLIPWAY_WEIGHT"'] } }] });
+      await api('POST', '/api/v1/projects', { key: 'shop', repository: repo.remote, lifecycle: ['canary-vm'] });
+      const v1 = (await api('POST', '/api/v1/projects/shop/releases')).version;
+      expect((await cli('deploy', '--project', 'shop', '--version', v1, '--env', 'canary-vm', '--follow')).code).toBe(0);
+      await repo.commit('fix: next');
+      await repo.push();
+      const v2 = (await api('POST', '/api/v1/projects/shop/releases')).version;
+      await api('POST', '/api/v1/projects/shop/rollout-plans', { name: 'quick', steps: [{ setWeight: 25 }, { pause: { duration: '1s' } }, { setWeight: 75 }] });
+      const bad = await cli('deploy', '--project', 'shop', '--version', v2, '--env', 'canary-vm', '--strategy', 'canary', '--plan', 'quick', '--analysis', 'no-such-template');
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('body.analysis.templates[0]');
+      const started = await cli('deploy', '--project', 'shop', '--version', v2, '--env', 'canary-vm', '--strategy', 'canary', '--plan', 'quick');
+      expect(started.code, started.err).toBe(0);
+      const rolloutId = /rollout ([0-9a-z]{26})/.exec(started.out)![1]!;
+      expect(started.out).toContain(`Canary of ${v2} over ${v1}: rollout ${rolloutId} — slipway rollout watch ${rolloutId}`);
+      const watched = await cli('rollout', 'watch', rolloutId, '--interval', '0.2');
+      expect(watched.code, watched.err).toBe(0);
+      expect(watched.out).toContain('weight 25 %');
+      expect(watched.out).toContain(`Rollout ${rolloutId} succeeded.`);
+      const shown = await cli('rollout', 'show', rolloutId);
+      expect(shown.out).toContain(`canary deployment`);
+      expect(shown.out).toContain(`${v2} over stable ${v1}`);
+      let d: any;
+      for (let i = 0; i < 100; i++) {
+        d = (await api('GET', '/api/v1/projects/shop/deployments?environment=canary-vm', undefined)).items?.[0];
+        if (d?.status === 'succeeded') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(d).toMatchObject({ version: v2, status: 'succeeded', strategy: 'canary', rolloutId });
+    } finally {
+      await repo.cleanup();
+    }
   });
 });

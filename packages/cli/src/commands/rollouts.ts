@@ -27,7 +27,12 @@ export function describeRollout(r: any): string {
   return (
     details([
       ['id', r.id],
-      ['target', `${r.project}/${r.environment}: flag ${r.target.flag}, variant ${r.target.variant} (on failure: ${r.target.onFailure === 'off' ? 'flag off' : '0 %'})`],
+      [
+        'target',
+        r.target.kind === 'deployment'
+          ? `${r.project}/${r.environment}: canary deployment ${r.target.deploymentId}, ${r.target.canaryVersion} over stable ${r.target.stableVersion}`
+          : `${r.project}/${r.environment}: flag ${r.target.flag}, variant ${r.target.variant} (on failure: ${r.target.onFailure === 'off' ? 'flag off' : '0 %'})`,
+      ],
       ['plan', r.plan ?? 'inline'],
       ['status', `${r.status}${r.pause ? ` (${r.pause.reason}${r.pause.message ? `: ${r.pause.message}` : ''})` : ''}`],
       ['step', `${Math.min(r.stepIndex + 1, r.steps.length)}/${r.steps.length}: ${r.currentStep}`],
@@ -105,7 +110,7 @@ export function rolloutCommands(program: Command, ctx: CommandContext): void {
         table(items, {
           id: (r: any) => r.id,
           env: (r: any) => r.environment,
-          target: (r: any) => `${r.target.flag}:${r.target.variant}`,
+          target: (r: any) => (r.target.kind === 'deployment' ? `deployment:${r.target.canaryVersion}` : `${r.target.flag}:${r.target.variant}`),
           status: (r: any) => r.status,
           step: (r: any) => `${Math.min(r.stepIndex + 1, r.steps.length)}/${r.steps.length}`,
           weight: (r: any) => `${r.weight} %`,

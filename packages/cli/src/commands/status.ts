@@ -7,7 +7,7 @@ function cell(c: any): string {
   if (!c) return '-';
   let text = c.current ? c.current.version : '-';
   if (c.targets) text += ` [${c.targets.map((t: any) => `${t.key}=${t.version}`).join(' ')}]`;
-  if (c.inFlight) text += ` → ${c.inFlight.version} (${c.inFlight.status})`;
+  if (c.inFlight) text += ` → ${c.inFlight.version} (${c.inFlight.canary ? `canary ${c.inFlight.canary.weight} %${c.inFlight.canary.status === 'paused' ? ', paused' : ''}` : c.inFlight.status})`;
   if (c.drift) text += ` DRIFT(${c.drift.map((d: any) => `${d.instance}=${d.version}`).join(' ')})`;
   return text;
 }

@@ -161,6 +161,8 @@ export interface DeploymentTable {
   stop_reason: string | null;
   rejected_by: string | null;
   release_kind: string | null;
+  /** Canary deployments: CanaryState as JSON (0013). */
+  canary: string | null;
 }
 
 export interface DeploymentTargetTable {

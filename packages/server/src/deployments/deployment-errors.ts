@@ -34,3 +34,13 @@ export class RollbackVersionUnknownError extends DomainError {
 export class EnvironmentBusyError extends DomainError {
   readonly code = 'environment_busy';
 }
+/** 422: a canary that cannot run: `no_stable_version` (nothing to compare with) or `already_deployed`. */
+export class CanaryRefusedError extends DomainError {
+  constructor(
+    readonly code: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, details);
+  }
+}

@@ -37,5 +37,6 @@ export function deploymentPayload(d: Deployment, extra: { settings?: DeploymentS
         ? null
         : { reason: d.failureReason, target: d.failureTarget, lastLogLines: (extra.lastLogLines ?? []).map((l) => (l.target ? `[${l.target}] ${l.line}` : l.line)) },
     dashboards: extra.settings?.dashboards ?? [],
+    ...(d.canary && { strategy: 'canary', rolloutId: d.canary.rolloutId, stableVersion: d.canary.stableVersion, weight: d.canary.weight }),
   };
 }

@@ -62,6 +62,19 @@ export const DeploymentSchema = Type.Object({
   startedAt: Nullable(Type.String()),
   finishedAt: Nullable(Type.String()),
   updatedAt: Timestamp,
+  strategy: Type.String({ description: 'all-at-once or canary' }),
+  rolloutId: Nullable(Type.String({ description: 'canary: the rollout driving it (GET /api/v1/rollouts/{id})' })),
+  canary: Nullable(
+    Type.Object({
+      rolloutId: Type.String(),
+      status: Type.String({ description: "the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back" }),
+      stableVersion: Type.String(),
+      canaryVersion: Type.String(),
+      weight: Type.Number({ description: 'the weight every target confirmed' }),
+      plan: Nullable(Type.String()),
+      step: Nullable(Type.Object({ id: Type.String(), action: Type.String(), weight: Type.Number(), targets: Type.Record(Type.String(), Type.String()) }, { description: 'the last call to the executors' })),
+    }),
+  ),
   callbackToken: Type.Optional(Type.String({ description: 'only when created: the token executors and scripts use to report results (shown once)' })),
 });
 
@@ -103,7 +116,24 @@ export function presentDeployment(d: Deployment, callbackToken?: string) {
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
     updatedAt: d.updatedAt,
+    strategy: d.canary ? 'canary' : 'all-at-once',
+    rolloutId: d.canary?.rolloutId ?? null,
+    canary: d.canary ? canaryView(d) : null,
     ...(callbackToken !== undefined && { callbackToken }),
+  };
+}
+
+function canaryView(d: Deployment) {
+  const c = d.canary!;
+  const call = c.call;
+  return {
+    rolloutId: c.rolloutId,
+    status: c.rolloutStatus,
+    stableVersion: c.stableVersion,
+    canaryVersion: d.version,
+    weight: c.weight,
+    plan: c.planName,
+    step: call ? { id: `${d.id}:${call.seq}`, action: call.action, weight: call.weight, targets: Object.fromEntries(Object.entries(call.targets).map(([k, v]) => [k, v.status])) } : null,
   };
 }
 

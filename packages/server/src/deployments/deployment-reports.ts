@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/error
 import type { DeploymentSignals } from './deployment-signals.js';
 import { targetEnded, type Deployment } from './deployment-store.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
+import { CanaryLink } from './canary-port.js';
 
 export interface StatusReport {
   target: string;
@@ -26,7 +27,40 @@ export class DeploymentReports {
     private readonly uow: Uow,
     private readonly transitions: DeploymentTransitions,
     private readonly signals: DeploymentSignals,
+    private readonly canary: CanaryLink = new CanaryLink(),
   ) {}
+
+  /**
+   * A running canary: a report answers the step its target was told (`succeeded`: the weight is in
+   * place; `failed`: it could not be, and the rollout is aborted — weight 0, rollback to stable).
+   */
+  private async canaryStep(ctx: RequestContext, d: Deployment, input: StatusReport): Promise<Deployment> {
+    const call = d.canary!.call;
+    const step = call?.targets[input.target];
+    if (input.status === 'running') {
+      await this.uow.transaction((tx) => this.transitions.log(tx, d.id, [{ target: input.target, line: `running${input.message ? `: ${input.message}` : ''}` }]));
+      return d;
+    }
+    if (!call || !step || step.status !== 'sent') {
+      if (step?.status === 'confirmed' && input.status === 'succeeded') return d; // the same report again
+      throw new ConflictError(`No step of canary deployment ${d.id} waits for a report from target ${input.target}${call ? ` (step ${d.id}:${call.seq}, ${call.action} ${call.weight} %, is ${step?.status ?? 'not sent to it'})` : ''}.`, { deployment: d.id, target: input.target });
+    }
+    const status = input.status === 'succeeded' ? 'confirmed' : 'failed';
+    const after = await this.uow.transaction(async (tx) => {
+      await tx.stores.deployments.lock(d.id);
+      const now = (await tx.stores.deployments.get(d.id))!;
+      const c = now.canary!;
+      if (c.call?.seq !== call.seq || c.call.targets[input.target]?.status !== 'sent') throw new ConflictError(`The step of target ${input.target} changed meanwhile; look at the deployment again.`, { deployment: d.id, target: input.target });
+      const next = { ...c, call: { ...c.call, targets: { ...c.call.targets, [input.target]: { status, at: tx.now, ...(input.message !== undefined && { message: input.message }) } } } } as typeof c;
+      await tx.stores.deployments.setCanary(d.id, next, tx.now);
+      await this.transitions.log(tx, d.id, [{ target: input.target, line: `step ${d.id}:${call.seq} (${call.action} ${call.weight} %) reported ${input.status} by ${ctx.actor.username}${input.message ? `: ${input.message}` : ''}` }]);
+      return { ...now, canary: next };
+    });
+    this.signals.changed(d.id);
+    if (status === 'failed') await this.canary.get().abort({ ...ctx, actor: { ...ctx.actor, username: `${ctx.actor.username} (target ${input.target} failed ${call.action} ${call.weight} %)`, role: 'admin' } }, d.canary!.rolloutId);
+    else await this.canary.get().wake(d.canary!.rolloutId);
+    return after;
+  }
 
   /** The actor of a callback token, or 401 when it is not this deployment's token. */
   async callbackActor(id: string, token: string): Promise<Actor> {
@@ -59,6 +93,10 @@ export class DeploymentReports {
         target: input.target,
         status: target.status,
       });
+    }
+    if (d.canary && d.status === 'running') return this.canaryStep(ctx, d, input);
+    if (d.canary && (d.status === 'pending' || d.status === 'pending_approval')) {
+      throw new ConflictError(`Canary deployment ${id} has not started (${d.status}): its targets are told each step once its rollout runs; report then.`, { deployment: id, status: d.status });
     }
     if (d.status === 'pending_approval') {
       throw new ConflictError(`Deployment ${id} is waiting for approval: it has not started, so there is nothing to report yet.`, { deployment: id, status: d.status });

@@ -9,6 +9,8 @@ import type { DeploymentService } from './deployment-service.js';
 import type { DeploymentSignals } from './deployment-signals.js';
 import type { DeploymentStatus } from './deployment-store.js';
 import { streamLogs } from './log-stream.js';
+import type { Plan } from '@slipway/rollout-engine';
+import { PlanSchema as RolloutPlanSchema } from '../rollouts/rollout-routes.js';
 
 const STATUSES = ['pending_approval', 'pending', 'running', 'succeeded', 'failed', 'rolled_back', 'cancelled', 'rejected'] as const;
 const EnvParams = Type.Object({ project: Type.String({ maxLength: 200 }), env: Type.String({ maxLength: 200 }) });
@@ -24,6 +26,9 @@ const RequestBody = Type.Object(
     reason: Type.Optional(Reason),
     override: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false, description: 'release-manager+: deploy outside a window or during a freeze' })),
     dryRun: Type.Optional(Type.Boolean({ description: 'true: answer 200 with every guard that would refuse, creating nothing' })),
+    strategy: Type.Optional(Type.Union([Type.Literal('all-at-once'), Type.Literal('canary')], { description: 'canary: a progressive rollout tells the executors each weight (docs/rollouts.md); default all-at-once' })),
+    plan: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 100 }), RolloutPlanSchema], { description: 'canary: a rollout plan\'s name (default standard-canary) or { steps: [...] }' })),
+    analysis: Type.Optional(Type.Object({ templates: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 }) }, { additionalProperties: false, description: 'canary: background analysis templates added to the plan\'s' })),
   },
   { additionalProperties: false },
 );
@@ -77,7 +82,9 @@ export function deploymentRoutes(feature: DeploymentRouteServices): FastifyPlugi
       '/projects/:project/deployments',
       { schema: { tags, summary: 'Request a deployment (every guardrail is checked); dryRun: every refusal, nothing created', params: ProjectParams, body: RequestBody, response: { ...one, 200: Type.Union([PreflightSchema, DeploymentSchema]) } } },
       async (request, reply) => {
-        const { dryRun, ...input } = request.body;
+        const { dryRun, plan, ...rest } = request.body;
+        // The plan's steps are checked by the rollout engine (400 naming the step), not by the schema.
+        const input = { ...rest, ...(plan !== undefined && { plan: plan as string | Plan }) };
         if (dryRun) return reply.status(200).send(await deployments.preflight(request.ctx, request.params.project, input));
         const { deployment, callbackToken } = await deployments.request(request.ctx, request.params.project, input);
         return reply.status(201).send(presentDeployment(deployment, callbackToken));

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { DeploymentTable, DeploymentTargetTable } from '../db/schema.js';
 import type { ApprovalGroup, ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
-import type { Approval, Deployment, DeploymentPhase, DeploymentStatus, DeploymentTarget, TargetStatus } from './deployment-store.js';
+import type { Approval, CanaryState, Deployment, DeploymentPhase, DeploymentStatus, DeploymentTarget, TargetStatus } from './deployment-store.js';
 
 // Rows of the deployments tables to domain objects (JSON columns parsed), for DeploymentStore.
 
@@ -53,6 +53,7 @@ export function toDeployment(row: Selectable<DeploymentTable>, targets: Deployme
     updatedAt: row.updated_at,
     targets,
     approvals,
+    canary: row.canary === null || row.canary === undefined ? null : (JSON.parse(row.canary) as CanaryState),
   };
 }
 

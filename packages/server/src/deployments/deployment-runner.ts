@@ -12,11 +12,14 @@ import type { DeploymentTransitions, TargetOutcome } from './deployment-transiti
 import { callbackTokenFor } from './deployment-service.js';
 import type { DeploymentRollbacks } from './deployment-rollbacks.js';
 import type { OutboundPolicy } from '../shared/outbound-policy.js';
+import type { CanaryLink } from './canary-port.js';
 import { runCommand, runSmoke, sendWebhook, type WebhookAction, type WebhookCall } from './executors.js';
 
 export interface RunnerOptions {
   uow: Uow;
   transitions: DeploymentTransitions;
+  /** Starts the rollout of a canary deployment. */
+  canary: CanaryLink;
   /** Starts the automatic rollback after a failure. */
   deployments: Pick<DeploymentRollbacks, 'rollback'>;
   signals: DeploymentSignals;
@@ -155,12 +158,21 @@ export class DeploymentRunner {
         await this.o.transitions.progressed(tx, started);
         await this.o.transitions.log(tx, id, [{ line: `started on ${started.targets.map((t) => `${t.key} (${t.executor.type})`).join(', ')}` }]);
         await this.o.transitions.event(tx, RUNNER, started, 'deployment.started');
+        if (started.canary) {
+          // A canary: its rollout starts now (after any approvals) and drives the executors from here.
+          await this.o.canary.get().start(tx, started);
+          await tx.stores.deployments.update(id, ['running'], { phase: 'canary', updatedAt: tx.now });
+          await this.o.transitions.log(tx, id, [{ line: `canary of ${started.version} over ${started.canary.stableVersion}: rollout ${started.canary.rolloutId} (${started.canary.planName ?? 'inline plan'}) tells the targets each step` }]);
+          return { ...started, phase: 'canary' as const };
+        }
         return started;
       });
       this.o.signals.changed(id);
       if (!d) return null;
     }
     if (d.status !== 'running') return null;
+    // A canary deployment is driven by its rollout (canary-driver.ts), not here.
+    if (d.phase === 'canary') return null;
 
     if (d.phase === 'targets') {
       // Commands run inside this claim, each with its own abort: a stop (a failed target, a cancel)
@@ -350,18 +362,7 @@ export class DeploymentRunner {
   }
 
   private commandEnv(d: Deployment, target: string): Record<string, string> {
-    // Only what the command needs: the server's own environment (database URL, keys) stays out.
-    return {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      SLIPWAY_DEPLOYMENT_ID: d.id,
-      SLIPWAY_PROJECT: d.projectKey,
-      SLIPWAY_ENVIRONMENT: d.environment,
-      SLIPWAY_TARGET: target,
-      SLIPWAY_VERSION: d.version,
-      SLIPWAY_TAG: d.tag,
-      SLIPWAY_COMMIT: d.commit,
-    };
+    return deploymentCommandEnv(d, target);
   }
 
   private line(target: string | null, stream: string, line: string): LogLine {
@@ -393,4 +394,19 @@ export class DeploymentRunner {
       flush,
     };
   }
+}
+
+/** What a deployment's commands see: only what they need (the server's own environment — database URL, keys — stays out). */
+export function deploymentCommandEnv(d: Deployment, target: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    SLIPWAY_DEPLOYMENT_ID: d.id,
+    SLIPWAY_PROJECT: d.projectKey,
+    SLIPWAY_ENVIRONMENT: d.environment,
+    SLIPWAY_TARGET: target,
+    SLIPWAY_VERSION: d.version,
+    SLIPWAY_TAG: d.tag,
+    SLIPWAY_COMMIT: d.commit,
+  };
 }

@@ -10,7 +10,7 @@ import type { RepositoryRegistry } from '../git/repository-registry.js';
 import type { Project, ProjectService } from '../projects/project-service.js';
 import type { Release } from '../releases/release-store.js';
 import type { Clock } from '../shared/clock.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { IdGenerator } from '../shared/ids.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
 import { DeploymentInProgressError, ReleaseUnknownError } from './deployment-errors.js';
@@ -20,12 +20,22 @@ import type { Deployment, DeploymentStatus } from './deployment-store.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
 import { checkGuardrails, collectRefusals, GUARDS, judge, type Guard, type GuardrailInput, type Refusal } from './guardrails.js';
 import { describeGroup } from './deployment-approvals.js';
+import { CanaryLink } from './canary-port.js';
+import { CanaryRefusedError } from './deployment-errors.js';
+import type { CanaryState } from './deployment-store.js';
+import type { Plan } from '@slipway/rollout-engine';
 
 export interface RequestDeploymentInput {
   version: string;
   environment: string;
   reason?: string;
   override?: { reason: string };
+  /** `canary`: a progressive rollout drives the executors (docs/rollouts.md); default: all at once. */
+  strategy?: 'canary' | 'all-at-once';
+  /** Canary only: a plan's name (default `standard-canary`) or an inline plan. */
+  plan?: string | Plan;
+  /** Canary only: background analysis templates added to the plan's. */
+  analysis?: { templates: string[] };
 }
 
 /** What `dryRun: true` answers: every refusal, the approval groups it would wait for, nothing created. */
@@ -56,6 +66,7 @@ export interface NewDeployment {
   approvalGroups: ApprovalGroup[];
   /** The targets to deploy to (a rollback may go to some of them only). */
   targets: TargetConfig[];
+  canary?: CanaryState;
 }
 
 /** The callback token of a deployment: derived from the server key, so only its hash is stored. */
@@ -76,7 +87,32 @@ export class DeploymentService {
     private readonly clock: Clock,
     /** The guards every request passes (issue 14 adds its own to the list). */
     private readonly guards: readonly Guard[] = GUARDS,
+    private readonly canaryLink: CanaryLink = new CanaryLink(),
   ) {}
+
+  /**
+   * A canary's plan and analysis, resolved (4xx naming the field), and the stable version it is
+   * compared with; a refusal when the environment runs nothing yet or already runs this version.
+   */
+  private async canaryOf(project: Project, env: Environment, release: Pick<Release, 'version'>, input: RequestDeploymentInput): Promise<{ canary: CanaryState | null; refusal: Refusal | null }> {
+    const { planName, spec } = await this.canaryLink.get().resolve(project.id, input.plan ?? 'standard-canary', input.analysis?.templates ?? []);
+    const state = await this.uow.reads.deploymentState.get(project.id, env.key);
+    const current = state?.current ?? null;
+    if (current === null) {
+      return { canary: null, refusal: { code: 'no_stable_version', message: `${project.key} has never been deployed to ${env.key}: a canary needs a stable version to compare with and to go back to. Deploy ${release.version} normally (without strategy canary) first.`, details: { field: 'body.strategy', environment: env.key } } };
+    }
+    if (current.version === release.version) {
+      return { canary: null, refusal: { code: 'already_deployed', message: `${env.key} already runs ${release.version}: a canary of it would compare it with itself.`, details: { field: 'body.version', environment: env.key, version: release.version } } };
+    }
+    const canary: CanaryState = { rolloutId: this.ids.next(), stableVersion: current.version, stableDeploymentId: current.deploymentId, planName, spec, deployed: false, weight: 0, ended: null, call: null, rolloutStatus: 'pending' };
+    return { canary, refusal: null };
+  }
+
+  private refuseCanaryInput(input: RequestDeploymentInput): void {
+    if (input.strategy !== 'canary' && (input.plan !== undefined || input.analysis !== undefined)) {
+      throw new ValidationError(`${input.plan !== undefined ? 'body.plan' : 'body.analysis'}: only a canary deployment (strategy "canary") takes a plan or analysis.`, { field: input.plan !== undefined ? 'body.plan' : 'body.analysis' });
+    }
+  }
 
   async get(id: string): Promise<Deployment> {
     const d = await this.uow.reads.deployments.get(id);
@@ -128,8 +164,13 @@ export class DeploymentService {
    * request would wait for, and what an override would set aside. Creates nothing (rule 9).
    */
   async preflight(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput): Promise<Preflight> {
+    this.refuseCanaryInput(input);
     const { project, env, release, settings, guard } = await this.prepare(ctx, projectKey, input);
     const refusals = await collectRefusals(guard, this.guards);
+    if (input.strategy === 'canary') {
+      const { refusal } = await this.canaryOf(project, env, release, input);
+      if (refusal) refusals.unshift(refusal);
+    }
     const busy = await this.uow.reads.deployments.inFlight(project.id, env.key);
     if (busy) refusals.unshift(this.inFlightRefusal(busy, env.key));
     const verdict = judge(refusals, guard);
@@ -144,7 +185,14 @@ export class DeploymentService {
   }
 
   async request(ctx: RequestContext, projectKey: string, input: RequestDeploymentInput): Promise<RequestedDeployment> {
+    this.refuseCanaryInput(input);
     const { project, env, release, settings, guard } = await this.prepare(ctx, projectKey, input);
+    let canary: CanaryState | null = null;
+    if (input.strategy === 'canary') {
+      const c = await this.canaryOf(project, env, release, input);
+      if (c.refusal) throw new CanaryRefusedError(c.refusal.code, c.refusal.message, c.refusal.details);
+      canary = c.canary;
+    }
     await this.refuseIfInFlight(project, env.key);
     const overridden = await checkGuardrails(guard, this.guards);
     return this.insert(ctx, {
@@ -158,6 +206,7 @@ export class DeploymentService {
       override: input.override ? { reason: input.override.reason, overridden } : null,
       approvalGroups: groupsFor(settings.approvals, release.kind),
       targets: effectiveTargets(settings),
+      ...(canary && { canary }),
     });
   }
 
@@ -179,6 +228,7 @@ export class DeploymentService {
         const ended = await this.transitions.finish(tx, ctx, fresh, 'cancelled', input.reason ? { reason: why, target: null } : null, ['pending_approval', 'pending']);
         if (ended) return ended;
       }
+      if (now.status === 'running' && now.canary) return null;
       if (now.status === 'running') {
         if (now.stopReason !== null) throw new ConflictError(`Deployment ${id} is already stopping (${now.stopReason === 'cancelled' ? 'cancelled' : `target ${now.failureTarget} failed`}): it ends when every target has.`, { deployment: id, status: now.status });
         await tx.stores.deployments.update(id, ['running'], { stopReason: 'cancelled', updatedAt: tx.now });
@@ -190,6 +240,13 @@ export class DeploymentService {
       }
       throw new ConflictError(`Deployment ${id} is ${now.status}: it has ended, so there is nothing to cancel${now.status === 'succeeded' || now.status === 'failed' ? '; roll it back instead' : ''}.`, { deployment: id, status: now.status });
     });
+    if (after === null) {
+      // A running canary: cancelling aborts its rollout, which takes the weight back to 0 and rolls back to the stable version.
+      await this.canaryLink.get().abort({ ...ctx, actor: { ...ctx.actor, role: 'admin' } }, d.canary!.rolloutId);
+      await this.uow.reads.deploymentLogs.append(id, [{ id: this.ids.next(), target: null, stream: 'slipway', line: `${why}: the canary's rollout is aborted (weight 0, then rollback to ${d.canary!.stableVersion})`, at: this.clock.now().toISOString() }]);
+      this.signals.changed(id);
+      return this.get(id);
+    }
     this.signals.changed(id);
     return after;
   }
@@ -232,6 +289,7 @@ export class DeploymentService {
           updatedAt: tx.now,
           targets: n.targets.map((t, position) => ({ key: t.key, position, executor: t.executor, status: 'pending', message: null, deadlineAt: null, startedAt: null, finishedAt: null, stopRequestedAt: null })),
           approvals: [],
+          canary: n.canary ?? null,
         };
         await tx.stores.deployments.insert(deployment);
         await this.transitions.requested(tx, ctx, deployment);

@@ -1,4 +1,5 @@
 import { PostgresAdapter, type Kysely } from 'kysely';
+import type { RolloutSpec } from '@slipway/rollout-engine';
 import type { Database } from '../db/schema.js';
 import { toDeployment, toTarget } from './deployment-rows.js';
 import type { ApprovalGroup, ExecutorConfig, SmokeConfig } from '../environments/deployment-settings.js';
@@ -9,7 +10,46 @@ export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'tim
 export const TARGET_ENDED: readonly TargetStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
 export const targetEnded = (status: TargetStatus) => TARGET_ENDED.includes(status);
 /** Where the runner is in a running deployment. */
-export type DeploymentPhase = 'targets' | 'smoke' | 'done';
+export type DeploymentPhase = 'targets' | 'smoke' | 'canary' | 'done';
+
+/** What a canary deployment's executors are told (webhook `action`, command `SLIPWAY_ACTION`). */
+export type CanaryAction = 'deploy' | 'set-weight' | 'promote' | 'rollback';
+
+/**
+ * One call to the executors of a canary deployment. `seq` numbers the calls of a deployment (the
+ * step id executors see is `<deploymentId>:<seq>`); per target: `sent` (told, not confirmed yet —
+ * after a crash it is told again with the same step id), `confirmed`, or `failed`.
+ */
+export interface CanaryCall {
+  seq: number;
+  action: CanaryAction;
+  weight: number;
+  at: string;
+  targets: Record<string, { status: 'sent' | 'confirmed' | 'failed'; at: string; message?: string }>;
+  /** Set once every target confirmed and the canary's state (installed, weight, ended) took it in. */
+  applied?: boolean;
+}
+
+/** A `strategy: "canary"` deployment: the rollout driving it and what its executors have confirmed. */
+export interface CanaryState {
+  rolloutId: string;
+  /** The version the environment ran when the canary was requested: the baseline, and where an abort goes back to. */
+  stableVersion: string;
+  stableDeploymentId: string;
+  planName: string | null;
+  /** The rollout's spec, resolved and frozen when the deployment was requested (templates changed later do not apply). */
+  spec: RolloutSpec;
+  /** Whether the canary version was installed (its `deploy` confirmed by every target). */
+  deployed: boolean;
+  /** The weight every target confirmed. */
+  weight: number;
+  /** Set once the executors confirmed `promote` or `rollback`. */
+  ended: 'promoted' | 'rolled_back' | null;
+  /** The last call made (or being made). */
+  call: CanaryCall | null;
+  /** The rollout's status, mirrored here for the deployment's readers (running, paused, succeeded, aborted, rolled_back). */
+  rolloutStatus: string;
+}
 
 export const IN_FLIGHT: readonly DeploymentStatus[] = ['pending_approval', 'pending', 'running'];
 export const isFinished = (status: DeploymentStatus) => !IN_FLIGHT.includes(status);
@@ -73,6 +113,8 @@ export interface Deployment {
   updatedAt: string;
   targets: DeploymentTarget[];
   approvals: Approval[];
+  /** Set for `strategy: "canary"` deployments. */
+  canary: CanaryState | null;
 }
 
 /** The columns a transition may change. */
@@ -134,6 +176,7 @@ export class DeploymentStore {
         approval_roles: JSON.stringify(d.approvalRoles),
         approval_groups: JSON.stringify(d.approvalGroups),
         release_kind: d.releaseKind,
+        canary: d.canary === null ? null : JSON.stringify(d.canary),
         stop_reason: d.stopReason,
         rejected_by: d.rejection === null ? null : JSON.stringify(d.rejection),
         smoke: d.smoke === null ? null : JSON.stringify(d.smoke),
@@ -183,6 +226,11 @@ export class DeploymentStore {
       targets.map(toTarget),
       approvals.map((a) => ({ userKey: a.user_key, username: a.username, role: a.role, createdAt: a.created_at })),
     );
+  }
+
+  /** Writes a canary deployment's state (the caller holds the rollout's lease or the deployment's row). */
+  async setCanary(id: string, canary: CanaryState, updatedAt: string): Promise<void> {
+    await this.db.updateTable('deployments').set({ canary: JSON.stringify(canary), updated_at: updatedAt }).where('id', '=', id).execute();
   }
 
   /** Whether any deployment to the environment is pending or running, in any project. */

@@ -57,6 +57,14 @@ export class DeploymentTimeline {
       if (targets.length > 0) previousTargets = new Map(targets.map((t) => [t.key, `${t.status}\0${t.message ?? ''}`]));
       events.push({ id: record.id, at: record.at, type, actor: record.actor.name, status: after.status ?? null, target, message: describe(type, record, after, target) });
     }
+    if (deployment.canary) {
+      // A canary's rollout decisions (step started, paused, analysis failed, rolled back, …), as `rollout.<type>`.
+      for (const record of await this.uow.reads.audit.forResource('rollout', deployment.canary.rolloutId, MAX_EVENTS)) {
+        const after = (record.after ?? {}) as { message?: string; weight?: number };
+        events.push({ id: record.id, at: record.at, type: record.action, actor: record.actor.name, status: null, target: null, message: after.message ?? record.action });
+      }
+      events.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     return events;
   }
 }

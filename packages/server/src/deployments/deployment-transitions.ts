@@ -9,7 +9,8 @@ import type { LogLine } from './deployment-log-store.js';
 import type { Deployment, DeploymentStatus, TargetStatus } from './deployment-store.js';
 
 export type DeployTx = Tx<Stores>;
-export type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'rejected';
+/** `rolled_back`: a canary deployment whose rollout was aborted (the environment runs the stable version again). */
+export type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'rejected' | 'rolled_back';
 export type TargetOutcome = Exclude<TargetStatus, 'pending' | 'running'>;
 
 const isInFlight = (status: DeploymentStatus) => status === 'pending_approval' || status === 'pending' || status === 'running';
@@ -109,7 +110,7 @@ export class DeploymentTransitions {
    * Ends a deployment. Returns false (and changes nothing) when it had already ended or moved on:
    * whoever loses a race simply stops.
    */
-  async finish(tx: DeployTx, ctx: RequestContext, d: Deployment, outcome: Outcome, failure: { reason: string; target: string | null } | null, from: readonly DeploymentStatus[]): Promise<Deployment | null> {
+  async finish(tx: DeployTx, ctx: RequestContext, d: Deployment, outcome: Outcome, failure: { reason: string; target: string | null } | null, from: readonly DeploymentStatus[], extra: Record<string, unknown> = {}): Promise<Deployment | null> {
     const stored = await tx.stores.deployments.get(d.id);
     // The first failing target, recorded when it failed, stays the deployment's failure.
     const keepFailure = stored !== null && stored.failureReason !== null;
@@ -135,7 +136,7 @@ export class DeploymentTransitions {
     await tx.stores.deploymentState.put(next);
     const named = after.failureReason !== null ? { reason: after.failureReason, target: after.failureTarget } : failure;
     await this.log(tx, d.id, [{ line: `deployment ${outcome}${named ? `: ${named.reason}${named.target ? ` (target ${named.target})` : ''}` : ''}` }]);
-    await this.event(tx, ctx, after, `deployment.${outcome}`);
+    await this.event(tx, ctx, after, `deployment.${outcome}`, extra);
     if (outcome === 'succeeded' && after.kind === 'rollback' && after.rollbackOf) {
       const original = await tx.stores.deployments.get(after.rollbackOf);
       if (original && (await tx.stores.deployments.update(original.id, ['succeeded', 'failed'], { status: 'rolled_back', updatedAt: tx.now }))) {

@@ -5,6 +5,8 @@ import type { Clock } from '../shared/clock.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { OutboundPolicy } from '../shared/outbound-policy.js';
 import type { SecretBox } from '../shared/secret-box.js';
+import { CanaryDriver } from './canary-driver.js';
+import { CanaryLink } from './canary-port.js';
 import { DeploymentApprovals } from './deployment-approvals.js';
 import { DeploymentReports } from './deployment-reports.js';
 import { DeploymentRollbacks } from './deployment-rollbacks.js';
@@ -23,6 +25,10 @@ export interface Deployments {
   readonly signals: DeploymentSignals;
   /** Started by server.ts, stopped on shutdown; tests drive it with runOnce(). */
   readonly runner: DeploymentRunner;
+  /** Where composition.ts plugs the rollouts feature in, for canary deployments. */
+  readonly canary: CanaryLink;
+  /** The rollout driver of canary deployments, registered with the rollouts feature under `deployment`. */
+  readonly canaryDriver: CanaryDriver;
 }
 
 export interface DeploymentsOptions {
@@ -44,12 +50,14 @@ export interface DeploymentsOptions {
 export function createDeployments(o: DeploymentsOptions): Deployments {
   const signals = new DeploymentSignals();
   const transitions = new DeploymentTransitions(o.ids);
-  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, [...GUARDS, ...(o.guards ?? []).map(overridableGuard)]);
+  const canary = new CanaryLink();
+  const service = new DeploymentService(o.uow, o.projects, o.repositories, transitions, signals, o.secrets, o.ids, o.clock, [...GUARDS, ...(o.guards ?? []).map(overridableGuard)], canary);
   const rollbacks = new DeploymentRollbacks(o.uow, o.projects, service);
   const runner = new DeploymentRunner({
     uow: o.uow,
     transitions,
     deployments: rollbacks,
+    canary,
     signals,
     secrets: o.secrets,
     clock: o.clock,
@@ -59,5 +67,6 @@ export function createDeployments(o: DeploymentsOptions): Deployments {
     ...(o.onError && { onError: o.onError }),
     ...(o.outbound && { outbound: o.outbound }),
   });
-  return { service, approvals: new DeploymentApprovals(o.uow, transitions, signals), rollbacks, reports: new DeploymentReports(o.uow, transitions, signals), signals, runner };
+  const canaryDriver = new CanaryDriver({ uow: o.uow, transitions, signals, secrets: o.secrets, clock: o.clock, ids: o.ids, publicUrl: o.publicUrl, ...(o.outbound && { outbound: o.outbound }) });
+  return { service, approvals: new DeploymentApprovals(o.uow, transitions, signals), rollbacks, reports: new DeploymentReports(o.uow, transitions, signals, canary), signals, runner, canary, canaryDriver };
 }

@@ -94,7 +94,7 @@ export function signBody(secret: string, body: string): string {
  * someone cancelled; report `cancelled`, or what really happened) today; progressive rollouts add
  * `set-weight`, `promote` and `rollback` with `weight`, `stableVersion` and `canaryVersion`.
  */
-export type WebhookAction = 'deploy' | 'cancel';
+export type WebhookAction = 'deploy' | 'cancel' | 'set-weight' | 'promote' | 'rollback';
 
 export interface WebhookCall {
   action: WebhookAction;
@@ -109,10 +109,14 @@ export interface WebhookCall {
   callbackToken: string;
   /** Why (for `cancel`: which target failed, or who cancelled). */
   reason?: string;
-  /** Fields later actions carry (canary weight and versions); absent for deploy and cancel. */
+  /** Canary deployments (docs/rollouts.md): the weight (0–100 %) the canary must serve after this call, and both versions. */
   weight?: number;
   stableVersion?: string;
   canaryVersion?: string;
+  /** Canary deployments: `<deploymentId>:<n>`, the same when a call is repeated after a crash (receivers may dedupe on it). */
+  stepId?: string;
+  strategy?: 'canary';
+  rolloutId?: string;
 }
 
 /**

@@ -143,6 +143,10 @@ export class AnalysisService {
     return { plan, name: null };
   }
 
+  async templateExists(stores: Stores, projectId: string, name: string): Promise<boolean> {
+    return SHIPPED_TEMPLATES[name] !== undefined || (await stores.analysisTemplates.get(projectId, name)) !== null;
+  }
+
   /** Resolves a plan's templates (and extra background templates) into the spec the engine runs. */
   async resolve(stores: Stores, projectId: string, plan: Plan, extraBackground: string[], field: string): Promise<RolloutSpec> {
     const cache = new Map<string, AnalysisTemplate>();

@@ -3,7 +3,7 @@ import type { DriverAction } from '@slipway/rollout-engine';
 import type { RequestContext } from '../auth/actor.js';
 import type { FlagService } from '../flags/flag-service.js';
 import type { MeasureTarget } from './providers.js';
-import type { Rollout, RolloutTarget } from './rollout-store.js';
+import type { FlagTarget, Rollout, RolloutTarget } from './rollout-store.js';
 
 /**
  * What the rollout ticker needs from the thing a rollout drives. The engine decides the weights;
@@ -74,7 +74,7 @@ export class FlagDriver implements RolloutDriver {
   constructor(private readonly flags: FlagService) {}
 
   async apply(rollout: Rollout, action: DriverAction): Promise<DriverResult> {
-    const t = rollout.target;
+    const t = rollout.target as FlagTarget;
     let current: EnvConfig;
     try {
       const view = await this.flags.get(rollout.projectKey, t.flag);
@@ -100,7 +100,7 @@ export class FlagDriver implements RolloutDriver {
   }
 
   measureTarget(rollout: Rollout): MeasureTarget {
-    const t = rollout.target;
+    const t = rollout.target as FlagTarget;
     return {
       projectKey: rollout.projectKey,
       environment: rollout.environment,
@@ -111,6 +111,7 @@ export class FlagDriver implements RolloutDriver {
   }
 
   describe(rollout: Pick<Rollout, 'target'>): string {
-    return `flag ${rollout.target.flag}, variant ${rollout.target.variant}`;
+    const t = rollout.target as FlagTarget;
+    return `flag ${t.flag}, variant ${t.variant}`;
   }
 }

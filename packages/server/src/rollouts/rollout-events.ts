@@ -27,6 +27,24 @@ export function breachSummary(data: Record<string, unknown>, values: StoredMeasu
 
 const round = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
 
+/**
+ * A canary deployment shows its rollout: the rollout's status (running, paused, …) on the
+ * deployment and in the status matrix, and each decision as a line of the deployment's log.
+ */
+async function mirrorOnDeployment(tx: Tx<Stores>, ids: IdGenerator, rollout: Rollout, decisions: Decision[]): Promise<void> {
+  if (rollout.target.kind !== 'deployment') return;
+  const id = rollout.target.deploymentId;
+  const d = await tx.stores.deployments.get(id);
+  if (!d?.canary) return;
+  const canary = { ...d.canary, rolloutStatus: rollout.state.status };
+  await tx.stores.deployments.setCanary(id, canary, tx.now);
+  await tx.stores.deploymentLogs.append(id, decisions.map((x) => ({ id: ids.next(), target: null, stream: 'slipway', line: `rollout ${x.type}: ${x.message}${typeof x.data?.breach === 'string' ? ` — ${x.data.breach}` : ''}`.slice(0, 10_000), at: tx.now })));
+  const state = await tx.stores.deploymentState.get(d.projectId, d.environment);
+  if (state?.inFlight?.deploymentId === id) {
+    await tx.stores.deploymentState.put({ ...state, inFlight: { ...state.inFlight, canary: { rolloutId: canary.rolloutId, stableVersion: canary.stableVersion, weight: canary.weight, status: canary.rolloutStatus } }, updatedAt: tx.now });
+  }
+}
+
 /** Stores decisions and writes the audit record and outbox event of each announced one, in `tx`. */
 export async function recordDecisions(tx: Tx<Stores>, ids: IdGenerator, ctx: RequestContext, rollout: Rollout, decisions: Decision[], driver: RolloutDriver): Promise<void> {
   if (decisions.length === 0) return;
@@ -38,6 +56,7 @@ export async function recordDecisions(tx: Tx<Stores>, ids: IdGenerator, ctx: Req
     } else enriched.push(d);
   }
   await tx.stores.rollouts.insertDecisions(rollout.id, enriched.map((d) => ({ ...d, id: ids.next(), actor: ctx.actor.username })));
+  if (rollout.target.kind === 'deployment') await mirrorOnDeployment(tx, ids, rollout, enriched);
   for (const d of enriched) {
     if (!ANNOUNCED.has(d.type)) continue;
     const t = rollout.target;
@@ -47,8 +66,7 @@ export async function recordDecisions(tx: Tx<Stores>, ids: IdGenerator, ctx: Req
       environment: rollout.environment,
       target: driver.describe(rollout),
       targetKind: t.kind,
-      flag: t.flag,
-      variant: t.variant,
+      ...(t.kind === 'flag' ? { flag: t.flag, variant: t.variant } : { deploymentId: t.deploymentId, version: t.canaryVersion, stableVersion: t.stableVersion }),
       step: d.stepIndex + 1,
       steps: rollout.spec.steps.length,
       weight: d.weight,

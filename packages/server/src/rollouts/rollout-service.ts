@@ -3,6 +3,9 @@ import type { RequestContext } from '../auth/actor.js';
 import { authorize } from '../auth/permissions.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Stores, Uow } from '../db/stores.js';
+import type { Tx } from '../db/unit-of-work.js';
+import type { CanaryRollouts } from '../deployments/canary-port.js';
+import type { Deployment } from '../deployments/deployment-store.js';
 import { requireProject, type FlagService } from '../flags/flag-service.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../shared/errors.js';
@@ -117,6 +120,62 @@ export class RolloutService {
     return rollout;
   }
 
+  /**
+   * The rollout of a canary deployment, inserted when the deployment starts (after its approvals),
+   * in the caller's transaction, with the id and the spec fixed when the deployment was requested.
+   */
+  async startDeploymentRollout(tx: Tx<Stores>, d: Deployment): Promise<void> {
+    const c = d.canary!;
+    const target: RolloutTarget = { kind: 'deployment', deploymentId: d.id, stableVersion: c.stableVersion, canaryVersion: d.version };
+    const now = this.clock.now().getTime();
+    const started = startRollout(c.spec, now);
+    const r: Rollout = {
+      id: c.rolloutId,
+      projectId: d.projectId,
+      projectKey: d.projectKey,
+      environment: d.environment,
+      target,
+      planName: c.planName,
+      spec: c.spec,
+      state: started.state,
+      revision: 0,
+      lastError: null,
+      createdBy: d.requestedBy,
+      createdAt: tx.now,
+      updatedAt: tx.now,
+      finishedAt: null,
+    };
+    const key = activeKeyOf(d.projectKey, d.environment, target);
+    const active = await tx.stores.rollouts.activeFor(key);
+    if (active) throw new RolloutConflictError('rollout_in_progress', `Rollout ${active.id} of a canary in ${d.environment} is still ${active.state.status}.`, { rolloutId: active.id });
+    await tx.stores.rollouts.insert(r, key, nextCheckFor(r, now));
+    const ctx: RequestContext = { actor: { userId: d.requestedById, username: d.requestedBy, role: 'engineer', tokenId: null }, requestId: null };
+    await recordDecisions(tx, this.ids, ctx, r, started.decisions, this.driverOf(r));
+  }
+
+  /** What canary deployments use of this service (deployments/canary-port.ts). */
+  canaryRollouts(): CanaryRollouts {
+    return {
+      resolve: async (projectId, plan, templates) => {
+        const { plan: p, name } = await this.analysis.planOf(this.uow.reads, projectId, plan, 'body.plan');
+        for (const [i, t] of templates.entries()) {
+          if (!(await this.analysis.templateExists(this.uow.reads, projectId, t))) throw new ValidationError(`body.analysis.templates[${i}]: there is no analysis template named ${t}.`, { field: `body.analysis.templates[${i}]` });
+        }
+        return { planName: name, spec: await this.analysis.resolve(this.uow.reads, projectId, p, templates, 'body.plan') };
+      },
+      start: (tx, d) => this.startDeploymentRollout(tx, d),
+      abort: async (ctx, rolloutId) => {
+        const r = await this.uow.reads.rollouts.get(rolloutId);
+        if (!r || (r.state.status !== 'running' && r.state.status !== 'paused')) return;
+        await this.command(ctx, rolloutId, 'abort');
+      },
+      wake: async (rolloutId) => {
+        await this.uow.reads.rollouts.checkNow(rolloutId, this.clock.now().toISOString());
+        this.wake();
+      },
+    };
+  }
+
   async get(id: string): Promise<RolloutDetails> {
     const r = await this.uow.reads.rollouts.get(id);
     if (!r) throw new NotFoundError(`Rollout ${id} does not exist.`, { rollout: id });
@@ -142,8 +201,11 @@ export class RolloutService {
       const now = this.clock.now().getTime();
       const t = engineCommand(r.spec, r.state, cmd, now, ctx.actor.username);
       if (isRefusal(t)) throw new RolloutConflictError(t.code, t.message, { status: r.state.status });
+      if (cmd === 'retry' && r.target.kind === 'deployment') {
+        throw new RolloutConflictError('rollout_finished', `The rollout of canary deployment ${r.target.deploymentId} has ended and so has the deployment: deploy ${r.target.canaryVersion} again to start a new canary.`, { status: r.state.status });
+      }
       if (cmd === 'retry' && !(await tx.stores.rollouts.reactivate(id, activeKeyOf(r.projectKey, r.environment, r.target)))) {
-        throw new RolloutConflictError('rollout_in_progress', `Another rollout of ${r.target.flag} in ${r.environment} is active: it must end before this one is retried.`, {});
+        throw new RolloutConflictError('rollout_in_progress', `Another rollout of ${r.target.kind === 'flag' ? r.target.flag : 'this deployment'} in ${r.environment} is active: it must end before this one is retried.`, {});
       }
       await save(tx.stores, r, t, now);
       const after = { ...r, state: t.state, revision: r.revision + 1 };

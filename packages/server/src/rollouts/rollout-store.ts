@@ -2,8 +2,18 @@ import type { Decision, Measurement, RolloutSpec, RolloutState } from '@slipway/
 import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Database, RolloutTable } from '../db/schema.js';
 
-/** What a rollout drives. Phase 2 adds `{ kind: 'deployment', … }` (docs/decisions/0019). */
-export type RolloutTarget = {
+/** What a rollout drives: a flag's split, or a canary deployment (docs/decisions/0019, 0028). */
+export type RolloutTarget = FlagTarget | DeploymentTarget;
+
+export type DeploymentTarget = {
+  kind: 'deployment';
+  deploymentId: string;
+  /** What the environment ran before: the baseline, and where an abort goes back to. */
+  stableVersion: string;
+  canaryVersion: string;
+};
+
+export type FlagTarget = {
   kind: 'flag';
   flag: string;
   variant: string;
@@ -62,7 +72,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** The key that keeps one active rollout per target. */
 export function activeKeyOf(projectKey: string, environment: string, target: RolloutTarget): string {
-  return `flag:${projectKey}/${environment}/${target.flag}`;
+  return target.kind === 'flag' ? `flag:${projectKey}/${environment}/${target.flag}` : `deployment:${projectKey}/${environment}`;
 }
 
 /**
@@ -161,6 +171,11 @@ export class RolloutStore {
   /** Sets when to look next (and the last driver error) unless the rollout changed since `revision` was read. */
   async setNextCheck(id: string, revision: number, nextCheckAt: string | null, lastError: string | null): Promise<void> {
     await this.db.updateTable('rollouts').set({ last_error: lastError, next_check_at: nextCheckAt }).where('id', '=', id).where('revision', '=', revision).execute();
+  }
+
+  /** Makes a rollout due now (something it waits for happened), unless it ended. */
+  async checkNow(id: string, now: string): Promise<void> {
+    await this.db.updateTable('rollouts').set({ next_check_at: now }).where('id', '=', id).where('next_check_at', 'is not', null).execute();
   }
 
   /** Leases up to `limit` rollouts that are due and not leased by a live server. */

@@ -140,7 +140,14 @@ export class RolloutTicker {
       let t: Transition;
       let measured: Measurement[] = [];
       if (r.state.pending !== null) {
-        const result = await this.driver(r).apply(r, r.state.pending);
+        // A driver may take a while (a canary step's command or webhook): the lease is renewed meanwhile.
+        const renewal = setInterval(() => void store.renew(id, this.owner, new Date(this.o.clock.now().getTime() + this.leaseMs).toISOString()).catch(() => {}), Math.max(100, Math.floor(this.leaseMs / 3)));
+        let result;
+        try {
+          result = await this.driver(r).apply(r, r.state.pending);
+        } finally {
+          clearInterval(renewal);
+        }
         if (result.status === 'waiting') return store.setNextCheck(id, r.revision, new Date(result.checkAgainAt).toISOString(), null);
         if (result.status === 'failed') return store.setNextCheck(id, r.revision, new Date(now + DRIVER_RETRY_MS).toISOString(), `${r.state.pending.type} ${r.state.pending.weight} %: ${result.message}`.slice(0, 1000));
         t = acknowledge(r.spec, r.state, this.o.clock.now().getTime());

@@ -34,6 +34,8 @@ export interface RolloutsOptions {
   clock: Clock;
   ids: IdGenerator;
   settings?: Partial<RolloutSettings>;
+  /** Drivers of other features (deployments: `deployment`), beside the flag driver. */
+  drivers?: RolloutDriver[];
   onError?: (error: unknown) => void;
   /** Where the Prometheus and web metric providers may send (SLIPWAY_OUTBOUND_*). */
   outbound?: OutboundPolicy;
@@ -41,8 +43,7 @@ export interface RolloutsOptions {
 
 export function createRollouts(o: RolloutsOptions): Rollouts {
   const settings = { ...DEFAULT_ROLLOUT_SETTINGS, ...o.settings };
-  // Phase 2 registers a deployment driver here: drivers.set('deployment', new DeploymentDriver(…)).
-  const drivers = new Map<string, RolloutDriver>([['flag', new FlagDriver(o.flags)]]);
+  const drivers = new Map<string, RolloutDriver>([['flag', new FlagDriver(o.flags)], ...(o.drivers ?? []).map((d): [string, RolloutDriver] => [d.kind, d])]);
   const analysis = new AnalysisService(o.uow, o.ids, o.outbound);
   let ticker: RolloutTicker | null = null;
   const service = new RolloutService(o.uow, analysis, o.flags, drivers, o.ids, o.clock, () => ticker?.kick());

@@ -17,6 +17,8 @@ export interface InFlight {
   status: string;
   requestedBy: string;
   since: string;
+  /** A canary deployment in flight: the stable version still serving the rest, the canary's weight, its rollout's status. */
+  canary?: { rolloutId: string; stableVersion: string; weight: number; status: string };
 }
 
 /**

@@ -11,7 +11,21 @@ const Cell = Type.Object({
   environment: Type.String(),
   current: Nullable(Landed),
   previous: Nullable(Landed),
-  inFlight: Nullable(Type.Object({ deploymentId: Type.String(), version: Type.String(), status: Type.String(), requestedBy: Type.String(), since: Type.String() })),
+  inFlight: Nullable(
+    Type.Object({
+      deploymentId: Type.String(),
+      version: Type.String(),
+      status: Type.String(),
+      requestedBy: Type.String(),
+      since: Type.String(),
+      canary: Type.Optional(
+        Type.Object(
+          { rolloutId: Type.String(), stableVersion: Type.String(), weight: Type.Number(), status: Type.String() },
+          { description: 'a canary deployment: `version` serves `weight` % beside `stableVersion`; status is its rollout\'s (running, paused, …)' },
+        ),
+      ),
+    }),
+  ),
   targets: Nullable(Type.Array(Type.Object({ key: Type.String(), deploymentId: Type.String(), version: Type.String(), tag: Type.String(), commit: Type.String(), at: Type.String(), by: Type.String() }))),
   instances: Type.Integer({ description: 'instances that sent a heartbeat in the last 10 minutes' }),
   drift: Nullable(

@@ -9085,6 +9085,13 @@ export interface paths {
                                     status: string;
                                     requestedBy: string;
                                     since: string;
+                                    /** @description a canary deployment: `version` serves `weight` % beside `stableVersion`; status is its rollout's (running, paused, …) */
+                                    canary?: {
+                                        rolloutId: string;
+                                        stableVersion: string;
+                                        weight: number;
+                                        status: string;
+                                    };
                                 } | null;
                                 targets: {
                                     key: string;

@@ -11,6 +11,7 @@ import * as rollouts from './0010-rollouts.js';
 import * as insights from './0009-insights.js';
 import * as rowVersions from './0011-row-versions.js';
 import * as repositoryCredentials from './0012-repository-credentials.js';
+import * as canaryDeployments from './0013-canary-deployments.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-insights': insights,
   '0011-row-versions': rowVersions,
   '0012-repository-credentials': repositoryCredentials,
+  '0013-canary-deployments': canaryDeployments,
 };

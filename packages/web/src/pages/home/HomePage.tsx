@@ -42,6 +42,14 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
           <Link to={`/deployments/${enc(cell.inFlight.deploymentId)}`}>
             {cell.inFlight.version} {cell.inFlight.status.replace(/_/g, ' ')}
           </Link>
+          {cell.inFlight.canary && (
+            <span className="muted" data-testid="canary">
+              {' '}
+              canary at {cell.inFlight.canary.weight} % beside {cell.inFlight.canary.stableVersion}
+              {cell.inFlight.canary.status === 'paused' ? ' (paused)' : ''} ·{' '}
+              <Link to={`/rollouts/${enc(cell.inFlight.canary.rolloutId)}`}>rollout</Link>
+            </span>
+          )}
         </div>
       )}
       {drift.length > 0 && (
