@@ -30,11 +30,11 @@ export function ApprovalGroupsEditor({ groups, onChange, disabled }: { groups: A
         const set = (patch: Partial<ApprovalGroup>) => onChange(replaceAt(groups, index, { ...g, ...patch }));
         return (
           <Group key={index} gap="xs" align="flex-end" role="group" aria-label={label}>
-            <TextInput label="Name" aria-label={`${label} name`} value={g.name} onChange={(e) => set({ name: e.currentTarget.value })} w={140} size="xs" disabled={disabled} />
-            <NumberInput label="Approvals" aria-label={`${label} approvals`} min={1} max={10} value={g.required} onChange={(v) => set({ required: Number(v) || 1 })} w={90} size="xs" disabled={disabled} />
-            <MultiSelect label="From roles" aria-label={`${label} roles`} data={ROLES} value={g.roles} onChange={(roles) => set({ roles })} w={230} size="xs" disabled={disabled} />
-            <TagsInput label="Or users" aria-label={`${label} users`} value={g.users} onChange={(users) => set({ users })} w={180} size="xs" disabled={disabled} />
-            <MultiSelect label="Only for kinds" aria-label={`${label} kinds`} placeholder={g.kinds?.length ? undefined : 'every kind'} data={KINDS} value={g.kinds ?? []} onChange={(kinds) => set({ kinds })} w={200} size="xs" disabled={disabled} />
+            <TextInput label="Name" value={g.name} onChange={(e) => set({ name: e.currentTarget.value })} w={140} size="xs" disabled={disabled} />
+            <NumberInput label="Approvals" min={1} max={10} value={g.required} onChange={(v) => set({ required: Number(v) || 1 })} w={90} size="xs" disabled={disabled} />
+            <MultiSelect label="From roles" data={ROLES} value={g.roles} onChange={(roles) => set({ roles })} w={230} size="xs" disabled={disabled} />
+            <TagsInput label="Or users" value={g.users} onChange={(users) => set({ users })} w={180} size="xs" disabled={disabled} />
+            <MultiSelect label="Only for kinds" placeholder={g.kinds?.length ? undefined : 'every kind'} data={KINDS} value={g.kinds ?? []} onChange={(kinds) => set({ kinds })} w={200} size="xs" disabled={disabled} />
             {!disabled && (
               <ActionIcon variant="subtle" color="red.9" aria-label={`Remove ${label}`} onClick={() => onChange(removeAt(groups, index))}>
                 ✕
