@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
+import { launchBrowser, layoutProblems, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
 import { ADMIN_PASSWORD, setUpTeam, startSlipway, waitFor, type Slipway, type Team } from './slipway.js';
 
 /**
@@ -75,6 +75,7 @@ describe('every page', () => {
     await page.waitForLoadState('networkidle').catch(() => undefined);
     await screenshot(page, name);
     expect(await seriousViolations(page), `${path}`).toEqual([]);
+    expect(await layoutProblems(page), `${path}`).toEqual([]);
   }
 
   it('sign-in page', async () => {

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
+import { launchBrowser, layoutProblems, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
 import { PASSWORD, setUpTeam, startSlipway, waitFor, type Slipway, type Team } from './slipway.js';
 
 /**
@@ -77,7 +77,7 @@ describe('a release through the web app', () => {
     // Nothing is tagged while the preview is open.
     expect(await team.repo.remoteGit('tag', '--list')).toBe('');
     expect((await s.api('GET', `/api/v1/projects/${team.project}/releases`)).items).toEqual([]);
-    await screenshot(erin, 'release-create-preview');
+    await screenshot(erin, 'release-create-preview', { fullPage: false });
     expect(await seriousViolations(erin)).toEqual([]);
 
     await dialog.getByRole('button', { name: `Create ${expected.version}` }).click();
@@ -107,7 +107,7 @@ describe('a release through the web app', () => {
     // Neither can be overridden: the Deploy button stays disabled and no override field is offered.
     expect(await dialog.getByRole('button', { name: `Deploy ${v1}` }).isDisabled()).toBe(true);
     expect(await dialog.getByRole('textbox', { name: 'Override reason' }).count()).toBe(0);
-    await screenshot(erin, 'release-preflight');
+    await screenshot(erin, 'release-preflight', { fullPage: false });
     expect(await seriousViolations(erin)).toEqual([]);
     expect(await deployments('staging')).toEqual([]);
     await erin.context().close();
@@ -221,7 +221,7 @@ describe('a release through the web app', () => {
     expect(removes).toContain(v2);
     expect(removes).toContain('SHOP-11');
     expect(await preview.getByTestId('rollback-targets').innerText()).toMatch(new RegExp(`eu\\s+${v2.replace(/\./g, '\\.')}\\s+${v1.replace(/\./g, '\\.')}`));
-    await screenshot(rita, 'deployment-rollback-preview');
+    await screenshot(rita, 'deployment-rollback-preview', { fullPage: false });
     expect(await seriousViolations(rita)).toEqual([]);
 
     await dialog.getByRole('textbox', { name: 'Reason' }).fill('balance is wrong for EUR');
@@ -250,11 +250,13 @@ describe('a release through the web app', () => {
     const users = group(2).getByLabel('Or users');
     await users.fill('sam');
     await users.press('Enter');
-    // The pills box of a multi-select takes the click, as a person's would.
-    await group(2).locator('.mantine-MultiSelect-input').nth(0).click();
+    // With the keyboard: focus the multi-select, open it with ArrowDown, pick an option.
+    await group(2).getByLabel('From roles').focus();
+    await rita.keyboard.press('ArrowDown');
     await rita.getByRole('option', { name: 'admin' }).click();
     await rita.keyboard.press('Escape');
-    await group(2).locator('.mantine-MultiSelect-input').nth(1).click();
+    await group(2).getByLabel('Only for kinds').focus();
+    await rita.keyboard.press('ArrowDown');
     await rita.getByRole('option', { name: 'hotfix' }).click();
     await rita.keyboard.press('Escape');
     await rita.getByRole('button', { name: 'Save staging' }).click();
@@ -269,6 +271,7 @@ describe('a release through the web app', () => {
     expect(await group(2).getByLabel('Name').inputValue()).toBe('security');
     await screenshot(rita, 'settings-environment-approvals');
     expect(await seriousViolations(rita)).toEqual([]);
+    expect(await layoutProblems(rita)).toEqual([]);
     await rita.context().close();
   });
 });

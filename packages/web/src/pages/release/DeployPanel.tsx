@@ -111,9 +111,7 @@ export function DeployPanel({ project, release, deployments, environments }: { p
               <Alert color="yellow" variant="light" title="It will wait for approval" data-testid="preflight-approvals">
                 <List size="sm">
                   {preflight.approvals.map((g) => (
-                    <List.Item key={g.name}>
-                      {g.name}: {g.description}
-                    </List.Item>
+                    <List.Item key={g.name}>{g.description}</List.Item>
                   ))}
                 </List>
               </Alert>
