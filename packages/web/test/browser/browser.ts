@@ -60,7 +60,20 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
+  if (options.fullPage === false) {
+    await page.screenshot({ path: file });
+    return file;
+  }
+  // The whole page through a window as tall as the page: the fixed header and sidebar then reach the bottom,
+  // as on a tall screen (a "fullPage" capture leaves them at the first window's height).
+  const viewport = page.viewportSize() ?? { width: 1360, height: 900 };
+  const height = await page.evaluate<number>('document.scrollingElement.scrollHeight');
+  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height: Math.min(height, 6000) });
+  try {
+    await page.screenshot({ path: file });
+  } finally {
+    if (height > viewport.height) await page.setViewportSize(viewport);
+  }
   return file;
 }
 

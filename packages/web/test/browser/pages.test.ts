@@ -109,6 +109,7 @@ describe('every page', () => {
       await p.getByRole('textbox', { name: 'Company' }).fill('acme');
       await p.getByRole('button', { name: 'Show what this user gets' }).click();
       await p.getByTestId('per-user-results').waitFor();
+      await p.locator('[data-testid=per-user] button[data-loading]').waitFor({ state: 'detached' });
     });
   });
 

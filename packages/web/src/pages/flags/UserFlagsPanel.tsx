@@ -50,6 +50,7 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
     evaluate.mutate(who);
   };
   const byKey = new Map(flags.map((f) => [f.key, f]));
+  const envNames = new Map(flags.flatMap((f) => f.environments.map((e) => [e.environment.key, e.environment.name || e.environment.key] as const)));
   const editingEnv = editing ? editing.flag.environments.find((x) => x.environment.key === editing.environment)?.environment : undefined;
   return (
     <section aria-labelledby="per-user" data-testid="per-user">
@@ -72,7 +73,7 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
             <Table.Tr>
               <Table.Th>Flag</Table.Th>
               {result.environments.map((e) => (
-                <Table.Th key={e}>{e}</Table.Th>
+                <Table.Th key={e}>{envNames.get(e) ?? e}</Table.Th>
               ))}
             </Table.Tr>
           </Table.Thead>
