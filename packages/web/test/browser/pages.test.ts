@@ -135,6 +135,30 @@ describe('every page', () => {
     await check('settings-environment', '/settings/environments/staging', (p) => p.getByTestId('week-calendar').waitFor());
   });
 
+  it('keeps its layout in a narrower window (1024 px): content clear of the sidebar, nothing wider than the window', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      const paths = [
+        `/projects/${team.project}`,
+        `/projects/${team.project}/releases/${v2}`,
+        `/deployments/${deploymentId}`,
+        `/projects/${team.project}/flags`,
+        `/projects/${team.project}/flags/new-checkout?env=dev`,
+        '/audit',
+        '/settings/environments',
+        '/settings/environments/staging',
+      ];
+      for (const path of paths) {
+        await page.goto(`${s.url}${path}`);
+        await page.locator('#main h1').first().waitFor();
+        await page.waitForLoadState('networkidle').catch(() => undefined);
+        expect(await layoutProblems(page), path).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
+  });
+
   it('not found', async () => {
     await check('not-found', '/projects/shop/nothing/here', (p) => p.getByTestId('not-found').waitFor());
   });
