@@ -235,6 +235,35 @@ describe('a release through the web app', () => {
     await rita.context().close();
   });
 
+  it('a freeze refuses production until a release manager gives an override reason; the deployment records it', async () => {
+    const now = Date.now();
+    await s.api('PATCH', '/api/v1/environments/production', { freezes: [{ from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 86_400_000).toISOString(), reason: 'Campaign weekend' }] });
+    // Production is protected: an engineer's preflight answers the API's refusal, and nothing can be deployed.
+    const erin = await pageAs('erin');
+    await erin.goto(`${s.url}/projects/${team.project}/releases/${v1}`);
+    await erin.getByTestId('deploy-panel').getByRole('button', { name: 'Deploy to Production' }).click();
+    const refused = erin.getByRole('dialog');
+    await expect(refused.getByTestId('api-error').innerText()).resolves.toContain('forbidden');
+    expect(await refused.getByRole('button', { name: `Deploy ${v1}` }).isDisabled()).toBe(true);
+    await erin.context().close();
+
+    const rita = await pageAs('rita');
+    const dialog = await openPreflight(rita, v1, 'Production');
+    const frozen = dialog.getByTestId('refusal-frozen');
+    expect(await frozen.innerText()).toContain('Campaign weekend');
+    expect(await frozen.innerText()).toContain('An override reason sets this aside.');
+    const deploy = dialog.getByRole('button', { name: `Deploy ${v1}` });
+    expect(await deploy.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox', { name: 'Override reason' }).fill('Payment fix the campaign needs');
+    expect(await deploy.isDisabled()).toBe(false);
+    await deploy.click();
+    await rita.waitForURL(/\/deployments\/[0-9a-z]{26}$/);
+    const id = rita.url().split('/').pop()!;
+    expect(await s.api('GET', `/api/v1/deployments/${id}`)).toMatchObject({ environment: 'production', version: v1, requestedBy: 'rita', override: { reason: 'Payment fix the campaign needs', overridden: ['frozen'] } });
+    await rita.getByText('Overrode frozen', { exact: false }).first().waitFor();
+    await rita.context().close();
+  });
+
   it('a release manager edits the approval groups of an environment; the API reads them back', async () => {
     const rita = await pageAs('rita');
     await rita.goto(`${s.url}/settings/environments/staging`);
