@@ -238,13 +238,14 @@ describe('a release through the web app', () => {
   it('a freeze refuses production until a release manager gives an override reason; the deployment records it', async () => {
     const now = Date.now();
     await s.api('PATCH', '/api/v1/environments/production', { freezes: [{ from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 86_400_000).toISOString(), reason: 'Campaign weekend' }] });
-    // Production is protected: an engineer's preflight answers the API's refusal, and nothing can be deployed.
+    // Production is protected: an engineer is told who deploys there, and the API refuses them anyway.
     const erin = await pageAs('erin');
     await erin.goto(`${s.url}/projects/${team.project}/releases/${v1}`);
-    await erin.getByTestId('deploy-panel').getByRole('button', { name: 'Deploy to Production' }).click();
-    const refused = erin.getByRole('dialog');
-    await expect(refused.getByTestId('api-error').innerText()).resolves.toContain('forbidden');
-    expect(await refused.getByRole('button', { name: `Deploy ${v1}` }).isDisabled()).toBe(true);
+    const panel = erin.getByTestId('deploy-panel');
+    await panel.getByTestId('deploy-role').getByText('Production is protected: only release-manager and above deploy there.').waitFor();
+    expect(await panel.getByRole('button', { name: 'Deploy to Production' }).isDisabled()).toBe(true);
+    const forbidden = await s.api('POST', `/api/v1/projects/${team.project}/deployments`, { version: v1, environment: 'production', dryRun: true }, { token: team.tokens.engineer, expect: 403 });
+    expect(forbidden.error.code).toBe('forbidden');
     await erin.context().close();
 
     const rita = await pageAs('rita');

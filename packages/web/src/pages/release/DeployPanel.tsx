@@ -63,9 +63,21 @@ export function DeployPanel({ project, release, deployments, environments }: { p
     setPreflight(null);
   };
   const others = lifecycle.filter((e) => e !== suggested);
+  /** The role a protected environment needs when yours is below it (the API refuses anyway), else null. */
+  const closedTo = (key: string): string | null => {
+    const env = environments.find((e) => e.key === key);
+    return env?.protected && !can('deployProtected') ? env.changeRole : null;
+  };
   return (
     <Group data-testid="deploy-panel">
-      {suggested ? (
+      {suggested && closedTo(suggested) ? (
+        <>
+          <Button disabled>Deploy to {envName(suggested)}</Button>
+          <Text size="sm" data-testid="deploy-role">
+            {envName(suggested)} is protected: only {closedTo(suggested)} and above deploy there.
+          </Text>
+        </>
+      ) : suggested ? (
         <Button onClick={() => open(suggested)}>Deploy to {envName(suggested)}</Button>
       ) : (
         <Text size="sm" c="dimmed">
@@ -73,7 +85,7 @@ export function DeployPanel({ project, release, deployments, environments }: { p
         </Text>
       )}
       {others.length > 0 && (
-        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e) }))} value={null} onChange={(v) => v && open(v)} w={260} />
+        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e), disabled: closedTo(e) !== null }))} value={null} onChange={(v) => v && open(v)} w={260} />
       )}
       {target && (
         <Modal opened onClose={close} title={`Deploy ${release.version} to ${envName(target)}`} size="lg">
