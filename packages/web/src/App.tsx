@@ -26,6 +26,11 @@ const theme = createTheme({
   // Darker default shades keep white text on filled buttons above 4.5:1.
   primaryShade: 8,
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  // Every dialog's ✕ has a name (axe button-name); a plain object keeps Modal out of the first page's bundle.
+  components: {
+    Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close dialog' } } },
+    Notification: { defaultProps: { closeButtonProps: { 'aria-label': 'Close notification' } } },
+  },
 });
 
 // Mantine's "dimmed" grey is below 4.5:1 on white; a darker grey keeps secondary text readable (axe color-contrast).

@@ -68,9 +68,10 @@ describe('slipway: ticket links, production marks, badge, flag evaluate/history,
     expect(set.err).toBe('');
     const evaluated = await cli('flag', 'evaluate', '--project', 'shop', '--user', 'pm-1', '--attr', 'company=avaya');
     expect(evaluated.err).toBe('');
-    expect(evaluated.out).toMatch(/flavor\s+beta \(targeting_match\)\s+standard \(disabled\)/);
+    // pm-1's individual target decided it: the CLI says so, as the web app does.
+    expect(evaluated.out).toMatch(/flavor\s+beta \(targeting_match, overridden\)\s+standard \(disabled\)/);
     const json = await cli('--json', 'flag', 'evaluate', '--project', 'shop', '--user', 'pm-2', '--env', 'staging');
-    expect(JSON.parse(json.out).flags[0].results).toEqual([{ environment: 'staging', value: 'standard', variant: 'standard', reason: 'DEFAULT', errorCode: null }]);
+    expect(JSON.parse(json.out).flags[0].results).toEqual([{ environment: 'staging', value: 'standard', variant: 'standard', reason: 'DEFAULT', errorCode: null, overridden: false }]);
     expect((await cli('flag', 'evaluate', '--project', 'shop', '--context', '{nope')).code).not.toBe(0);
 
     const history = await cli('flag', 'history', 'flavor', '--project', 'shop');

@@ -44,7 +44,7 @@ export function webSupportCommands(program: Command, ctx: CommandContext): void 
         for (const env of result.environments as string[]) {
           columns[env] = (f) => {
             const r = f.results.find((x: any) => x.environment === env);
-            return r.errorCode ? `error: ${r.errorCode}` : `${show(r.value)} (${r.reason.toLowerCase()})`;
+            return r.errorCode ? `error: ${r.errorCode}` : `${show(r.value)} (${r.reason.toLowerCase()}${r.overridden ? ', overridden' : ''})`;
           };
         }
         return table(result.flags, columns);

@@ -14,6 +14,11 @@ export type Permission =
 
 export const PROTECTED_ENVIRONMENT_ROLE: Role = 'release-manager';
 
+/** The lowest role that may deploy to an environment and change its flags (what `authorize` enforces for changes there). */
+export function changeRoleOf(environment: { readonly protected: boolean }): Role {
+  return environment.protected ? PROTECTED_ENVIRONMENT_ROLE : 'engineer';
+}
+
 /** The one permission check every feature calls. Throws ForbiddenError saying what is needed. */
 export function authorize(actor: Actor, permission: Permission): void {
   if (!atLeast(actor.role, permission.role)) {

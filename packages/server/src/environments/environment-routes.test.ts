@@ -72,6 +72,28 @@ describe.each(DIALECTS)('environments API on %s', (dialect) => {
     expect((await t.request({ method: 'PATCH', url: '/api/v1/environments/prod-like', token: rm, payload: { name: 'Prod-like' } })).statusCode).toBe(200);
   });
 
+  it('says which role may deploy to an environment and change its flags (changeRole), as the API then enforces', async () => {
+    await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key: 'open-env' } });
+    await t.request({ method: 'POST', url: '/api/v1/environments', payload: { key: 'guarded', protected: true } });
+    expect((await t.request({ method: 'GET', url: '/api/v1/environments/open-env' })).json().changeRole).toBe('engineer');
+    expect((await t.request({ method: 'GET', url: '/api/v1/environments/guarded' })).json().changeRole).toBe('release-manager');
+    const listed = (await t.request({ method: 'GET', url: '/api/v1/environments?limit=100' })).json().items;
+    expect(listed.find((e: { key: string }) => e.key === 'guarded').changeRole).toBe('release-manager');
+    // Protecting it later raises the role.
+    expect((await t.request({ method: 'PATCH', url: '/api/v1/environments/open-env', payload: { protected: true } })).json().changeRole).toBe('release-manager');
+    // What it says is what the flag API enforces: an engineer may not change a flag there, a release manager may.
+    await t.request({ method: 'POST', url: '/api/v1/projects', payload: { key: 'role-app', repository: '/srv/git/role-app.git', verify: false } });
+    await t.request({ method: 'POST', url: '/api/v1/projects/role-app/flags', payload: { key: 'f', type: 'release', variants: [{ key: 'on', value: true }, { key: 'off', value: false }] } });
+    const flag = (await t.request({ method: 'GET', url: '/api/v1/projects/role-app/flags/f' })).json();
+    expect(flag.environments.find((e: { environment: { key: string } }) => e.environment.key === 'guarded').environment.changeRole).toBe('release-manager');
+    expect(flag.environments.find((e: { environment: { key: string } }) => e.environment.key === 'dev').environment.changeRole).toBe('engineer');
+    const config = { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' } };
+    const engineer = await t.tokenFor('engineer');
+    expect((await t.request({ method: 'PUT', url: '/api/v1/projects/role-app/flags/f/environments/guarded', token: engineer, payload: config })).statusCode).toBe(403);
+    const rm = await t.tokenFor('release-manager');
+    expect((await t.request({ method: 'PUT', url: '/api/v1/projects/role-app/flags/f/environments/guarded', token: rm, payload: config })).statusCode).toBe(200);
+  });
+
   it('rejects invalid input with 400 validation_failed', async () => {
     for (const payload of [{ key: 'Bad Key' }, { key: 'ok', rank: 'high' }, { key: 'ok', color: 'red' }, { key: 'ok', extra: 1 }, {}]) {
       const res = await t.request({ method: 'POST', url: '/api/v1/environments', payload });

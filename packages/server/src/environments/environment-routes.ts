@@ -6,6 +6,7 @@ import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { EnvironmentService } from './environment-service.js';
 import { presentSettings, readSettings, SettingsInputFields, SettingsResponseFields } from './deployment-settings.js';
 import { BADGE_ACCESS, type Environment } from './environment-store.js';
+import { changeRoleOf } from '../auth/permissions.js';
 
 const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a CSS hex colour for badges, e.g. #16a34a' });
 const Name = Type.String({ minLength: 1, maxLength: 100 });
@@ -14,7 +15,12 @@ const Badge = Type.Union(BADGE_ACCESS.map((b) => Type.Literal(b)), { description
 const Rank = Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'order of the environment; lower ranks come first' });
 
 export const EnvironmentResponse = Type.Object(
-  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), production: Type.Boolean(), badge: Type.String(), ...SettingsResponseFields, createdAt: Timestamp, updatedAt: Timestamp },
+  { key: Slug, name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String(), production: Type.Boolean(), badge: Type.String(),
+    changeRole: Type.String({ description: 'the lowest role that may deploy here and change flag configurations here: release-manager when protected, else engineer' }),
+    ...SettingsResponseFields,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
 );
 
 const CreateBody = Type.Object(
@@ -28,7 +34,7 @@ const UpdateBody = Type.Object(
 const KeyParams = Type.Object({ env: Type.String({ maxLength: 200 }) });
 
 function present(env: Environment) {
-  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, production: env.production ?? false, badge: env.badge ?? 'public', ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
+  return { key: env.key, name: env.name, rank: env.rank, protected: env.protected, color: env.color, production: env.production ?? false, badge: env.badge ?? 'public', changeRole: changeRoleOf(env), ...presentSettings(readSettings(env.settings)), createdAt: env.createdAt, updatedAt: env.updatedAt };
 }
 
 export function environmentRoutes(environments: EnvironmentService): FastifyPluginAsyncTypebox {

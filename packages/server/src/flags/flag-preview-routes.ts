@@ -35,6 +35,7 @@ const EvaluateResponse = Type.Object({
           variant: Nullable(Type.String()),
           reason: Type.String({ description: 'STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT, ERROR, …' }),
           errorCode: Nullable(Type.String()),
+          overridden: Type.Boolean({ description: 'an individual target listing the context’s targetingKey decided this answer (a per-user override)' }),
         }),
       ),
     }),

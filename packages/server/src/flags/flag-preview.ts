@@ -1,7 +1,7 @@
 import { validateFlagConfig } from '@slipway/flag-engine';
 import type { EnvConfig, Evaluator, FlagValue, ValidationProblem } from '@slipway/flag-engine';
 import type { RequestContext } from '../auth/actor.js';
-import { authorize, PROTECTED_ENVIRONMENT_ROLE } from '../auth/permissions.js';
+import { authorize, changeRoleOf } from '../auth/permissions.js';
 import type { Uow } from '../db/stores.js';
 import { DomainError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { decodeCursor, isString, toPage, type Page, type PageRequest } from '../shared/page.js';
@@ -20,6 +20,8 @@ export interface ContextEvaluation {
   variant: string | null;
   reason: string;
   errorCode: string | null;
+  /** Whether an individual target listing the context's `targetingKey` decided the answer (a per-user override). */
+  overridden: boolean;
 }
 
 export interface FlagEvaluations {
@@ -57,6 +59,12 @@ export interface FlagHistoryEntry {
   after: unknown;
 }
 
+/** The targeting key as individual targets match it (the flag engine compares it as a string). */
+function targetingKeyOf(context: Record<string, unknown>): string | undefined {
+  const tk = context['targetingKey'];
+  return typeof tk === 'string' ? tk : typeof tk === 'number' || typeof tk === 'boolean' ? String(tk) : undefined;
+}
+
 /** Read-only views of flags for the web app: what a user gets everywhere, a change before it is saved, history. */
 export class FlagPreviewService {
   constructor(
@@ -77,6 +85,8 @@ export class FlagPreviewService {
     const environments = only.environments ? envs.filter((e) => only.environments!.includes(e)) : envs;
     const flags = (await this.uow.reads.flags.all(project.id)).filter((f) => !f.archived && (only.flags === undefined || only.flags.includes(f.key)));
     const evaluators = await Promise.all(environments.map(async (env) => ({ env, evaluator: (await this.ruleSets.state(project.key, env)).evaluator() })));
+    const configs = new Map((await this.uow.reads.flags.allConfigs(project.id)).map((c) => [`${c.flagId}\0${c.environmentKey}`, c.config]));
+    const key = targetingKeyOf(context);
     return {
       environments,
       flags: flags.map((flag) => ({
@@ -85,7 +95,9 @@ export class FlagPreviewService {
         type: flag.type,
         results: evaluators.map(({ env, evaluator }) => {
           const r = evaluator.evaluate(flag.key, context);
-          return { environment: env, value: r.value ?? null, variant: r.variant ?? null, reason: r.reason, errorCode: r.errorCode ?? null };
+          const target = key === undefined ? undefined : configs.get(`${flag.id}\0${env}`)?.targets?.find((t) => t.values.includes(key));
+          const overridden = target !== undefined && r.reason === 'TARGETING_MATCH' && r.variant === target.variant;
+          return { environment: env, value: r.value ?? null, variant: r.variant ?? null, reason: r.reason, errorCode: r.errorCode ?? null, overridden };
         }),
       })),
     };
@@ -117,7 +129,7 @@ export class FlagPreviewService {
       problems,
       refusal,
       environment: { key: env.key, protected: env.protected, production: env.production ?? false },
-      requiredRole: env.protected ? PROTECTED_ENVIRONMENT_ROLE : 'engineer',
+      requiredRole: changeRoleOf(env),
       before,
       after,
       summary: summarizeConfigChange(flag.key, env.key, before, after),

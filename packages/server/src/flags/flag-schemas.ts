@@ -94,7 +94,14 @@ export const UpdateFlagBody = Type.Object(
 );
 
 export const FlagEnvironmentResponse = Type.Object({
-  environment: Type.Object({ key: Type.String(), name: Type.String(), rank: Type.Integer(), protected: Type.Boolean(), color: Type.String() }),
+  environment: Type.Object({
+    key: Type.String(),
+    name: Type.String(),
+    rank: Type.Integer(),
+    protected: Type.Boolean(),
+    color: Type.String(),
+    changeRole: Type.String({ description: 'the lowest role that may change flags here: release-manager when protected, else engineer' }),
+  }),
   configured: Type.Boolean({ description: 'false while the environment uses the implicit configuration (disabled)' }),
   config: Type.Composite([EnvConfigSchema], { description: 'the environment configuration (same shape as the PUT body)' }),
   summary: Type.String(),

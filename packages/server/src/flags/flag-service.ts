@@ -1,7 +1,7 @@
 import { validateFlagConfig } from '@slipway/flag-engine';
 import type { EnvConfig, FlagKind, ValidationProblem, Variant } from '@slipway/flag-engine';
 import type { RequestContext } from '../auth/actor.js';
-import { authorize } from '../auth/permissions.js';
+import { authorize, changeRoleOf } from '../auth/permissions.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Stores, Uow } from '../db/stores.js';
 import type { Environment } from '../environments/environment-store.js';
@@ -21,7 +21,7 @@ import { flagUsage, type FlagUsage } from './flag-usage.js';
 
 /** A flag's state in one environment, for showing environments side by side. */
 export interface FlagEnvironmentView {
-  environment: Pick<Environment, 'key' | 'name' | 'rank' | 'protected' | 'color'>;
+  environment: Pick<Environment, 'key' | 'name' | 'rank' | 'protected' | 'color'> & { changeRole: string };
   /** False while the environment uses the implicit configuration (never configured). */
   configured: boolean;
   config: EnvConfig;
@@ -85,7 +85,7 @@ export function problemsError(what: string, problems: readonly ValidationProblem
 }
 
 function envSummary(e: Environment): FlagEnvironmentView['environment'] {
-  return { key: e.key, name: e.name, rank: e.rank, protected: e.protected, color: e.color };
+  return { key: e.key, name: e.name, rank: e.rank, protected: e.protected, color: e.color, changeRole: changeRoleOf(e) };
 }
 
 /** Flags per project and their configuration per environment (PRODUCT.md §4). */

@@ -46,7 +46,7 @@ describe.each(DIALECTS)('flags for the web app on %s', (dialect) => {
     const viewer = await t.tokenFor('viewer');
     const before = await evaluate({ targetingKey: 'pm-1', company: 'avaya' }, viewer);
     expect(before.environments).toEqual(['dev', 'production']);
-    expect(result(before, 'flavor', 'production')).toEqual({ environment: 'production', value: 'beta-cluster', variant: 'beta', reason: 'TARGETING_MATCH', errorCode: null });
+    expect(result(before, 'flavor', 'production')).toEqual({ environment: 'production', value: 'beta-cluster', variant: 'beta', reason: 'TARGETING_MATCH', errorCode: null, overridden: false });
     expect(result(before, 'flavor', 'dev')).toMatchObject({ value: 'standard', variant: 'standard', reason: 'DISABLED' });
     expect(result(before, 'raised-hands', 'production')).toMatchObject({ value: false, reason: 'DISABLED' });
 
@@ -64,8 +64,13 @@ describe.each(DIALECTS)('flags for the web app on %s', (dialect) => {
     await ok('PUT', '/api/v1/projects/app/flags/flavor/environments/production', preview.after);
 
     const after = await evaluate({ targetingKey: 'pm-1', company: 'avaya' });
-    expect(result(after, 'flavor', 'production')).toMatchObject({ value: 'shadow-cluster', variant: 'shadow' });
-    expect(result(await evaluate({ targetingKey: 'pm-2', company: 'avaya' }), 'flavor', 'production')).toMatchObject({ value: 'beta-cluster' });
+    // The answer says the individual target decided it (an override), not the company rule.
+    expect(result(after, 'flavor', 'production')).toMatchObject({ value: 'shadow-cluster', variant: 'shadow', reason: 'TARGETING_MATCH', overridden: true });
+    expect(result(after, 'flavor', 'dev')).toMatchObject({ reason: 'DISABLED', overridden: false });
+    expect(result(await evaluate({ targetingKey: 'pm-2', company: 'avaya' }), 'flavor', 'production')).toMatchObject({ value: 'beta-cluster', reason: 'TARGETING_MATCH', overridden: false });
+    // A target in a disabled environment overrides nothing: the off variant is served.
+    await ok('PUT', '/api/v1/projects/app/flags/flavor/environments/dev', { enabled: false, offVariant: 'standard', targets: [{ variant: 'shadow', values: ['pm-1'] }], defaultServe: { variant: 'standard' } });
+    expect(result(await evaluate({ targetingKey: 'pm-1', company: 'avaya' }), 'flavor', 'dev')).toMatchObject({ variant: 'standard', reason: 'DISABLED', overridden: false });
     // What the page shows is what an SDK gets: the same user through OFREP.
     const served = await ofrep('flavor', { targetingKey: 'pm-1', company: 'avaya' });
     expect(served.json()).toMatchObject({ value: 'shadow-cluster', variant: 'shadow' });

@@ -84,6 +84,15 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     const res = await hotfix('1.3.0', { branch: 'hotfix/1.3.x' });
     expect(res.statusCode).toBe(201);
     const version = res.json().version;
+    // The list says it too, without a page per hotfix: null until the first check (which the list starts in the background).
+    const listed = async () => (await t.request({ method: 'GET', url: `/api/v1/projects/${project}/releases?limit=100` })).json().items as Array<{ version: string; kind: string; mergedBack?: unknown }>;
+    const mergedInList = async () => (await listed()).find((r) => r.version === version)!.mergedBack;
+    expect([null, false]).toContain(await mergedInList());
+    for (let i = 0; i < 200 && (await mergedInList()) === null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await mergedInList()).toBe(false);
+    const items = await listed();
+    expect(items.filter((r) => r.kind !== 'hotfix').every((r) => !('mergedBack' in r))).toBe(true);
+    expect(items.filter((r) => r.kind === 'hotfix').every((r) => 'mergedBack' in r)).toBe(true);
     const shown = (await show(version)).json();
     expect(shown).toMatchObject({ kind: 'hotfix', mergedBack: false, unmergedCommits: [onlyOnLine] });
 
@@ -91,6 +100,8 @@ describe.each(DIALECTS)('hotfixes on %s', (dialect) => {
     await repo.git('cherry-pick', onlyOnLine);
     await repo.push('main');
     expect((await show(version)).json()).toMatchObject({ mergedBack: true, unmergedCommits: [] });
+    // The list shows the latest answer: the one just computed against the new head.
+    expect(await mergedInList()).toBe(true);
   });
 
   it('refuses bad hotfix input', async () => {

@@ -47,6 +47,8 @@ class Lru<V> {
   }
 }
 
+const latestKey = (repo: ProjectRepository, project: ProjectRecord, release: Release): string => [repo.dir, release.version, release.commit, project.ticketPattern].join('\0');
+
 /**
  * Answers are cached per hotfix and default-branch head: while the default branch does not move, asking
  * again costs one `ls-remote`. The expensive part — patch ids of the default branch since the line forked —
@@ -54,18 +56,29 @@ class Lru<V> {
  */
 export class MergeBackChecker {
   private readonly results = new Lru<MergeStatus>(1_000);
+  /** The last answer per hotfix, whatever head it was checked against: lists show it without asking the repository. */
+  private readonly latest = new Lru<MergeStatus>(1_000);
 
   async status(repo: ProjectRepository, project: ProjectRecord, release: Release, parentCommit: string): Promise<MergeStatus> {
     return repo.exclusive(async () => {
       const { branch, head } = await repo.defaultBranchHead();
       const key = [repo.dir, release.version, release.commit, parentCommit, head, project.ticketPattern].join('\0');
       const cached = this.results.get(key);
-      if (cached) return cached;
+      if (cached) {
+        this.latest.set(latestKey(repo, project, release), cached);
+        return cached;
+      }
       const computed = await this.compute(repo, project, release, parentCommit, head);
       const status: MergeStatus = { ...computed, checkedAgainst: { branch, head } };
       this.results.set(key, status);
+      this.latest.set(latestKey(repo, project, release), status);
       return status;
     });
+  }
+
+  /** The last computed answer for this hotfix (no git call), or undefined when none was computed yet. */
+  lastKnown(repo: ProjectRepository, project: ProjectRecord, release: Release): MergeStatus | undefined {
+    return this.latest.get(latestKey(repo, project, release));
   }
 
   private async compute(repo: ProjectRepository, project: ProjectRecord, release: Release, parentCommit: string, head: string): Promise<Omit<MergeStatus, 'checkedAgainst'>> {

@@ -14,7 +14,7 @@ import {
   ProjectParams,
   ReleaseParams,
   ReleaseSchema,
-  ReleaseSummarySchema,
+  ReleaseListItemSchema,
   Version,
 } from './release-schemas.js';
 import type { Release } from './release-store.js';
@@ -128,13 +128,14 @@ export function releaseRoutes(releases: ReleaseService, ticketUrlOf?: (project: 
           summary: 'Releases, newest first',
           params: ProjectParams,
           querystring: Type.Composite([PageQuery, Type.Object({ kind: Type.Optional(Type.Union(['major', 'minor', 'patch', 'prerelease', 'hotfix'].map((k) => Type.Literal(k)))) })], { additionalProperties: false }),
-          response: { 200: PageOf(ReleaseSummarySchema), ...errorResponses },
+          response: { 200: PageOf(ReleaseListItemSchema), ...errorResponses },
         },
       },
       async (request) => {
         const { limit, cursor, kind } = request.query;
         const page = await releases.list(request.params.project, kind === undefined ? {} : { kind }, { limit: limit ?? DEFAULT_PAGE_SIZE, cursor: cursor ?? null });
-        return { items: page.items.map(summary), nextCursor: page.nextCursor };
+        const merged = await releases.knownMergeStatus(request.params.project, page.items);
+        return { items: page.items.map((r) => ({ ...summary(r), ...(merged.has(r.version) && { mergedBack: merged.get(r.version)! }) })), nextCursor: page.nextCursor };
       },
     );
 

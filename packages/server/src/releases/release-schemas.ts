@@ -90,6 +90,7 @@ export const PreviewSchema = Type.Object(
     previous: Nullable(Type.String({ description: 'the release the changelog counts from' })),
     changelog: Type.Array(ChangelogEntrySchema, { description: 'the entries the release would hold (when nothing is releasable: the pending ones)' }),
     tickets: Type.Array(Type.String()),
+    ticketLinks: Type.Optional(TicketLinksSchema),
     commitCount: Type.Integer(),
     decision: Nullable(DecisionSchema),
     reverted: Type.Array(Reverted, { description: 'commit and revert pairs that dropped out of the range' }),
@@ -112,6 +113,15 @@ export const ReleaseSchema = Type.Object({
   mergeCommits: Type.Optional(Type.Array(Type.Object({ sha: Type.String(), how: Nullable(MergedHow), via: Type.Optional(Type.String()) }), { description: 'each hotfix commit and how it was found on the default branch' })),
   mergeCheckedAgainst: Type.Optional(Type.Object({ branch: Type.String(), head: Type.String() })),
   mergeCheckError: Type.Optional(Type.String()),
+});
+
+export const ReleaseListItemSchema = Type.Object({
+  ...ReleaseFields,
+  mergedBack: Type.Optional(
+    Type.Union([Type.Boolean(), Type.Literal('by-ticket'), Type.Null()], {
+      description: 'hotfixes only: the last merged-back answer computed (as on the release itself); null until the first check, which then runs in the background',
+    }),
+  ),
 });
 
 export const ImportReportSchema = Type.Object(

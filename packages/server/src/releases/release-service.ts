@@ -198,6 +198,38 @@ export class ReleaseService {
     }
   }
 
+  /**
+   * The merged-back answers lists show: the last one computed for each hotfix (after a fetch, or when
+   * someone opened it), without asking the repository. Hotfixes never checked yet answer null and
+   * are checked in the background, so the next list knows.
+   */
+  knownMergeStatus(projectKey: string, releases: readonly Release[]): Promise<Map<string, MergeStatus['mergedBack']>> {
+    const hotfixes = releases.filter((r) => r.kind === 'hotfix' && r.parent !== null);
+    const known = new Map<string, MergeStatus['mergedBack']>();
+    if (hotfixes.length === 0) return Promise.resolve(known);
+    return this.project(projectKey).then((project) => {
+      const repo = this.repositories.forProject(project);
+      const unknown: Release[] = [];
+      for (const hotfix of hotfixes) {
+        const status = this.mergeBack.lastKnown(repo, project, hotfix);
+        known.set(hotfix.version, status?.mergedBack ?? null);
+        if (status === undefined) unknown.push(hotfix);
+      }
+      if (unknown.length > 0 && !this.checking.has(project.id)) {
+        this.checking.add(project.id);
+        void (async () => {
+          for (const hotfix of unknown) await this.mergeStatus(hotfix);
+        })()
+          .catch(() => {})
+          .finally(() => this.checking.delete(project.id));
+      }
+      return known;
+    });
+  }
+
+  /** Projects whose never-checked hotfixes are being checked in the background. */
+  private readonly checking = new Set<string>();
+
   /** Computes (and caches) merged-back answers of the project's latest hotfixes, after a background fetch. */
   async precomputeMergeStatus(project: ProjectRecord): Promise<void> {
     const hotfixes = await this.uow.reads.releases.page(project.id, { kind: 'hotfix', beforeId: null, limit: 20 });

@@ -58,3 +58,15 @@ export type ChannelCreate = BodyOf<'/api/v1/channels', 'post'>;
 export type ChannelTest = ResponseOf<'/api/v1/channels/{id}/test', 'post'>;
 export type Delivery = Item<ResponseOf<'/api/v1/deliveries', 'get'>>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
+/** POST …/releases with `dryRun: true`: what a release would be, tagging nothing. */
+export type ReleasePreview = Extract<ResponseOf<'/api/v1/projects/{project}/releases', 'post'>, { dryRun: true }>;
+/** POST …/deployments with `dryRun: true`: every guard that would refuse, creating nothing. */
+export type DeployPreflight = Extract<ResponseOf<'/api/v1/projects/{project}/deployments', 'post'>, { allowed: boolean }>;
+export type Refusal = DeployPreflight['refusals'][number];
+/** GET …/environments/{env}/rollback-preview: what a rollback would deploy and what it removes. */
+export type RollbackPreview = ResponseOf<'/api/v1/projects/{project}/environments/{env}/rollback-preview', 'get'>;
+/** An environment's approval group as the API shows it. */
+export type ApprovalGroup = Environment['approvals'][number];
+/** An approval group as PATCH /environments/{env} takes it. */
+export type ApprovalGroupInput = Extract<NonNullable<EnvironmentPatch['approvals']>, unknown[]>[number];
+export type DeploymentApprovalGroup = Deployment['approvals']['groups'][number];

@@ -56,11 +56,50 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A screenshot of the whole page, or of the viewport (`fullPage: false`: an open dialog, whose overlay covers the viewport only). */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  if (options.fullPage === false) {
+    await page.screenshot({ path: file });
+    return file;
+  }
+  // The whole page through a window as tall as the page: the fixed header and sidebar then reach the bottom,
+  // as on a tall screen (a "fullPage" capture leaves them at the first window's height).
+  const viewport = page.viewportSize() ?? { width: 1360, height: 900 };
+  const height = await page.evaluate<number>('document.scrollingElement.scrollHeight');
+  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height: Math.min(height, 6000) });
+  try {
+    await page.screenshot({ path: file });
+  } finally {
+    if (height > viewport.height) await page.setViewportSize(viewport);
+  }
   return file;
+}
+
+/**
+ * Layout problems a screenshot would show: the main content touching the navigation (no gap
+ * between the sidebar's right edge and the first content on the left) or a page wider than the
+ * window. Runs in the page; empty when the layout is sound.
+ */
+export async function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const problems = [];
+    const doc = document.scrollingElement;
+    if (doc.scrollWidth > doc.clientWidth + 1) problems.push('the page is ' + (doc.scrollWidth - doc.clientWidth) + 'px wider than the window');
+    const nav = document.querySelector('.mantine-AppShell-navbar');
+    const main = document.getElementById('main');
+    if (nav && main) {
+      const edge = nav.getBoundingClientRect().right;
+      let left = Infinity;
+      for (const el of main.querySelectorAll('h1, h2, h3, p, a, button, table, label, input')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) left = Math.min(left, r.left);
+      }
+      if (left !== Infinity && left - edge < 8) problems.push('main content starts ' + Math.round(left - edge) + 'px right of the navigation');
+    }
+    return problems;
+  })()`);
 }
 
 /** Signs in through the login page, as a person would. */

@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
+import { launchBrowser, layoutProblems, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
 import { ADMIN_PASSWORD, setUpTeam, startSlipway, waitFor, type Slipway, type Team } from './slipway.js';
 
 /**
@@ -75,6 +75,7 @@ describe('every page', () => {
     await page.waitForLoadState('networkidle').catch(() => undefined);
     await screenshot(page, name);
     expect(await seriousViolations(page), `${path}`).toEqual([]);
+    expect(await layoutProblems(page), `${path}`).toEqual([]);
   }
 
   it('sign-in page', async () => {
@@ -108,6 +109,7 @@ describe('every page', () => {
       await p.getByRole('textbox', { name: 'Company' }).fill('acme');
       await p.getByRole('button', { name: 'Show what this user gets' }).click();
       await p.getByTestId('per-user-results').waitFor();
+      await p.locator('[data-testid=per-user] button[data-loading]').waitFor({ state: 'detached' });
     });
   });
 
@@ -131,6 +133,30 @@ describe('every page', () => {
 
   it('environment settings', async () => {
     await check('settings-environment', '/settings/environments/staging', (p) => p.getByTestId('week-calendar').waitFor());
+  });
+
+  it('keeps its layout in a narrower window (1024 px): content clear of the sidebar, nothing wider than the window', async () => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    try {
+      const paths = [
+        `/projects/${team.project}`,
+        `/projects/${team.project}/releases/${v2}`,
+        `/deployments/${deploymentId}`,
+        `/projects/${team.project}/flags`,
+        `/projects/${team.project}/flags/new-checkout?env=dev`,
+        '/audit',
+        '/settings/environments',
+        '/settings/environments/staging',
+      ];
+      for (const path of paths) {
+        await page.goto(`${s.url}${path}`);
+        await page.locator('#main h1').first().waitFor();
+        await page.waitForLoadState('networkidle').catch(() => undefined);
+        expect(await layoutProblems(page), path).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
   });
 
   it('not found', async () => {

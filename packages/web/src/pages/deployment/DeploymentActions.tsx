@@ -1,18 +1,15 @@
-import { Alert, Button, Code, Group, List, Modal, Stack, Text, Textarea } from '@mantine/core';
+import { Alert, Button, Code, Group, List, Modal, Stack, Table, Text, Textarea } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, seg } from '../../api/client';
-import { readDeploymentApprovals, rejectDeployment, rollbackPreview, type RollbackPreview } from '../../api/pending-contracts';
 import { useApiMutation } from '../../api/queries';
 import { useSession } from '../../api/session';
-import type { Deployment } from '../../api/types';
+import type { Deployment, RollbackPreview } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatTime } from '../../components/time';
 
 type Dialog = 'approve' | 'reject' | 'cancel' | 'rollback' | null;
-
-const versionOf = (v: RollbackPreview['from']) => (v === null ? '—' : typeof v === 'string' ? v : v.version);
 
 /** Approve / Reject / Cancel / Rollback, each behind a dialog; shown only to roles that may act. */
 export function DeploymentActions({ deployment: d }: { deployment: Deployment }) {
@@ -22,7 +19,7 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
   const [text, setText] = useState('');
   const [textError, setTextError] = useState<string | null>(null);
   const [preview, setPreview] = useState<RollbackPreview | null>(null);
-  const groups = readDeploymentApprovals(d.approvals);
+  const groups = d.approvals.groups;
   const close = () => {
     setDialog(null);
     setText('');
@@ -32,7 +29,7 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
   const approve = useApiMutation(() => api.post<Deployment>(`/api/v1/deployments/${seg(d.id)}/approve`, text.trim() ? { comment: text.trim() } : {}), {
     onSuccess: () => (notifications.show({ color: 'green', message: 'Approved' }), close()),
   });
-  const reject = useApiMutation(() => rejectDeployment(d.id, text.trim()), { onSuccess: () => (notifications.show({ color: 'red', message: 'Rejected' }), close()) });
+  const reject = useApiMutation(() => api.post<Deployment>(`/api/v1/deployments/${seg(d.id)}/reject`, { comment: text.trim() }), { onSuccess: () => (notifications.show({ color: 'red', message: 'Rejected' }), close()) });
   const cancel = useApiMutation(() => api.post<Deployment>(`/api/v1/deployments/${seg(d.id)}/cancel`, text.trim() ? { reason: text.trim() } : {}), {
     onSuccess: () => (notifications.show({ message: 'Cancelled' }), close()),
   });
@@ -42,7 +39,9 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
       navigate(`/deployments/${encodeURIComponent(created.id)}`);
     },
   });
-  const loadPreview = useApiMutation(() => rollbackPreview(d.project, d.environment), { onSuccess: setPreview });
+  const loadPreview = useApiMutation(() => api.get<RollbackPreview>(`/api/v1/projects/${seg(d.project)}/environments/${seg(d.environment)}/rollback-preview`), {
+    onSuccess: setPreview,
+  });
 
   if (!can('deploy')) return null;
   const waiting = d.status === 'pending_approval';
@@ -57,8 +56,8 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
           <List size="sm">
             {groups.map((g) => (
               <List.Item key={g.name}>
-                {g.name}: {g.given.length} of {g.required} ({[...(g.roles ?? []), ...(g.users ?? [])].join(', ') || 'anyone'})
-                {g.given.length > 0 && ` — approved by ${g.given.map((a) => a.username).join(', ')}`}
+                {g.name}: {g.approvedBy.length} of {g.required} ({[...g.roles, ...g.users].join(', ') || 'anyone'})
+                {g.approvedBy.length > 0 && ` — approved by ${g.approvedBy.join(', ')}`}
               </List.Item>
             ))}
           </List>
@@ -96,18 +95,7 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
           {dialog === 'rollback' && (
             <>
               <ErrorAlert error={loadPreview.error} title="The rollback preview failed" />
-              {preview && (
-                <Alert color="orange" title={`${d.environment} goes back from ${versionOf(preview.from)} to ${versionOf(preview.to)}`} data-testid="rollback-preview">
-                  <Text size="sm">
-                    Targets: {preview.targets.map((t) => (typeof t === 'string' ? t : `${t.key}${t.version ? ` (${t.version})` : ''}`)).join(', ') || '—'}
-                  </Text>
-                  {preview.notes !== undefined && preview.notes !== null && (
-                    <Code block mt="xs" fz="xs">
-                      {typeof preview.notes === 'string' ? preview.notes : JSON.stringify(preview.notes, null, 2)}
-                    </Code>
-                  )}
-                </Alert>
-              )}
+              {preview && <RollbackPlan preview={preview} />}
               <Text size="sm">Rollback skips promotion, sign-off, window and approval gates, not permissions.</Text>
             </>
           )}
@@ -161,3 +149,58 @@ export function DeploymentActions({ deployment: d }: { deployment: Deployment })
 }
 
 const TITLES = { approve: 'Approve deployment', reject: 'Reject deployment', cancel: 'Cancel deployment', rollback: 'Roll back' } as const;
+
+/** What a rollback would do: from which version to which, per target, and what it takes away. */
+function RollbackPlan({ preview: p }: { preview: RollbackPreview }) {
+  const removed = p.notes.releases;
+  return (
+    <Alert color="orange" title={`${p.environment} goes back from ${p.from.version} to ${p.to.version}`} data-testid="rollback-preview">
+      <Stack gap={6}>
+        <Text size="sm">
+          {p.to.version} (tag <Code>{p.to.tag}</Code>) last succeeded in {p.environment}
+          {p.to.explicit ? ', as asked' : ''}.
+        </Text>
+        <Table fz="sm" withRowBorders={false} verticalSpacing={2} data-testid="rollback-targets">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Target</Table.Th>
+              <Table.Th>Runs now</Table.Th>
+              <Table.Th>After the rollback</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {p.targets.map((t) => (
+              <Table.Tr key={t.key}>
+                <Table.Td>{t.key}</Table.Td>
+                <Table.Td>{t.current ?? '—'}</Table.Td>
+                <Table.Td>{t.rollsBack ? t.to : `${t.to} (unchanged)`}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+        <div data-testid="rollback-removes">
+          <Text size="sm" fw={600}>
+            It removes
+          </Text>
+          {removed.length === 0 ? (
+            <Text size="sm">no release.</Text>
+          ) : (
+            <List size="sm">
+              {removed.map((r) => (
+                <List.Item key={r.version}>
+                  {r.version} ({r.kind}){r.tickets.length > 0 && ` — ${r.tickets.join(', ')}`}
+                </List.Item>
+              ))}
+            </List>
+          )}
+          {p.notes.hotfixes.length > 0 && <Text size="sm">Hotfixes it takes away: {p.notes.hotfixes.join(', ')}</Text>}
+        </div>
+        {p.failedRollback && (
+          <Text size="sm" c="red.9">
+            A rollback to {p.failedRollback.version} failed before{p.failedRollback.failure ? `: ${p.failedRollback.failure}` : ''}.
+          </Text>
+        )}
+      </Stack>
+    </Alert>
+  );
+}

@@ -1,4 +1,4 @@
-import { Anchor, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { seg } from '../../api/client';
 import { useApiQuery } from '../../api/queries';
@@ -58,6 +58,11 @@ export function DeploymentPage() {
         <Text size="sm" c="#a63a0b">
           Overrode {d.override.overridden.join(', ')}: “{d.override.reason}”
         </Text>
+      )}
+      {d.rejection && (
+        <Alert color="red" variant="light" title={`Rejected by ${d.rejection.by} ${formatTime(d.rejection.at)}`} data-testid="rejection">
+          “{d.rejection.comment}”
+        </Alert>
       )}
       {d.failure?.reason && (
         <ErrorAlert error={new Error(`${d.failure.reason}${d.failure.target ? ` (target ${d.failure.target})` : ''}`)} title="The deployment failed" />

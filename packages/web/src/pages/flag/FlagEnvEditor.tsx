@@ -57,7 +57,7 @@ export function FlagEnvEditor({ project, flag, env, flags, segments }: Props) {
       </Text>
       {env.environment.protected && (
         <Alert color="yellow" variant="light" p="xs">
-          {env.environment.name || env.environment.key} is protected: only release managers and admins may change its flags{mayEdit ? '; saving asks you to confirm' : ' — you can read it, not change it'}.
+          {env.environment.name || env.environment.key} is protected: only {env.environment.changeRole} and above may change its flags{mayEdit ? '; saving asks you to confirm' : ' — you can read it, not change it'}.
         </Alert>
       )}
       {!mayEdit && !env.environment.protected && <Text size="sm">Your role may read this configuration, not change it.</Text>}

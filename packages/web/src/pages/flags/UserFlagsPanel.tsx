@@ -50,6 +50,7 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
     evaluate.mutate(who);
   };
   const byKey = new Map(flags.map((f) => [f.key, f]));
+  const envNames = new Map(flags.flatMap((f) => f.environments.map((e) => [e.environment.key, e.environment.name || e.environment.key] as const)));
   const editingEnv = editing ? editing.flag.environments.find((x) => x.environment.key === editing.environment)?.environment : undefined;
   return (
     <section aria-labelledby="per-user" data-testid="per-user">
@@ -72,7 +73,7 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
             <Table.Tr>
               <Table.Th>Flag</Table.Th>
               {result.environments.map((e) => (
-                <Table.Th key={e}>{e}</Table.Th>
+                <Table.Th key={e}>{envNames.get(e) ?? e}</Table.Th>
               ))}
             </Table.Tr>
           </Table.Thead>
@@ -82,7 +83,8 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
                 <Table.Td>{f.key}</Table.Td>
                 {f.results.map((r) => {
                   const flag = byKey.get(f.key);
-                  const overridden = flag ? userOverride(flag.environments.find((x) => x.environment.key === r.environment)?.config, asked.userId) : null;
+                  // The API says whether the user's individual target decided the answer; the stored target (even in a disabled environment) preselects the dialog.
+                  const target = flag ? userOverride(flag.environments.find((x) => x.environment.key === r.environment)?.config, asked.userId) : null;
                   return (
                     <Table.Td key={r.environment} data-testid={`serve-${f.key}-${r.environment}`}>
                       <Text size="sm" fw={600}>
@@ -91,10 +93,10 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
                       <Text size="xs" c="dimmed">
                         {r.reason}
                         {r.errorCode && ` (${r.errorCode})`}
-                        {overridden && ' · overridden'}
+                        {r.overridden && ' · overridden'}
                       </Text>
                       {flag && (
-                        <Button size="compact-xs" variant="subtle" onClick={() => setEditing({ flag, environment: r.environment, variant: overridden })} aria-label={`Override ${f.key} in ${r.environment} for ${asked.userId}`}>
+                        <Button size="compact-xs" variant="subtle" onClick={() => setEditing({ flag, environment: r.environment, variant: target })} aria-label={`Override ${f.key} in ${r.environment} for ${asked.userId}`}>
                           Override
                         </Button>
                       )}
@@ -111,7 +113,11 @@ export function UserFlagsPanel({ project, flags }: { project: string; flags: Fla
           <Stack>
             <Text size="sm">An individual target wins over every rule, so over the company's setting.</Text>
             <Select label="Serve" placeholder="no override (follow the rules)" data={editing.flag.variants.map((v) => v.key)} value={editing.variant} onChange={(variant) => setEditing({ ...editing, variant })} clearable />
-            {editingEnv?.protected && <Alert color="yellow">{editing.environment} is protected: release managers and admins only.</Alert>}
+            {editingEnv?.protected && (
+              <Alert color="yellow">
+                {editing.environment} is protected: only {editingEnv.changeRole} and above may change it.
+              </Alert>
+            )}
             <ErrorAlert error={save.error} title="Refused" />
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setEditing(null)}>

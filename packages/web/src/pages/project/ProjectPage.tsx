@@ -35,14 +35,19 @@ export function ProjectPage() {
 
   const items = releases.data?.items ?? [];
   const hotfixes = items.filter((r) => r.kind === 'hotfix');
-  // The list does not say whether a hotfix was merged back; each hotfix's own page does.
+  // The list says whether each hotfix was merged back (the last answer the server computed); a hotfix
+  // it has not checked yet (null) is asked on its own page, which checks it.
+  const unchecked = hotfixes.filter((h) => h.mergedBack === null);
   const hotfixDetails = useQueries({
-    queries: hotfixes.map((h) => ({
+    queries: unchecked.map((h) => ({
       queryKey: ['api', `/api/v1/projects/${seg(project)}/releases/${seg(h.version)}`],
       queryFn: () => api.get<Release>(`/api/v1/projects/${seg(project)}/releases/${seg(h.version)}`),
     })),
   });
-  const notMergedBack = new Set(hotfixDetails.flatMap((q) => (q.data && q.data.mergedBack === false ? [q.data.version] : [])));
+  const notMergedBack = new Set([
+    ...hotfixes.filter((h) => h.mergedBack === false).map((h) => h.version),
+    ...hotfixDetails.flatMap((q) => (q.data && q.data.mergedBack === false ? [q.data.version] : [])),
+  ]);
 
   const runsWhere = useMemo(() => {
     const map = new Map<string, string[]>();

@@ -2,10 +2,9 @@ import { Alert, Button, Code, Group, List, Modal, Select, Stack, Text, Textarea,
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, seg } from '../../api/client';
-import { preflightDeployment, type DeployPreflight } from '../../api/pending-contracts';
 import { useApiMutation } from '../../api/queries';
 import { useSession } from '../../api/session';
-import type { Deployment, DeploymentCreate, DeploymentList, Environment, Project, Release } from '../../api/types';
+import type { DeployPreflight, Deployment, DeploymentCreate, DeploymentList, Environment, Project, Release } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { nextEnvironment } from './next-environment';
 
@@ -34,17 +33,24 @@ export function DeployPanel({ project, release, deployments, environments }: { p
   const [overrideReason, setOverrideReason] = useState('');
   const envName = (key: string) => environments.find((e) => e.key === key)?.name || key;
 
-  const body = (environment: string): DeploymentCreate => ({
+  const body = (environment: string, withOverride = true): DeploymentCreate => ({
     version: release.version,
     environment,
     ...(reason.trim() && { reason: reason.trim() }),
-    ...(overrideReason.trim() && { override: { reason: overrideReason.trim() } }),
+    ...(withOverride && overrideReason.trim() && { override: { reason: overrideReason.trim() } }),
   });
-  const check = useApiMutation((environment: string) => preflightDeployment(project.key, body(environment)), { onSuccess: setPreflight });
+  // The preflight runs without the override, so it lists every refusal and says which ones an override sets aside.
+  const check = useApiMutation((environment: string) => api.post<DeployPreflight>(`/api/v1/projects/${seg(project.key)}/deployments`, { ...body(environment, false), dryRun: true }), {
+    onSuccess: setPreflight,
+  });
   const deploy = useApiMutation((environment: string) => api.post<Deployment>(`/api/v1/projects/${seg(project.key)}/deployments`, body(environment)), {
     onSuccess: (d) => navigate(`/deployments/${encodeURIComponent(d.id)}`),
   });
   if (!can('deploy')) return null;
+  const overridable = new Set(preflight?.overridable ?? []);
+  const onlyOverridable = preflight !== null && preflight.refusals.length > 0 && preflight.refusals.every((r) => overridable.has(r.code));
+  const mayOverride = can('overrideGuards') && onlyOverridable;
+  const deployable = preflight !== null && (preflight.allowed || (mayOverride && overrideReason.trim() !== ''));
 
   const open = (environment: string) => {
     setTarget(environment);
@@ -57,9 +63,21 @@ export function DeployPanel({ project, release, deployments, environments }: { p
     setPreflight(null);
   };
   const others = lifecycle.filter((e) => e !== suggested);
+  /** The role a protected environment needs when yours is below it (the API refuses anyway), else null. */
+  const closedTo = (key: string): string | null => {
+    const env = environments.find((e) => e.key === key);
+    return env?.protected && !can('deployProtected') ? env.changeRole : null;
+  };
   return (
     <Group data-testid="deploy-panel">
-      {suggested ? (
+      {suggested && closedTo(suggested) ? (
+        <>
+          <Button disabled>Deploy to {envName(suggested)}</Button>
+          <Text size="sm" data-testid="deploy-role">
+            {envName(suggested)} is protected: only {closedTo(suggested)} and above deploy there.
+          </Text>
+        </>
+      ) : suggested ? (
         <Button onClick={() => open(suggested)}>Deploy to {envName(suggested)}</Button>
       ) : (
         <Text size="sm" c="dimmed">
@@ -67,7 +85,7 @@ export function DeployPanel({ project, release, deployments, environments }: { p
         </Text>
       )}
       {others.length > 0 && (
-        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e) }))} value={null} onChange={(v) => v && open(v)} w={260} />
+        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e), disabled: closedTo(e) !== null }))} value={null} onChange={(v) => v && open(v)} w={260} />
       )}
       {target && (
         <Modal opened onClose={close} title={`Deploy ${release.version} to ${envName(target)}`} size="lg">
@@ -77,15 +95,20 @@ export function DeployPanel({ project, release, deployments, environments }: { p
             {check.isPending && <Text size="sm">Checking…</Text>}
             {preflight && preflight.allowed && (
               <Alert color="green" title="Every check passes" data-testid="preflight-allowed">
-                Nothing stops this deployment{preflight.refusals.length > 0 ? ' (with your override)' : ''}.
+                Nothing stops this deployment.
               </Alert>
             )}
             {preflight && preflight.refusals.length > 0 && (
               <Alert color="red" title={`${preflight.refusals.length} guard${preflight.refusals.length > 1 ? 's' : ''} refuse`} data-testid="preflight-refusals">
                 <List spacing="xs" size="sm">
                   {preflight.refusals.map((r) => (
-                    <List.Item key={r.code}>
+                    <List.Item key={r.code} data-testid={`refusal-${r.code}`}>
                       <Code>{r.code}</Code> {r.message}
+                      {overridable.has(r.code) && (
+                        <Text size="xs" fw={600}>
+                          {can('overrideGuards') ? 'An override reason sets this aside.' : 'A release manager may override this with a reason.'}
+                        </Text>
+                      )}
                       {ADVICE[r.code] && (
                         <Text size="xs" c="dimmed">
                           What to do: {ADVICE[r.code]}
@@ -96,11 +119,25 @@ export function DeployPanel({ project, release, deployments, environments }: { p
                 </List>
               </Alert>
             )}
+            {preflight && preflight.approvals.length > 0 && (
+              <Alert color="yellow" variant="light" title="It will wait for approval" data-testid="preflight-approvals">
+                <List size="sm">
+                  {preflight.approvals.map((g) => (
+                    <List.Item key={g.name}>{g.description}</List.Item>
+                  ))}
+                </List>
+              </Alert>
+            )}
+            {preflight && preflight.targets.length > 0 && (
+              <Text size="sm" c="dimmed">
+                Targets: {preflight.targets.join(', ')}
+              </Text>
+            )}
             <TextInput label="Reason" description="why you deploy (shown in the timeline and messages)" value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
-            {can('overrideGuards') && (
+            {mayOverride && (
               <Textarea
                 label="Override reason"
-                description="only for windows and freezes; audited and announced"
+                description="sets aside the refusals above that may be overridden; audited and announced"
                 value={overrideReason}
                 onChange={(e) => setOverrideReason(e.currentTarget.value)}
                 autosize
@@ -112,7 +149,7 @@ export function DeployPanel({ project, release, deployments, environments }: { p
               <Button variant="default" onClick={() => check.mutate(target)} loading={check.isPending}>
                 Check again
               </Button>
-              <Button onClick={() => deploy.mutate(target)} loading={deploy.isPending} disabled={!preflight || (!preflight.allowed && !overrideReason.trim())}>
+              <Button onClick={() => deploy.mutate(target)} loading={deploy.isPending} disabled={!deployable}>
                 Deploy {release.version}
               </Button>
             </Group>

@@ -3,15 +3,14 @@ import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, seg } from '../../api/client';
-import { readApprovals, writeApprovals, type ApprovalGroup } from '../../api/pending-contracts';
 import { useApiMutation, useApiQuery } from '../../api/queries';
 import { useSession } from '../../api/session';
-import type { Environment, EnvironmentPatch } from '../../api/types';
+import type { ApprovalGroup, Environment, EnvironmentPatch } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { WindowEditor } from '../../components/windows/WindowEditor';
 import { windowProblem } from '../../components/windows/windows';
-import { ApprovalGroupsEditor } from './ApprovalGroupsEditor';
+import { ApprovalGroupsEditor, approvalsInput } from './ApprovalGroupsEditor';
 import { ExecutorTargetsEditor, type TargetInput } from './ExecutorTargetsEditor';
 
 type Smoke = { mode: 'none' | 'http' | 'command'; url: string; expectStatus: number; command: string[] };
@@ -35,13 +34,12 @@ export function EnvironmentEditor() {
   useEffect(() => {
     if (!query.data) return;
     setDraft(query.data);
-    setGroups(readApprovals(query.data.approvals).groups);
+    setGroups(query.data.approvals);
     setSmoke(readSmoke(query.data.smoke));
     // Webhook secrets are never returned: leaving the field empty keeps the stored one.
     setTargets(query.data.targets.map((t) => ({ key: t.key, executor: { ...t.executor, ...(t.executor.hasSecret !== undefined && { hasSecret: undefined }) } as TargetInput['executor'] })));
   }, [query.data]);
   const mayEdit = can('manageEnvironments');
-  const shape = query.data ? readApprovals(query.data.approvals).shape : 'single';
   const save = useApiMutation(
     () => {
       const d = draft!;
@@ -53,7 +51,7 @@ export function EnvironmentEditor() {
         production: d.production,
         badge: d.badge as EnvironmentPatch['badge'],
         requiredSignoffs: d.requiredSignoffs,
-        approvals: writeApprovals(shape, groups) as EnvironmentPatch['approvals'],
+        approvals: approvalsInput(groups),
         windows: d.windows as EnvironmentPatch['windows'],
         freezes: d.freezes,
         targets: targets.map((t) => ({ key: t.key, executor: Object.fromEntries(Object.entries(t.executor).filter(([, v]) => v !== undefined)) as TargetInput['executor'] })),
@@ -106,7 +104,7 @@ export function EnvironmentEditor() {
       <Title order={3} fz="h5">
         Approvals
       </Title>
-      <ApprovalGroupsEditor groups={groups} shape={shape} onChange={setGroups} disabled={!mayEdit} />
+      <ApprovalGroupsEditor groups={groups} onChange={setGroups} disabled={!mayEdit} />
       <Title order={3} fz="h5">
         Windows and freezes
       </Title>

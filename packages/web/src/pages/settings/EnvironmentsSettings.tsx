@@ -2,7 +2,6 @@ import { Anchor, Button, ColorInput, Group, NumberInput, Stack, Switch, Table, T
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
-import { readApprovals } from '../../api/pending-contracts';
 import { useApiMutation, useApiQuery } from '../../api/queries';
 import { Can } from '../../api/session';
 import type { Environment, EnvironmentCreate, Page } from '../../api/types';
@@ -47,7 +46,7 @@ export function EnvironmentsSettings() {
               </Table.Td>
               <Table.Td>{e.protected ? <SolidBadge background="#f59f00">protected</SolidBadge> : 'no'}</Table.Td>
               <Table.Td>{e.requiredSignoffs.join(', ') || '—'}</Table.Td>
-              <Table.Td>{readApprovals(e.approvals).groups.map((g) => `${g.required} × ${[...(g.roles ?? []), ...(g.users ?? [])].join('/')}`).join('; ') || '—'}</Table.Td>
+              <Table.Td>{e.approvals.map((g) => `${g.name}: ${g.required} × ${[...g.roles, ...g.users].join('/')}${g.kinds?.length ? ` (${g.kinds.join(', ')})` : ''}`).join('; ') || '—'}</Table.Td>
               <Table.Td>
                 {e.windows.length} / {e.freezes.length}
               </Table.Td>
