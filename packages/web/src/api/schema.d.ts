@@ -1138,9 +1138,12 @@ export interface paths {
                                 badge: string;
                                 requiredSignoffs: string[];
                                 approvals: {
+                                    name: string;
                                     required: number;
                                     roles: string[];
-                                };
+                                    users: string[];
+                                    kinds?: string[];
+                                }[];
                                 windows: {
                                     days: string[];
                                     start: string;
@@ -1334,9 +1337,12 @@ export interface paths {
                             badge: string;
                             requiredSignoffs: string[];
                             approvals: {
+                                name: string;
                                 required: number;
                                 roles: string[];
-                            };
+                                users: string[];
+                                kinds?: string[];
+                            }[];
                             windows: {
                                 days: string[];
                                 start: string;
@@ -1525,9 +1531,12 @@ export interface paths {
                             badge: string;
                             requiredSignoffs: string[];
                             approvals: {
+                                name: string;
                                 required: number;
                                 roles: string[];
-                            };
+                                users: string[];
+                                kinds?: string[];
+                            }[];
                             windows: {
                                 days: string[];
                                 start: string;
@@ -1825,10 +1834,18 @@ export interface paths {
                         /** @description who may load GET /badge.js for this environment: public (default), key (an SDK key of the project and environment as &key=) or off */
                         badge?: "public" | "key" | "off";
                         requiredSignoffs?: string[];
-                        approvals?: {
+                        /** @description a list of groups [{ name, required, roles?, users?, kinds? }] that must all be satisfied; the old { required, roles } is one group; null: none */
+                        approvals?: (never | null) | {
+                            /** @description e.g. security, senior-engineers */
+                            name: string;
+                            required: number;
+                            roles?: ("viewer" | "engineer" | "qa" | "release-manager" | "admin")[];
+                            users?: string[];
+                            kinds?: ("major" | "minor" | "patch" | "hotfix" | "prerelease")[];
+                        }[] | {
                             required: number;
                             roles: ("viewer" | "engineer" | "qa" | "release-manager" | "admin")[];
-                        } | null;
+                        };
                         windows?: {
                             days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
                             /** @description HH:MM, 24-hour clock */
@@ -1864,7 +1881,8 @@ export interface paths {
                                 timeoutMs?: number;
                             };
                         }[];
-                        smoke?: ({
+                        /** @description { "http": { "url", "expectStatus"? } } or { "command": [argv] }, or null */
+                        smoke?: (never | null) | {
                             http: {
                                 url: string;
                                 expectStatus?: number;
@@ -1873,7 +1891,7 @@ export interface paths {
                         } | {
                             command: string[];
                             timeoutMs?: number;
-                        }) | (never | null);
+                        };
                         autoRollback?: boolean;
                         dashboards?: {
                             name: string;
@@ -1900,9 +1918,12 @@ export interface paths {
                             badge: string;
                             requiredSignoffs: string[];
                             approvals: {
+                                name: string;
                                 required: number;
                                 roles: string[];
-                            };
+                                users: string[];
+                                kinds?: string[];
+                            }[];
                             windows: {
                                 days: string[];
                                 start: string;
@@ -2092,6 +2113,23 @@ export interface paths {
                                 initialVersion: string;
                                 /** @description link template for ticket keys ({ticket} is replaced); null: no links */
                                 ticketUrl: string | null;
+                                /** @description the rules in force (the defaults while releaseRulesAreDefault) */
+                                releaseRules: {
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                }[];
+                                releaseRulesAreDefault: boolean;
+                                requires?: {
+                                    project: string;
+                                    range: string;
+                                }[];
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2206,7 +2244,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a project */
+        /** Create a project (checks the repository and imports its existing tags as releases, unless verify is false) */
         post: {
             parameters: {
                 query?: never;
@@ -2233,6 +2271,20 @@ export interface paths {
                         initialVersion?: string;
                         /** @description link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} */
                         ticketUrl?: string | null;
+                        /** @description which commits make which release, first match wins; default (semantic-release): breaking → major, feat → minor, fix/perf → patch, anything else → none. Add { "release": "patch" } last to release every commit */
+                        releaseRules?: {
+                            /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                            type?: string;
+                            /** @description scope, exactly, or with * wildcards */
+                            scope?: string;
+                            /** @description true: breaking changes only; false: other changes only */
+                            breaking?: boolean;
+                            /** @description true: reverts of commits outside the release only */
+                            revert?: boolean;
+                            release: ("major" | "minor" | "patch") | "none";
+                        }[];
+                        /** @description default true: fetch the repository first (422 repository_unreachable with git's message when it cannot be read) and import its existing tags as releases; false skips both */
+                        verify?: boolean;
                     };
                 };
             };
@@ -2257,10 +2309,46 @@ export interface paths {
                             initialVersion: string;
                             /** @description link template for ticket keys ({ticket} is replaced); null: no links */
                             ticketUrl: string | null;
+                            /** @description the rules in force (the defaults while releaseRulesAreDefault) */
+                            releaseRules: {
+                                /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                type?: string;
+                                /** @description scope, exactly, or with * wildcards */
+                                scope?: string;
+                                /** @description true: breaking changes only; false: other changes only */
+                                breaking?: boolean;
+                                /** @description true: reverts of commits outside the release only */
+                                revert?: boolean;
+                                release: ("major" | "minor" | "patch") | "none";
+                            }[];
+                            releaseRulesAreDefault: boolean;
+                            requires?: {
+                                project: string;
+                                range: string;
+                            }[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description What an import of existing tags did */
+                            import?: {
+                                imported: number;
+                                /** @description the versions imported, lowest first */
+                                versions: string[];
+                                /** @description the highest final version after the import: the next release continues from it */
+                                latest: string | null;
+                                /** @description tags that already are releases (an import is idempotent) */
+                                alreadyRecorded: number;
+                                /** @description tags left out and why (the first 200) */
+                                skipped: {
+                                    tag: string;
+                                    reason: "template_mismatch" | "not_semver" | "version_recorded" | "not_a_commit";
+                                    message: string;
+                                }[];
+                                skippedCount: number;
+                                /** @description a tag template that would adopt the tags that did not match, when one stands out */
+                                suggestion: string | null;
+                            };
                         };
                     };
                 };
@@ -2413,6 +2501,23 @@ export interface paths {
                             initialVersion: string;
                             /** @description link template for ticket keys ({ticket} is replaced); null: no links */
                             ticketUrl: string | null;
+                            /** @description the rules in force (the defaults while releaseRulesAreDefault) */
+                            releaseRules: {
+                                /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                type?: string;
+                                /** @description scope, exactly, or with * wildcards */
+                                scope?: string;
+                                /** @description true: breaking changes only; false: other changes only */
+                                breaking?: boolean;
+                                /** @description true: reverts of commits outside the release only */
+                                revert?: boolean;
+                                release: ("major" | "minor" | "patch") | "none";
+                            }[];
+                            releaseRulesAreDefault: boolean;
+                            requires?: {
+                                project: string;
+                                range: string;
+                            }[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2529,7 +2634,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a project */
+        /** Change a project (a new repository or tag template imports the matching tags, unless verify is false) */
         patch: {
             parameters: {
                 query?: never;
@@ -2556,6 +2661,27 @@ export interface paths {
                         initialVersion?: string;
                         /** @description link template for ticket keys, e.g. https://tracker.example.com/browse/{ticket} */
                         ticketUrl?: string | null;
+                        /** @description which commits make which release, first match wins; default (semantic-release): breaking → major, feat → minor, fix/perf → patch, anything else → none. Add { "release": "patch" } last to release every commit */
+                        releaseRules?: {
+                            /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                            type?: string;
+                            /** @description scope, exactly, or with * wildcards */
+                            scope?: string;
+                            /** @description true: breaking changes only; false: other changes only */
+                            breaking?: boolean;
+                            /** @description true: reverts of commits outside the release only */
+                            revert?: boolean;
+                            release: ("major" | "minor" | "patch") | "none";
+                        }[] | null;
+                        /** @description default true: fetch the repository first (422 repository_unreachable with git's message when it cannot be read) and import its existing tags as releases; false skips both */
+                        verify?: boolean;
+                        /** @description versions of other projects this one works with */
+                        requires?: {
+                            /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                            project: string;
+                            /** @description semver range, e.g. ^2.3.0 */
+                            range: string;
+                        }[];
                     };
                 };
             };
@@ -2580,10 +2706,46 @@ export interface paths {
                             initialVersion: string;
                             /** @description link template for ticket keys ({ticket} is replaced); null: no links */
                             ticketUrl: string | null;
+                            /** @description the rules in force (the defaults while releaseRulesAreDefault) */
+                            releaseRules: {
+                                /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                type?: string;
+                                /** @description scope, exactly, or with * wildcards */
+                                scope?: string;
+                                /** @description true: breaking changes only; false: other changes only */
+                                breaking?: boolean;
+                                /** @description true: reverts of commits outside the release only */
+                                revert?: boolean;
+                                release: ("major" | "minor" | "patch") | "none";
+                            }[];
+                            releaseRulesAreDefault: boolean;
+                            requires?: {
+                                project: string;
+                                range: string;
+                            }[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description What an import of existing tags did */
+                            import?: {
+                                imported: number;
+                                /** @description the versions imported, lowest first */
+                                versions: string[];
+                                /** @description the highest final version after the import: the next release continues from it */
+                                latest: string | null;
+                                /** @description tags that already are releases (an import is idempotent) */
+                                alreadyRecorded: number;
+                                /** @description tags left out and why (the first 200) */
+                                skipped: {
+                                    tag: string;
+                                    reason: "template_mismatch" | "not_semver" | "version_recorded" | "not_a_commit";
+                                    message: string;
+                                }[];
+                                skippedCount: number;
+                                /** @description a tag template that would adopt the tags that did not match, when one stands out */
+                                suggestion: string | null;
+                            };
                         };
                     };
                 };
@@ -2895,7 +3057,7 @@ export interface paths {
                                 commit: string;
                                 /** @description major, minor, patch, prerelease or hotfix */
                                 kind: string;
-                                /** @description for a hotfix: the release it was made from */
+                                /** @description for a hotfix: the release it was built on (the latest release of its line) */
                                 parent: string | null;
                                 /** @description the release the changelog counts from */
                                 previous: string | null;
@@ -2907,9 +3069,15 @@ export interface paths {
                                     url: string;
                                 }[];
                                 commitCount: number;
+                                /** @description "import" for a release adopted from an existing tag */
                                 createdBy: string;
                                 /** Format: date-time */
                                 createdAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when the release was adopted from an existing tag; null for releases Slipway made
+                                 */
+                                importedAt: string | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -3020,7 +3188,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a release: compute the version, tag and push */
+        /** Create a release: compute the version, tag and push (or, with dryRun, answer what would be released) */
         post: {
             parameters: {
                 query?: never;
@@ -3035,43 +3203,49 @@ export interface paths {
                     "application/json": {
                         /** @description branch, tag or commit; default: the remote's default branch */
                         ref?: string;
-                        bump?: "auto" | "major" | "minor" | "patch";
+                        /** @description auto (default): by the release rules; an explicit bump may raise it, or release commits no rule releases, never lower it */
+                        bump?: "auto" | ("major" | "minor" | "patch");
                         /** @description e.g. rc → X.Y.Z-rc.N */
                         prerelease?: string;
                         /** @description resending the same key returns the first result */
                         idempotencyKey?: string;
+                        /** @description answer what would be released (200) without tagging, pushing or recording anything */
+                        dryRun?: boolean;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description a dry run (dryRun: true), or the release an idempotency key already made */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** @enum {boolean} */
+                            dryRun: true;
+                            /** @description whether the same request without dryRun would make this release now */
+                            wouldRelease: boolean;
+                            /** @description every reason it would be refused (the codes of the real refusals: nothing_to_release, bump_too_low, tag_exists, …) */
+                            problems: {
+                                code: string;
+                                message: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
                             project: string;
-                            version: string;
-                            tag: string;
-                            commit: string;
-                            /** @description major, minor, patch, prerelease or hotfix */
-                            kind: string;
-                            /** @description for a hotfix: the release it was made from */
+                            /** @description null when no version can be computed (see problems) */
+                            version: string | null;
+                            tag: string | null;
+                            kind: string | null;
+                            /** @description the commit that would be tagged (null when it cannot be made, e.g. a cherry-pick conflict) */
+                            commit: string | null;
+                            ref: string;
                             parent: string | null;
                             /** @description the release the changelog counts from */
                             previous: string | null;
-                            ref: string;
-                            tickets: string[];
-                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
-                            ticketLinks?: {
-                                key: string;
-                                url: string;
-                            }[];
-                            commitCount: number;
-                            createdBy: string;
-                            /** Format: date-time */
-                            createdAt: string;
+                            /** @description the entries the release would hold (when nothing is releasable: the pending ones) */
                             changelog: {
                                 sha: string;
                                 type: string;
@@ -3085,11 +3259,149 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
-                            /** @description hotfixes: whether every change is on the default branch (by patch id) */
-                            mergedBack?: boolean | null;
-                            unmergedCommits?: string[];
-                            mergeCheckError?: string;
+                            tickets: string[];
+                            commitCount: number;
+                            /** @description why the version is what it is */
+                            decision: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description commit and revert pairs that dropped out of the range */
+                            reverted: {
+                                revert: {
+                                    sha: string;
+                                    subject: string;
+                                };
+                                reverted: {
+                                    sha: string;
+                                    subject: string;
+                                };
+                            }[];
+                            notices: string[];
+                        } | {
+                            project: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description major, minor, patch, prerelease or hotfix */
+                            kind: string;
+                            /** @description for a hotfix: the release it was built on (the latest release of its line) */
+                            parent: string | null;
+                            /** @description the release the changelog counts from */
+                            previous: string | null;
+                            ref: string;
+                            tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
+                            commitCount: number;
+                            /** @description "import" for a release adopted from an existing tag */
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the release was adopted from an existing tag; null for releases Slipway made
+                             */
+                            importedAt: string | null;
+                            changelog: {
+                                sha: string;
+                                type: string;
+                                scope: string | null;
+                                subject: string;
+                                breaking: boolean;
+                                breakingNote?: string;
+                                author: {
+                                    name: string;
+                                    email: string;
+                                };
+                                time: string;
+                                tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
+                            }[];
+                            /** @description why the version is what it is */
+                            decision?: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description sentences worth showing, e.g. that a hotfix was built on the latest release of its line */
+                            notices?: string[];
+                            /** @description hotfixes: the release named in the request */
+                            requestedFrom?: string;
                         };
                     };
                 };
@@ -3106,7 +3418,7 @@ export interface paths {
                             commit: string;
                             /** @description major, minor, patch, prerelease or hotfix */
                             kind: string;
-                            /** @description for a hotfix: the release it was made from */
+                            /** @description for a hotfix: the release it was built on (the latest release of its line) */
                             parent: string | null;
                             /** @description the release the changelog counts from */
                             previous: string | null;
@@ -3118,9 +3430,15 @@ export interface paths {
                                 url: string;
                             }[];
                             commitCount: number;
+                            /** @description "import" for a release adopted from an existing tag */
                             createdBy: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the release was adopted from an existing tag; null for releases Slipway made
+                             */
+                            importedAt: string | null;
                             changelog: {
                                 sha: string;
                                 type: string;
@@ -3134,11 +3452,368 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
-                            /** @description hotfixes: whether every change is on the default branch (by patch id) */
-                            mergedBack?: boolean | null;
-                            unmergedCommits?: string[];
-                            mergeCheckError?: string;
+                            /** @description why the version is what it is */
+                            decision?: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description sentences worth showing, e.g. that a hotfix was built on the latest release of its line */
+                            notices?: string[];
+                            /** @description hotfixes: the release named in the request */
+                            requestedFrom?: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/releases/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adopt the repository's existing tags that match the tag template as releases (idempotent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description What an import of existing tags did */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            imported: number;
+                            /** @description the versions imported, lowest first */
+                            versions: string[];
+                            /** @description the highest final version after the import: the next release continues from it */
+                            latest: string | null;
+                            /** @description tags that already are releases (an import is idempotent) */
+                            alreadyRecorded: number;
+                            /** @description tags left out and why (the first 200) */
+                            skipped: {
+                                tag: string;
+                                reason: "template_mismatch" | "not_semver" | "version_recorded" | "not_a_commit";
+                                message: string;
+                            }[];
+                            skippedCount: number;
+                            /** @description a tag template that would adopt the tags that did not match, when one stands out */
+                            suggestion: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/repository/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch the project's repository into the server's clone now (after a push); 202 at once, or 200 when done with ?wait=true */
+        post: {
+            parameters: {
+                query?: {
+                    wait?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            branch: string | null;
+                            head: string | null;
+                            durationMs: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            queued: true;
                         };
                     };
                 };
@@ -3259,7 +3934,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One release with its changelog */
+        /** One release with its changelog (hotfixes: whether they are merged back) */
         get: {
             parameters: {
                 query?: never;
@@ -3285,7 +3960,7 @@ export interface paths {
                             commit: string;
                             /** @description major, minor, patch, prerelease or hotfix */
                             kind: string;
-                            /** @description for a hotfix: the release it was made from */
+                            /** @description for a hotfix: the release it was built on (the latest release of its line) */
                             parent: string | null;
                             /** @description the release the changelog counts from */
                             previous: string | null;
@@ -3297,9 +3972,15 @@ export interface paths {
                                 url: string;
                             }[];
                             commitCount: number;
+                            /** @description "import" for a release adopted from an existing tag */
                             createdBy: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the release was adopted from an existing tag; null for releases Slipway made
+                             */
+                            importedAt: string | null;
                             changelog: {
                                 sha: string;
                                 type: string;
@@ -3313,10 +3994,24 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
-                            /** @description hotfixes: whether every change is on the default branch (by patch id) */
-                            mergedBack?: boolean | null;
+                            /** @description hotfixes: true when every change is on the default branch (the commit, the commit it was cherry-picked from, or one with the same patch id); "by-ticket" when some are only matched by a commit naming the same ticket; false when some are missing; null when unknown */
+                            mergedBack?: boolean | "by-ticket" | (never | null);
                             unmergedCommits?: string[];
+                            /** @description each hotfix commit and how it was found on the default branch */
+                            mergeCommits?: {
+                                sha: string;
+                                how: ("ancestor" | "cherry-pick" | "patch-id" | "ticket" | "empty") | (never | null);
+                                via?: string;
+                            }[];
+                            mergeCheckedAgainst?: {
+                                branch: string;
+                                head: string;
+                            };
                             mergeCheckError?: string;
                         };
                     };
@@ -3516,6 +4211,10 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
                             tickets: string[];
                             /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
@@ -3647,7 +4346,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hotfix: cherry-pick commits (or take a branch) and release the next patch of the line */
+        /** Hotfix: the next patch of the line, built on its latest release, from cherry-picked commits or a branch (or, with dryRun, what it would be) */
         post: {
             parameters: {
                 query?: never;
@@ -3665,38 +4364,43 @@ export interface paths {
                         branch?: string;
                         /** @description resending the same key returns the first result */
                         idempotencyKey?: string;
+                        /** @description answer what would be released (200) without tagging, pushing or recording anything */
+                        dryRun?: boolean;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description a dry run (dryRun: true), or the release an idempotency key already made */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** @enum {boolean} */
+                            dryRun: true;
+                            /** @description whether the same request without dryRun would make this release now */
+                            wouldRelease: boolean;
+                            /** @description every reason it would be refused (the codes of the real refusals: nothing_to_release, bump_too_low, tag_exists, …) */
+                            problems: {
+                                code: string;
+                                message: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
                             project: string;
-                            version: string;
-                            tag: string;
-                            commit: string;
-                            /** @description major, minor, patch, prerelease or hotfix */
-                            kind: string;
-                            /** @description for a hotfix: the release it was made from */
+                            /** @description null when no version can be computed (see problems) */
+                            version: string | null;
+                            tag: string | null;
+                            kind: string | null;
+                            /** @description the commit that would be tagged (null when it cannot be made, e.g. a cherry-pick conflict) */
+                            commit: string | null;
+                            ref: string;
                             parent: string | null;
                             /** @description the release the changelog counts from */
                             previous: string | null;
-                            ref: string;
-                            tickets: string[];
-                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
-                            ticketLinks?: {
-                                key: string;
-                                url: string;
-                            }[];
-                            commitCount: number;
-                            createdBy: string;
-                            /** Format: date-time */
-                            createdAt: string;
+                            /** @description the entries the release would hold (when nothing is releasable: the pending ones) */
                             changelog: {
                                 sha: string;
                                 type: string;
@@ -3710,11 +4414,149 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
-                            /** @description hotfixes: whether every change is on the default branch (by patch id) */
-                            mergedBack?: boolean | null;
-                            unmergedCommits?: string[];
-                            mergeCheckError?: string;
+                            tickets: string[];
+                            commitCount: number;
+                            /** @description why the version is what it is */
+                            decision: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description commit and revert pairs that dropped out of the range */
+                            reverted: {
+                                revert: {
+                                    sha: string;
+                                    subject: string;
+                                };
+                                reverted: {
+                                    sha: string;
+                                    subject: string;
+                                };
+                            }[];
+                            notices: string[];
+                        } | {
+                            project: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description major, minor, patch, prerelease or hotfix */
+                            kind: string;
+                            /** @description for a hotfix: the release it was built on (the latest release of its line) */
+                            parent: string | null;
+                            /** @description the release the changelog counts from */
+                            previous: string | null;
+                            ref: string;
+                            tickets: string[];
+                            /** @description each ticket with its link from the project's ticketUrl template (empty when the project has none) */
+                            ticketLinks?: {
+                                key: string;
+                                url: string;
+                            }[];
+                            commitCount: number;
+                            /** @description "import" for a release adopted from an existing tag */
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the release was adopted from an existing tag; null for releases Slipway made
+                             */
+                            importedAt: string | null;
+                            changelog: {
+                                sha: string;
+                                type: string;
+                                scope: string | null;
+                                subject: string;
+                                breaking: boolean;
+                                breakingNote?: string;
+                                author: {
+                                    name: string;
+                                    email: string;
+                                };
+                                time: string;
+                                tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
+                            }[];
+                            /** @description why the version is what it is */
+                            decision?: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description sentences worth showing, e.g. that a hotfix was built on the latest release of its line */
+                            notices?: string[];
+                            /** @description hotfixes: the release named in the request */
+                            requestedFrom?: string;
                         };
                     };
                 };
@@ -3731,7 +4573,7 @@ export interface paths {
                             commit: string;
                             /** @description major, minor, patch, prerelease or hotfix */
                             kind: string;
-                            /** @description for a hotfix: the release it was made from */
+                            /** @description for a hotfix: the release it was built on (the latest release of its line) */
                             parent: string | null;
                             /** @description the release the changelog counts from */
                             previous: string | null;
@@ -3743,9 +4585,15 @@ export interface paths {
                                 url: string;
                             }[];
                             commitCount: number;
+                            /** @description "import" for a release adopted from an existing tag */
                             createdBy: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the release was adopted from an existing tag; null for releases Slipway made
+                             */
+                            importedAt: string | null;
                             changelog: {
                                 sha: string;
                                 type: string;
@@ -3759,11 +4607,52 @@ export interface paths {
                                 };
                                 time: string;
                                 tickets: string[];
+                                /** @description a revert of a commit outside the release: that commit */
+                                reverts?: string;
+                                /** @description a further conventional commit of a squash-merge body: its position in the commit (1, 2, …) */
+                                part?: number;
                             }[];
-                            /** @description hotfixes: whether every change is on the default branch (by patch id) */
-                            mergedBack?: boolean | null;
-                            unmergedCommits?: string[];
-                            mergeCheckError?: string;
+                            /** @description why the version is what it is */
+                            decision?: {
+                                /** @description what the commits require by the release rules (after the 0.x shift); null: nothing releasable */
+                                required: ("major" | "minor" | "patch") | (never | null);
+                                /** @description the bump asked for: auto, major, minor or patch */
+                                requested: string;
+                                /** @description the step taken: major, minor, patch, or initial for a first release */
+                                applied: string;
+                                /** @description the rule that decided `required` */
+                                rule: {
+                                    /** @description position in the project's rules (0-based) */
+                                    index: number;
+                                    /** @description conventional type (feat, fix, …; "other" for non-conventional subjects) */
+                                    type?: string;
+                                    /** @description scope, exactly, or with * wildcards */
+                                    scope?: string;
+                                    /** @description true: breaking changes only; false: other changes only */
+                                    breaking?: boolean;
+                                    /** @description true: reverts of commits outside the release only */
+                                    revert?: boolean;
+                                    release: ("major" | "minor" | "patch") | "none";
+                                } | null;
+                                /** @description the commit that rule matched */
+                                commit: {
+                                    sha: string;
+                                    subject: string;
+                                } | null;
+                                /** @description changelog entries per release they make */
+                                counts: {
+                                    major: number;
+                                    minor: number;
+                                    patch: number;
+                                    none: number;
+                                };
+                                /** @description one sentence */
+                                reason: string;
+                            } | null;
+                            /** @description sentences worth showing, e.g. that a hotfix was built on the latest release of its line */
+                            notices?: string[];
+                            /** @description hotfixes: the release named in the request */
+                            requestedFrom?: string;
                         };
                     };
                 };
@@ -4735,7 +5624,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        /** @description lower-case letters, digits, dashes and underscores, 1–63 characters */
                         key: string;
                         name?: string;
                         description?: string;
@@ -7391,7 +8280,7 @@ export interface paths {
                     cursor?: string;
                     /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
                     environment?: string;
-                    status?: "pending_approval" | "pending" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled";
+                    status?: "pending_approval" | "pending" | "running" | "succeeded" | "failed" | "rolled_back" | "cancelled" | "rejected";
                     version?: string;
                 };
                 header?: never;
@@ -7419,8 +8308,16 @@ export interface paths {
                                 /** @description deploy or rollback */
                                 kind: string;
                                 rollbackOf: string | null;
-                                /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                                /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                                 status: string;
+                                releaseKind: string | null;
+                                /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                                stopping: string | null;
+                                rejection: {
+                                    by: string;
+                                    comment: string;
+                                    at: string;
+                                } | null;
                                 reason: string | null;
                                 override: {
                                     reason: string;
@@ -7435,13 +8332,28 @@ export interface paths {
                                         role: string;
                                         at: string;
                                     }[];
+                                    groups: {
+                                        name: string;
+                                        required: number;
+                                        roles: string[];
+                                        users: string[];
+                                        kinds?: string[];
+                                        approvedBy: string[];
+                                        missing: number;
+                                    }[];
+                                    /** @description names of the groups still missing approvals */
+                                    missing: string[];
                                 };
                                 targets: {
                                     key: string;
                                     /** @description record, command or webhook */
                                     executor: string;
-                                    /** @description pending, running, succeeded, failed or cancelled */
+                                    /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                     status: string;
+                                    /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                    waitingFor: string | null;
+                                    /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                    stopRequestedAt: string | null;
                                     message: string | null;
                                     startedAt: string | null;
                                     finishedAt: string | null;
@@ -7571,7 +8483,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Request a deployment (every guardrail is checked) */
+        /** Request a deployment (every guardrail is checked); dryRun: every refusal, nothing created */
         post: {
             parameters: {
                 query?: never;
@@ -7592,6 +8504,8 @@ export interface paths {
                         override?: {
                             reason: string;
                         };
+                        /** @description true: answer 200 with every guard that would refuse, creating nothing */
+                        dryRun?: boolean;
                     };
                 };
             };
@@ -7603,6 +8517,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            allowed: boolean;
+                            /** @description every guard that refuses, not only the first */
+                            refusals: {
+                                code: string;
+                                message: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description codes an override with a reason (release-manager+) would set aside */
+                            overridable: string[];
+                            /** @description approval groups the deployment would wait for */
+                            approvals: {
+                                name: string;
+                                required: number;
+                                roles: string[];
+                                users: string[];
+                                description: string;
+                            }[];
+                            targets: string[];
+                        } | {
                             id: string;
                             project: string;
                             environment: string;
@@ -7612,8 +8547,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -7628,13 +8571,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -7673,8 +8631,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -7689,13 +8655,515 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
+                                message: string | null;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                                deadlineAt: string | null;
+                            }[];
+                            smoke: boolean;
+                            autoRollback: boolean;
+                            failure: {
+                                reason: string;
+                                target: string | null;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description only when created: the token executors and scripts use to report results (shown once) */
+                            callbackToken?: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/environments/{env}/rollback-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a rollback would do: from which version to which, per target, and what it removes (409/422 when an explicit version is needed) */
+        get: {
+            parameters: {
+                query?: {
+                    version?: string;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            environment: string;
+                            from: {
+                                version: string;
+                                deploymentId: string;
+                                status: string;
+                                kind: string;
+                            };
+                            to: {
+                                version: string;
+                                tag: string;
+                                commit: string;
+                                kind: string;
+                                succeededIn: string;
+                                explicit: boolean;
+                            };
+                            targets: {
+                                key: string;
+                                current: string | null;
+                                to: string;
+                                rollsBack: boolean;
+                            }[];
+                            notes: {
+                                releases: {
+                                    version: string;
+                                    kind: string;
+                                    tickets: string[];
+                                }[];
+                                tickets: string[];
+                                hotfixes: string[];
+                            };
+                            failedRollback: {
+                                deploymentId: string;
+                                version: string;
+                                failure: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/environments/{env}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll the environment back to the last good version (or `version`), on the targets that changed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        version?: string;
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description deploy or rollback */
+                            kind: string;
+                            rollbackOf: string | null;
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
+                            status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
+                            reason: string | null;
+                            override: {
+                                reason: string;
+                                overridden: string[];
+                            } | null;
+                            requestedBy: string;
+                            approvals: {
+                                required: number;
+                                roles: string[];
+                                given: {
+                                    username: string;
+                                    role: string;
+                                    at: string;
+                                }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
+                            };
+                            targets: {
+                                key: string;
+                                /** @description record, command or webhook */
+                                executor: string;
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
+                                status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
+                                message: string | null;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                                deadlineAt: string | null;
+                            }[];
+                            smoke: boolean;
+                            autoRollback: boolean;
+                            failure: {
+                                reason: string;
+                                target: string | null;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description only when created: the token executors and scripts use to report results (shown once) */
+                            callbackToken?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description deploy or rollback */
+                            kind: string;
+                            rollbackOf: string | null;
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
+                            status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
+                            reason: string | null;
+                            override: {
+                                reason: string;
+                                overridden: string[];
+                            } | null;
+                            requestedBy: string;
+                            approvals: {
+                                required: number;
+                                roles: string[];
+                                given: {
+                                    username: string;
+                                    role: string;
+                                    at: string;
+                                }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
+                            };
+                            targets: {
+                                key: string;
+                                /** @description record, command or webhook */
+                                executor: string;
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
+                                status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -7863,8 +9331,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -7879,13 +9355,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -7924,8 +9415,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -7940,13 +9439,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8090,7 +9604,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve (a listed role, not the requester) */
+        /** Approve (a member of a group still missing approvals, not the requester) */
         post: {
             parameters: {
                 query?: never;
@@ -8124,8 +9638,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8140,13 +9662,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8185,8 +9722,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8201,13 +9746,333 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
+                                message: string | null;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                                deadlineAt: string | null;
+                            }[];
+                            smoke: boolean;
+                            autoRollback: boolean;
+                            failure: {
+                                reason: string;
+                                target: string | null;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description only when created: the token executors and scripts use to report results (shown once) */
+                            callbackToken?: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a request waiting for approval: it ends rejected */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description deploy or rollback */
+                            kind: string;
+                            rollbackOf: string | null;
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
+                            status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
+                            reason: string | null;
+                            override: {
+                                reason: string;
+                                overridden: string[];
+                            } | null;
+                            requestedBy: string;
+                            approvals: {
+                                required: number;
+                                roles: string[];
+                                given: {
+                                    username: string;
+                                    role: string;
+                                    at: string;
+                                }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
+                            };
+                            targets: {
+                                key: string;
+                                /** @description record, command or webhook */
+                                executor: string;
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
+                                status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
+                                message: string | null;
+                                startedAt: string | null;
+                                finishedAt: string | null;
+                                deadlineAt: string | null;
+                            }[];
+                            smoke: boolean;
+                            autoRollback: boolean;
+                            failure: {
+                                reason: string;
+                                target: string | null;
+                            } | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description only when created: the token executors and scripts use to report results (shown once) */
+                            callbackToken?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            version: string;
+                            tag: string;
+                            commit: string;
+                            /** @description deploy or rollback */
+                            kind: string;
+                            rollbackOf: string | null;
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
+                            status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
+                            reason: string | null;
+                            override: {
+                                reason: string;
+                                overridden: string[];
+                            } | null;
+                            requestedBy: string;
+                            approvals: {
+                                required: number;
+                                roles: string[];
+                                given: {
+                                    username: string;
+                                    role: string;
+                                    at: string;
+                                }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
+                            };
+                            targets: {
+                                key: string;
+                                /** @description record, command or webhook */
+                                executor: string;
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
+                                status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8349,7 +10214,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a deployment that has not started */
+        /** Cancel: a pending deployment ends at once, a running one stops its targets */
         post: {
             parameters: {
                 query?: never;
@@ -8383,8 +10248,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8399,13 +10272,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8444,8 +10332,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8460,13 +10356,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8608,7 +10519,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deploy the version that succeeded there before */
+        /** Roll back the environment's latest deployment to the last good version (or `version`) */
         post: {
             parameters: {
                 query?: never;
@@ -8621,6 +10532,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        version?: string;
                         reason?: string;
                     };
                 };
@@ -8642,8 +10554,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8658,13 +10578,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -8703,8 +10638,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -8719,13 +10662,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -9097,6 +11055,7 @@ export interface paths {
                                 }[] | null;
                                 /** @description instances that sent a heartbeat in the last 10 minutes */
                                 instances: number;
+                                /** @description up to 20 drifting instances; driftCount and driftVersions summarise them all */
                                 drift: {
                                     instance: string;
                                     target: string | null;
@@ -9104,6 +11063,11 @@ export interface paths {
                                     seenAt: string;
                                     expected: string | null;
                                 }[] | null;
+                                driftCount: number;
+                                driftVersions: {
+                                    version: string;
+                                    instances: number;
+                                }[];
                             }[];
                             generatedAt: string;
                         };
@@ -9541,7 +11505,7 @@ export interface paths {
                     "application/json": {
                         /** @description unique; letters, digits, spaces, dots, dashes, underscores */
                         name: string;
-                        type: "slack" | "webhook" | "email" | "newrelic" | "datadog" | "grafana";
+                        type: "slack" | "webhook" | "email" | "newrelic" | "datadog" | "grafana" | "task";
                         /** @description per type: slack {url}; webhook {url, secret, headers?}; email {host, port, secure?, auth?: {user, pass}, from, to}; newrelic {apiKey, entityGuid, endpoint?}; datadog {apiKey, site?, endpoint?}; grafana {url, token, dashboardUid?}. Secrets are write-only. */
                         config: {
                             [key: string]: unknown;
@@ -10967,6 +12931,10038 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/flags/{flag}/environments/{env}/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll a flag variant out: move its share of the environment's default split through the plan's weights, judged by analysis */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    flag: string;
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        variant: string;
+                        /** @description a plan name (e.g. "standard-canary") or { steps, analysis? } */
+                        plan: string | {
+                            steps: unknown[];
+                            analysis?: {
+                                templates: string[];
+                                startingStep?: number;
+                            };
+                        };
+                        analysis?: {
+                            templates: string[];
+                        };
+                        /** @description on failure or abort: the variant back to 0 % (default) or the flag off */
+                        onFailure?: "zero" | "off";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's rollouts, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: string;
+                    environment?: string;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                environment: string;
+                                target: {
+                                    kind: string;
+                                    flag: string;
+                                    variant: string;
+                                    onFailure: string;
+                                    stable: {
+                                        variant: string;
+                                        weight: number;
+                                    }[];
+                                };
+                                plan: string | null;
+                                status: string;
+                                stepIndex: number;
+                                weight: number;
+                                currentStep: string;
+                                steps: unknown[];
+                                pause: {
+                                    reason: string;
+                                    since: string;
+                                    message: string | null;
+                                } | null;
+                                pending: {
+                                    type: string;
+                                    weight: number;
+                                } | null;
+                                analysis: {
+                                    id: string;
+                                    kind: string;
+                                    step: number | null;
+                                    phase: string;
+                                    startedAt: string;
+                                    metrics: {
+                                        name: string;
+                                        template: string;
+                                        phase: string;
+                                        count: number;
+                                        successful: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        error: number;
+                                        consecutiveFailed: number;
+                                        consecutiveError: number;
+                                        lastAt: string | null;
+                                        message: string | null;
+                                    }[];
+                                }[];
+                                lastError: string | null;
+                                createdBy: string;
+                                createdAt: string;
+                                updatedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rollout: status, step, weight, analysis runs, every decision and the latest measurements */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a running rollout (analysis keeps measuring) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused rollout (a pause step ends; an inconclusive analysis starts afresh) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skip the current step */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/promote-full": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Go to 100 % now, skipping the remaining steps */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop and put the weight back to 0 % */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start an aborted or rolled-back rollout again from step 1 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            target: {
+                                kind: string;
+                                flag: string;
+                                variant: string;
+                                onFailure: string;
+                                stable: {
+                                    variant: string;
+                                    weight: number;
+                                }[];
+                            };
+                            plan: string | null;
+                            status: string;
+                            stepIndex: number;
+                            weight: number;
+                            currentStep: string;
+                            steps: unknown[];
+                            pause: {
+                                reason: string;
+                                since: string;
+                                message: string | null;
+                            } | null;
+                            pending: {
+                                type: string;
+                                weight: number;
+                            } | null;
+                            analysis: {
+                                id: string;
+                                kind: string;
+                                step: number | null;
+                                phase: string;
+                                startedAt: string;
+                                metrics: {
+                                    name: string;
+                                    template: string;
+                                    phase: string;
+                                    count: number;
+                                    successful: number;
+                                    failed: number;
+                                    inconclusive: number;
+                                    error: number;
+                                    consecutiveFailed: number;
+                                    consecutiveError: number;
+                                    lastAt: string | null;
+                                    message: string | null;
+                                }[];
+                            }[];
+                            lastError: string | null;
+                            createdBy: string;
+                            createdAt: string;
+                            updatedAt: string;
+                            finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
+                            timeLeftMs: number | null;
+                            nextCheckAt: string | null;
+                            decisions: {
+                                id: string;
+                                at: string;
+                                type: string;
+                                stepIndex: number;
+                                weight: number;
+                                message: string;
+                                actor: string;
+                                data: unknown | (never | null);
+                            }[];
+                            measurements: {
+                                id: string;
+                                runId: string;
+                                metric: string;
+                                seq: number;
+                                at: string;
+                                phase: string;
+                                value: number | null;
+                                baseline: number | null;
+                                message: string | null;
+                                data: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/analysis-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Analysis templates of a project, the shipped ones included (builtIn) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                builtIn: boolean;
+                                createdBy: string | null;
+                                createdAt: string | null;
+                                updatedAt: string | null;
+                                body: unknown;
+                                metrics: unknown[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an analysis template (conditions are checked now, with the column of any error) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        metrics: {
+                            name: string;
+                            /** @description { slipway: { metric: "error-rate"|"latency-p95"|"requests", window? } } | { prometheus: { address, query, baselineQuery?, timeout? } } | { web: { url, jsonPath, baselineJsonPath?, headers?, timeout? } } */
+                            provider: unknown;
+                            interval?: string;
+                            count?: number;
+                            initialDelay?: string;
+                            successCondition?: string;
+                            failureCondition?: string;
+                            failureLimit?: number;
+                            consecutiveFailureLimit?: number;
+                            inconclusiveLimit?: number;
+                            consecutiveErrorLimit?: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            builtIn: boolean;
+                            createdBy: string | null;
+                            createdAt: string | null;
+                            updatedAt: string | null;
+                            body: unknown;
+                            metrics: unknown[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/analysis-templates/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One analysis template */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            builtIn: boolean;
+                            createdBy: string | null;
+                            createdAt: string | null;
+                            updatedAt: string | null;
+                            body: unknown;
+                            metrics: unknown[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an analysis template (running rollouts keep their copy) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/rollout-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rollout plans of a project, the shipped standard-canary included */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                builtIn: boolean;
+                                createdBy: string | null;
+                                createdAt: string | null;
+                                updatedAt: string | null;
+                                body: unknown;
+                                steps: unknown[];
+                                analysis: unknown | (never | null);
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a named rollout plan */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        steps: unknown[];
+                        analysis?: {
+                            templates: string[];
+                            startingStep?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            builtIn: boolean;
+                            createdBy: string | null;
+                            createdAt: string | null;
+                            updatedAt: string | null;
+                            body: unknown;
+                            steps: unknown[];
+                            analysis: unknown | (never | null);
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/rollout-plans/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rollout plan */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            builtIn: boolean;
+                            createdBy: string | null;
+                            createdAt: string | null;
+                            updatedAt: string | null;
+                            body: unknown;
+                            steps: unknown[];
+                            analysis: unknown | (never | null);
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a rollout plan */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/dora": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DORA metrics with performance bands and a trend (docs/insights.md says how each is computed) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                    interval?: "week" | "month";
+                    /** @description ISO date or date-time; default: 90 days before `to` */
+                    from?: string;
+                    /** @description ISO date or date-time (exclusive); default: now */
+                    to?: string;
+                    /** @description IANA time zone of week and month boundaries; default UTC */
+                    timezone?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string | null;
+                            environment: string;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            interval: string;
+                            timezone: string;
+                            deploymentFrequency: {
+                                count: number;
+                                perWeek: number | null;
+                                perDay: number | null;
+                                rollbacks: number;
+                            };
+                            leadTime: {
+                                medianHours: number | null;
+                                p90Hours: number | null;
+                                commits: number;
+                            };
+                            changeFailureRate: number | null;
+                            changeFailures: {
+                                failures: number;
+                                of: number;
+                                failed: number;
+                                rolledBack: number;
+                                hotfixed: number;
+                                incidents: number;
+                                deployments: {
+                                    id: string;
+                                    project: string;
+                                    version: string;
+                                    /** Format: date-time */
+                                    finishedAt: string;
+                                    reasons: string[];
+                                }[];
+                            };
+                            timeToRestore: {
+                                medianHours: number | null;
+                                incidents: number;
+                                unresolved: number;
+                            };
+                            reworkRate: number | null;
+                            rework: {
+                                unplanned: number;
+                                of: number;
+                                hotfixes: number;
+                                rollbacks: number;
+                            };
+                            bands: {
+                                deploymentFrequency: ("elite" | "high" | "medium" | "low") | (never | null);
+                                leadTime: ("elite" | "high" | "medium" | "low") | (never | null);
+                                changeFailureRate: ("elite" | "high" | "medium" | "low") | (never | null);
+                                timeToRestore: ("elite" | "high" | "medium" | "low") | (never | null);
+                                reworkRate: ("elite" | "high" | "medium" | "low") | (never | null);
+                            };
+                            thresholds: {
+                                deploymentFrequency: {
+                                    unit: string;
+                                    higherIsBetter: boolean;
+                                    elite: number;
+                                    high: number;
+                                    medium: number;
+                                    source: string;
+                                };
+                                leadTime: {
+                                    unit: string;
+                                    higherIsBetter: boolean;
+                                    elite: number;
+                                    high: number;
+                                    medium: number;
+                                    source: string;
+                                };
+                                changeFailureRate: {
+                                    unit: string;
+                                    higherIsBetter: boolean;
+                                    elite: number;
+                                    high: number;
+                                    medium: number;
+                                    source: string;
+                                };
+                                timeToRestore: {
+                                    unit: string;
+                                    higherIsBetter: boolean;
+                                    elite: number;
+                                    high: number;
+                                    medium: number;
+                                    source: string;
+                                };
+                                reworkRate: {
+                                    unit: string;
+                                    higherIsBetter: boolean;
+                                    elite: number;
+                                    high: number;
+                                    medium: number;
+                                    source: string;
+                                };
+                            };
+                            trend: {
+                                /** @description local date the period starts on */
+                                start: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                                /** Format: date-time */
+                                endsAt: string;
+                                /** @description the range cuts this period */
+                                partial: boolean;
+                                deployments: number;
+                                perWeek: number | null;
+                                leadTimeMedianHours: number | null;
+                                leadTimeP90Hours: number | null;
+                                changeFailureRate: number | null;
+                                timeToRestoreMedianHours: number | null;
+                                incidents: number;
+                                reworkRate: number | null;
+                                bands: {
+                                    deploymentFrequency: ("elite" | "high" | "medium" | "low") | (never | null);
+                                    leadTime: ("elite" | "high" | "medium" | "low") | (never | null);
+                                    changeFailureRate: ("elite" | "high" | "medium" | "low") | (never | null);
+                                    timeToRestore: ("elite" | "high" | "medium" | "low") | (never | null);
+                                    reworkRate: ("elite" | "high" | "medium" | "low") | (never | null);
+                                };
+                            }[];
+                            incidents: {
+                                id: string;
+                                source: string;
+                                project: string | null;
+                                environment: string;
+                                title: string;
+                                severity: string | null;
+                                /** Format: date-time */
+                                openedAt: string;
+                                /** Format: date-time */
+                                resolvedAt: string | null;
+                                restoreHours: number | null;
+                                deployments: string[];
+                                versions: string[];
+                                resolvedBy: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** QA and bug statistics per week (or month), and bugs found after each release shipped */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                    interval?: "week" | "month";
+                    /** @description the sign-off kind that is a QA test; default qa */
+                    signoffKind?: string;
+                    /** @description ISO date or date-time; default: 90 days before `to` */
+                    from?: string;
+                    /** @description ISO date or date-time (exclusive); default: now */
+                    to?: string;
+                    /** @description IANA time zone of week and month boundaries; default UTC */
+                    timezone?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string | null;
+                            environment: string;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            interval: string;
+                            timezone: string;
+                            weeks: {
+                                weekStart: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                                /** Format: date-time */
+                                endsAt: string;
+                                partial: boolean;
+                                qaTestsPerformed: number;
+                                qaTestsPushedBack: number;
+                                stagingFeaturesPushedToProduction: number;
+                                bugsByStage: {
+                                    staging: number;
+                                    "release-candidate": number;
+                                    alpha: number;
+                                    beta: number;
+                                    "push-to-production": number;
+                                    production: number;
+                                };
+                                productionRegressions: number;
+                                /** @description bugs found on production that are not regressions */
+                                otherBugs: number;
+                                bugs: number;
+                            }[];
+                            totals: {
+                                qaTestsPerformed: number;
+                                qaTestsPushedBack: number;
+                                stagingFeaturesPushedToProduction: number;
+                                bugsByStage: {
+                                    staging: number;
+                                    "release-candidate": number;
+                                    alpha: number;
+                                    beta: number;
+                                    "push-to-production": number;
+                                    production: number;
+                                };
+                                productionRegressions: number;
+                                /** @description bugs found on production that are not regressions */
+                                otherBugs: number;
+                                bugs: number;
+                            };
+                            releases: {
+                                project: string;
+                                version: string;
+                                /** Format: date-time */
+                                shippedAt: string;
+                                bugsAfterShip: number;
+                                regressionsAfterShip: number;
+                                byStage: {
+                                    staging: number;
+                                    "release-candidate": number;
+                                    alpha: number;
+                                    beta: number;
+                                    "push-to-production": number;
+                                    production: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/digest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Weekly digest ("Lichty Lines") settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            timezone: string;
+                            day: string;
+                            time: string;
+                            environment: string;
+                            projects: string[] | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Configure the weekly digest (sent to channels subscribed to insights.weekly_digest) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        timezone?: string;
+                        day?: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+                        time?: string;
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        environment?: string;
+                        projects?: string[] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            timezone: string;
+                            day: string;
+                            time: string;
+                            environment: string;
+                            projects: string[] | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/digest/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The digest of the last full week, as it would be sent now */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            week: {
+                                start: string;
+                                startsAt: string;
+                                endsAt: string;
+                            };
+                            title: string;
+                            summary: string;
+                            facts: {
+                                label: string;
+                                value: string;
+                            }[];
+                            projects: {
+                                project: string | null;
+                                qa: number;
+                                pushedBack: number;
+                                bugs: number;
+                                regressions: number;
+                                deployments: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents opened in a range: derived from failed and rolled-back deployments, and reported ones */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description deployment (derived from a failed or rolled-back deployment) or manual */
+                                source: string;
+                                project: string | null;
+                                environment: string;
+                                title: string;
+                                severity: string | null;
+                                /** Format: date-time */
+                                openedAt: string;
+                                /** Format: date-time */
+                                resolvedAt: string | null;
+                                restoreHours: number | null;
+                                deployments: string[];
+                                versions: string[];
+                                /** @description the deployment that restored service */
+                                resolvedBy: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Report an incident Slipway cannot see (counted in time to restore; in change failure rate when linked) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        project?: string;
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        environment?: string;
+                        title: string;
+                        severity?: string;
+                        /** Format: date-time */
+                        openedAt?: string;
+                        /** Format: date-time */
+                        resolvedAt?: string;
+                        /** @description the deployment that caused it */
+                        deployment?: string;
+                        version?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description deployment (derived from a failed or rolled-back deployment) or manual */
+                            source: string;
+                            project: string | null;
+                            environment: string;
+                            title: string;
+                            severity: string | null;
+                            /** Format: date-time */
+                            openedAt: string;
+                            /** Format: date-time */
+                            resolvedAt: string | null;
+                            restoreHours: number | null;
+                            deployments: string[];
+                            versions: string[];
+                            /** @description the deployment that restored service */
+                            resolvedBy: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a reported incident */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        resolvedAt?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description deployment (derived from a failed or rolled-back deployment) or manual */
+                            source: string;
+                            project: string | null;
+                            environment: string;
+                            title: string;
+                            severity: string | null;
+                            /** Format: date-time */
+                            openedAt: string;
+                            /** Format: date-time */
+                            resolvedAt: string | null;
+                            restoreHours: number | null;
+                            deployments: string[];
+                            versions: string[];
+                            /** @description the deployment that restored service */
+                            resolvedBy: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bugs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bugs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                    /** @description where the bug was found */
+                    stage?: "staging" | "release-candidate" | "alpha" | "beta" | "push-to-production" | "production";
+                    regression?: boolean;
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                title: string;
+                                ticket: string | null;
+                                severity: string;
+                                foundIn: string;
+                                version: string | null;
+                                regression: boolean;
+                                /** Format: date-time */
+                                foundAt: string;
+                                /** @description api, webhook or csv */
+                                source: string;
+                                /** @description the first later release whose changelog names the ticket */
+                                fixedIn: string | null;
+                                /** Format: date-time */
+                                fixedAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Record a bug */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        project: string;
+                        title: string;
+                        ticket?: string | null;
+                        severity: "critical" | "high" | "medium" | "low";
+                        /** @description where the bug was found */
+                        foundIn: "staging" | "release-candidate" | "alpha" | "beta" | "push-to-production" | "production";
+                        version?: string | null;
+                        regression?: boolean;
+                        /** Format: date-time */
+                        foundAt: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            title: string;
+                            ticket: string | null;
+                            severity: string;
+                            foundIn: string;
+                            version: string | null;
+                            regression: boolean;
+                            /** Format: date-time */
+                            foundAt: string;
+                            /** @description api, webhook or csv */
+                            source: string;
+                            /** @description the first later release whose changelog names the ticket */
+                            fixedIn: string | null;
+                            /** Format: date-time */
+                            fixedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bugs/intake": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tracker webhook settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            hasSecret: boolean;
+                            mapping: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Configure the tracker webhook (mapping from its payload to bug fields; secret; on/off) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        mapping?: {
+                            events?: string[];
+                            eventField?: string;
+                            project?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            title?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            ticket?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            severity?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            foundIn?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            version?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            regression?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                            foundAt?: string | {
+                                from?: string;
+                                map?: {
+                                    [key: string]: string;
+                                };
+                                default?: string;
+                                contains?: string;
+                            };
+                        };
+                        secret?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                            hasSecret: boolean;
+                            mapping: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bugs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import bugs from CSV (text/csv; header project,title,ticket,severity,foundIn,version,regression,foundAt); all or nothing */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            skipped: {
+                                line: number;
+                                ticket: string;
+                                reason: string;
+                            }[];
+                            bugs: {
+                                id: string;
+                                project: string;
+                                title: string;
+                                ticket: string | null;
+                                severity: string;
+                                foundIn: string;
+                                version: string | null;
+                                regression: boolean;
+                                /** Format: date-time */
+                                foundAt: string;
+                                /** @description api, webhook or csv */
+                                source: string;
+                                /** @description the first later release whose changelog names the ticket */
+                                fixedIn: string | null;
+                                /** Format: date-time */
+                                fixedAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bugs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One bug */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            title: string;
+                            ticket: string | null;
+                            severity: string;
+                            foundIn: string;
+                            version: string | null;
+                            regression: boolean;
+                            /** Format: date-time */
+                            foundAt: string;
+                            /** @description api, webhook or csv */
+                            source: string;
+                            /** @description the first later release whose changelog names the ticket */
+                            fixedIn: string | null;
+                            /** Format: date-time */
+                            fixedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a bug */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        ticket?: string | null;
+                        severity?: "critical" | "high" | "medium" | "low";
+                        /** @description where the bug was found */
+                        foundIn?: "staging" | "release-candidate" | "alpha" | "beta" | "push-to-production" | "production";
+                        version?: string | null;
+                        regression?: boolean;
+                        /** Format: date-time */
+                        foundAt?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            title: string;
+                            ticket: string | null;
+                            severity: string;
+                            foundIn: string;
+                            version: string | null;
+                            regression: boolean;
+                            /** Format: date-time */
+                            foundAt: string;
+                            /** @description api, webhook or csv */
+                            source: string;
+                            /** @description the first later release whose changelog names the ticket */
+                            fixedIn: string | null;
+                            /** Format: date-time */
+                            fixedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Test runs of a project, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                    version?: string;
+                    suite?: string;
+                    status?: "queued" | "running" | "passed" | "failed" | "error";
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                environment: string | null;
+                                version: string | null;
+                                suite: string;
+                                /** @description upload, schedule, smoke or callback */
+                                source: string;
+                                /** @description queued, running, passed, failed or error (could not run) */
+                                status: string;
+                                total: number;
+                                failed: number;
+                                errors: number;
+                                skipped: number;
+                                flaky: number;
+                                durationMs: number;
+                                message: string | null;
+                                scheduleId: string | null;
+                                deploymentId: string | null;
+                                /** Format: date-time */
+                                deadlineAt: string | null;
+                                /** Format: date-time */
+                                startedAt: string | null;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Upload a JUnit XML report (application/xml, ≤ 20 MB), tagged with version, environment and suite */
+        post: {
+            parameters: {
+                query?: {
+                    version?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                    /** @description e.g. e2e, unit; default "default" */
+                    suite?: string;
+                    /** @description the scheduled run these are the results of */
+                    run?: string;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            newlyFailing: string[];
+                            recovered: string[];
+                            flakyTests: string[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run with the tests that failed, errored or were flaky */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            outcomes: {
+                                key: string;
+                                suite: string;
+                                classname: string;
+                                name: string;
+                                /** @description failed, error or flaky */
+                                kind: string;
+                                message: string | null;
+                                detail: string | null;
+                                durationMs: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/tests/flaky": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Flaky tests: failed then passed on the same version (or passed after a rerun), most frequent first */
+        get: {
+            parameters: {
+                query?: {
+                    since?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                key: string;
+                                suite: string;
+                                name: string;
+                                count: number;
+                                /** Format: date-time */
+                                lastSeen: string;
+                                versions: string[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/tests/failing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tests failing now (each opened one tracker task when it started failing) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                key: string;
+                                suite: string;
+                                name: string;
+                                message: string | null;
+                                sinceRunId: string;
+                                /** Format: date-time */
+                                sinceAt: string;
+                                lastRunId: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scheduled test runs of a project */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string;
+                                environment: string;
+                                name: string;
+                                cron: string;
+                                timezone: string;
+                                suite: string;
+                                executor: {
+                                    type: string;
+                                    command?: string[];
+                                    url?: string;
+                                    hasSecret?: boolean;
+                                };
+                                timeoutMs: number;
+                                enabled: boolean;
+                                /** Format: date-time */
+                                nextFireAt: string | null;
+                                /** Format: date-time */
+                                lastFiredAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Schedule a test run (cron in a time zone; command or webhook executor) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        environment: string;
+                        /** @description five fields (minute hour day month weekday), e.g. "0 2 * * *" */
+                        cron: string;
+                        timezone?: string;
+                        suite?: string;
+                        executor: {
+                            /** @enum {string} */
+                            type: "command";
+                            command: string[];
+                        } | {
+                            /** @enum {string} */
+                            type: "webhook";
+                            url: string;
+                            /** @description HMAC-SHA256 signing secret; write-only */
+                            secret?: string;
+                        };
+                        timeoutMs?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            name: string;
+                            cron: string;
+                            timezone: string;
+                            suite: string;
+                            executor: {
+                                type: string;
+                                command?: string[];
+                                url?: string;
+                                hasSecret?: boolean;
+                            };
+                            timeoutMs: number;
+                            enabled: boolean;
+                            /** Format: date-time */
+                            nextFireAt: string | null;
+                            /** Format: date-time */
+                            lastFiredAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-schedules/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One test schedule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            name: string;
+                            cron: string;
+                            timezone: string;
+                            suite: string;
+                            executor: {
+                                type: string;
+                                command?: string[];
+                                url?: string;
+                                hasSecret?: boolean;
+                            };
+                            timeoutMs: number;
+                            enabled: boolean;
+                            /** Format: date-time */
+                            nextFireAt: string | null;
+                            /** Format: date-time */
+                            lastFiredAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a test schedule (its runs stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a test schedule */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        environment?: string;
+                        /** @description five fields (minute hour day month weekday), e.g. "0 2 * * *" */
+                        cron?: string;
+                        timezone?: string;
+                        suite?: string;
+                        executor?: {
+                            /** @enum {string} */
+                            type: "command";
+                            command: string[];
+                        } | {
+                            /** @enum {string} */
+                            type: "webhook";
+                            url: string;
+                            /** @description HMAC-SHA256 signing secret; write-only */
+                            secret?: string;
+                        };
+                        timeoutMs?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string;
+                            name: string;
+                            cron: string;
+                            timezone: string;
+                            suite: string;
+                            executor: {
+                                type: string;
+                                command?: string[];
+                                url?: string;
+                                hasSecret?: boolean;
+                            };
+                            timeoutMs: number;
+                            enabled: boolean;
+                            /** Format: date-time */
+                            nextFireAt: string | null;
+                            /** Format: date-time */
+                            lastFiredAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/test-schedules/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a run of the schedule now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{env}/tests-gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deploy gate "the last run of a suite on this version passed" (404 when off) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            environment: string;
+                            suite: string;
+                            sourceEnvironment: string | null;
+                            updatedBy: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Switch the tests gate on for an environment (refusal code tests_failing, overridable) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        suite?: string;
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        sourceEnvironment?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            environment: string;
+                            suite: string;
+                            sourceEnvironment: string | null;
+                            updatedBy: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Switch the tests gate off */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/compatibility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Would this version fit the environment? Requirements both ways, with reasons */
+        get: {
+            parameters: {
+                query: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project: string;
+                    version: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compatible: boolean;
+                            project: string;
+                            version: string;
+                            environment: string;
+                            requires: {
+                                project: string;
+                                range: string;
+                                /** @description release (set by API), file (declared in its commit), project or none */
+                                origin: string;
+                                actual: string | null;
+                                satisfied: boolean;
+                            }[];
+                            requiredBy: {
+                                project: string;
+                                version: string;
+                                range: string;
+                                satisfied: boolean;
+                            }[];
+                            problems: {
+                                /** @description unsatisfied or not_deployed */
+                                code: string;
+                                /** @description requires or required-by */
+                                direction: string;
+                                project: string;
+                                version: string | null;
+                                range: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/compatibility/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** For every environment, each running project and its incompatibilities with what runs beside it */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    environment?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            environments: {
+                                environment: string;
+                                projects: {
+                                    project: string;
+                                    version: string;
+                                    compatible: boolean;
+                                    problems: {
+                                        /** @description unsatisfied or not_deployed */
+                                        code: string;
+                                        /** @description requires or required-by */
+                                        direction: string;
+                                        project: string;
+                                        version: string | null;
+                                        range: string;
+                                        message: string;
+                                    }[];
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/releases/{version}/requires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A release's requirements and where they come from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            version: string;
+                            origin: string;
+                            file: string | null;
+                            requires: {
+                                project: string;
+                                range: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a release's requirements (wins over its file and the project's) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        requires: {
+                            /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                            project: string;
+                            /** @description semver range, e.g. ^2.3.0 */
+                            range: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: string;
+                            version: string;
+                            origin: string;
+                            file: string | null;
+                            requires: {
+                                project: string;
+                                range: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The release calendar: schedules, freezes, deploy windows and releases cut, in a range */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                    /** @description comma-separated kinds to include */
+                    kinds?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            events: {
+                                id: string;
+                                /** @description release, major, maintenance, freeze, custom, deploy-window or release-cut */
+                                kind: string;
+                                title: string;
+                                /** Format: date-time */
+                                start: string;
+                                /** Format: date-time */
+                                end: string;
+                                project: string | null;
+                                environment: string | null;
+                                scheduleId: string | null;
+                                description: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calendar schedules */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                    project?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                project: string | null;
+                                name: string;
+                                kind: string;
+                                rrule: string;
+                                /** @description local start of the first occurrence, YYYY-MM-DDTHH:MM in timezone */
+                                startsAt: string;
+                                timezone: string;
+                                durationMinutes: number;
+                                remindMinutes: number | null;
+                                description: string;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a recurring calendar entry (release train, major, maintenance window, freeze, custom) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        project?: string | null;
+                        name: string;
+                        kind: "release" | "major" | "maintenance" | "freeze" | "custom";
+                        /** @description RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU */
+                        rrule: string;
+                        startsAt: string;
+                        timezone?: string;
+                        durationMinutes?: number;
+                        remindMinutes?: number | null;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string | null;
+                            name: string;
+                            kind: string;
+                            rrule: string;
+                            /** @description local start of the first occurrence, YYYY-MM-DDTHH:MM in timezone */
+                            startsAt: string;
+                            timezone: string;
+                            durationMinutes: number;
+                            remindMinutes: number | null;
+                            description: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One calendar schedule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string | null;
+                            name: string;
+                            kind: string;
+                            rrule: string;
+                            /** @description local start of the first occurrence, YYYY-MM-DDTHH:MM in timezone */
+                            startsAt: string;
+                            timezone: string;
+                            durationMinutes: number;
+                            remindMinutes: number | null;
+                            description: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a calendar schedule */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a calendar schedule */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a slug: lower-case letters, digits and dashes, 1–63 characters */
+                        project?: string | null;
+                        name?: string;
+                        kind?: "release" | "major" | "maintenance" | "freeze" | "custom";
+                        /** @description RFC 5545 RRULE, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU */
+                        rrule?: string;
+                        startsAt?: string;
+                        timezone?: string;
+                        durationMinutes?: number;
+                        remindMinutes?: number | null;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string | null;
+                            name: string;
+                            kind: string;
+                            rrule: string;
+                            /** @description local start of the first occurrence, YYYY-MM-DDTHH:MM in timezone */
+                            startsAt: string;
+                            timezone: string;
+                            durationMinutes: number;
+                            remindMinutes: number | null;
+                            description: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/calendar/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calendar feed tokens (without the secrets) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                prefix: string;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                revokedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** A read-only token for the iCalendar feed (shown once) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            token: string;
+                            prefix: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a calendar feed token */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -11553,6 +23549,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report requests, errors and latencies per version and flag variant (server SDK key; aggregated per minute for rollout analysis) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        points: {
+                            version?: string;
+                            flag?: string;
+                            variant?: string;
+                            requests: number;
+                            errors: number;
+                            latencyMs?: number | number[];
+                            latencyBuckets?: number[];
+                            /** Format: date-time */
+                            at?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accepted: number;
+                            minutes: number;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/{id}/status": {
         parameters: {
             query?: never;
@@ -11576,7 +23729,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         target: string;
-                        status: "running" | "succeeded" | "failed";
+                        /** @description cancelled: the target stopped when told to (action cancel) */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
                         message?: string;
                     };
                 };
@@ -11598,8 +23752,16 @@ export interface paths {
                             /** @description deploy or rollback */
                             kind: string;
                             rollbackOf: string | null;
-                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back or cancelled */
+                            /** @description pending_approval, pending, running, succeeded, failed, rolled_back, cancelled or rejected */
                             status: string;
+                            releaseKind: string | null;
+                            /** @description target_failed or cancelled: the other targets were told to stop; it ends when every target has */
+                            stopping: string | null;
+                            rejection: {
+                                by: string;
+                                comment: string;
+                                at: string;
+                            } | null;
                             reason: string | null;
                             override: {
                                 reason: string;
@@ -11614,13 +23776,28 @@ export interface paths {
                                     role: string;
                                     at: string;
                                 }[];
+                                groups: {
+                                    name: string;
+                                    required: number;
+                                    roles: string[];
+                                    users: string[];
+                                    kinds?: string[];
+                                    approvedBy: string[];
+                                    missing: number;
+                                }[];
+                                /** @description names of the groups still missing approvals */
+                                missing: string[];
                             };
                             targets: {
                                 key: string;
                                 /** @description record, command or webhook */
                                 executor: string;
-                                /** @description pending, running, succeeded, failed or cancelled */
+                                /** @description pending, running, succeeded, failed, timed_out or cancelled */
                                 status: string;
+                                /** @description report: someone must report it (slipway report); callback: the webhook executor reports it */
+                                waitingFor: string | null;
+                                /** @description when Slipway told it to stop (another target failed, or a cancel) */
+                                stopRequestedAt: string | null;
                                 message: string | null;
                                 startedAt: string | null;
                                 finishedAt: string | null;
@@ -11822,6 +23999,792 @@ export interface paths {
                 };
                 /** @description An error; `code` is stable and machine-readable. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bugs/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Tracker webhook (Jira-shaped issue-created payload, mapped by PUT /bugs/intake) */
+        post: {
+            parameters: {
+                query?: {
+                    token?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ignored: boolean;
+                            reason?: string;
+                            duplicate?: boolean;
+                            bug?: {
+                                id: string;
+                                project: string;
+                                title: string;
+                                ticket: string | null;
+                                severity: string;
+                                foundIn: string;
+                                version: string | null;
+                                regression: boolean;
+                                /** Format: date-time */
+                                foundAt: string;
+                                /** @description api, webhook or csv */
+                                source: string;
+                                /** @description the first later release whose changelog names the ticket */
+                                fixedIn: string | null;
+                                /** Format: date-time */
+                                fixedAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ignored: boolean;
+                            reason?: string;
+                            duplicate?: boolean;
+                            bug?: {
+                                id: string;
+                                project: string;
+                                title: string;
+                                ticket: string | null;
+                                severity: string;
+                                foundIn: string;
+                                version: string | null;
+                                regression: boolean;
+                                /** Format: date-time */
+                                foundAt: string;
+                                /** @description api, webhook or csv */
+                                source: string;
+                                /** @description the first later release whose changelog names the ticket */
+                                fixedIn: string | null;
+                                /** Format: date-time */
+                                fixedAt: string | null;
+                                createdBy: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test-runs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** JUnit results of a scheduled run (callback token or API token) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            newlyFailing: string[];
+                            recovered: string[];
+                            flakyTests: string[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test-runs/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Status of a scheduled run from its executor: running, or passed/failed with counts and failures */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        status: "running" | "passed" | "failed";
+                        message?: string;
+                        total?: number;
+                        failed?: number;
+                        skipped?: number;
+                        durationMs?: number;
+                        failures?: {
+                            name: string;
+                            classname?: string;
+                            message?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            newlyFailing: string[];
+                            recovered: string[];
+                            flakyTests: string[];
+                        } | {
+                            id: string;
+                            project: string;
+                            environment: string | null;
+                            version: string | null;
+                            suite: string;
+                            /** @description upload, schedule, smoke or callback */
+                            source: string;
+                            /** @description queued, running, passed, failed or error (could not run) */
+                            status: string;
+                            total: number;
+                            failed: number;
+                            errors: number;
+                            skipped: number;
+                            flaky: number;
+                            durationMs: number;
+                            message: string | null;
+                            scheduleId: string | null;
+                            deploymentId: string | null;
+                            /** Format: date-time */
+                            deadlineAt: string | null;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The release calendar as an iCalendar feed (subscribe to it in a calendar app) */
+        get: {
+            parameters: {
+                query?: {
+                    token?: string;
+                    project?: string;
+                    kinds?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/compatibility/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runtime check with a client or server SDK key of the project and environment */
+        get: {
+            parameters: {
+                query: {
+                    project: string;
+                    version: string;
+                    environment?: string;
+                    key?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compatible: boolean;
+                            project: string;
+                            version: string;
+                            environment: string;
+                            problems: {
+                                /** @description unsatisfied or not_deployed */
+                                code: string;
+                                /** @description requires or required-by */
+                                direction: string;
+                                project: string;
+                                version: string | null;
+                                range: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
