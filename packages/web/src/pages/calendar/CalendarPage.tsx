@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Code, CopyButton, Group, Select, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Code, CopyButton, Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { api } from '../../api/client';
@@ -39,7 +39,10 @@ function Subscribe({ project }: { project: string | null }) {
         The iCalendar feed <Code>/api/v1/calendar.ics</Code> takes a read-only calendar token in its URL (calendar apps cannot send headers). The token is shown once: keep the link.
       </Text>
       {url ? (
-        <Alert color="green" variant="light" mt="sm" title="Your subscription link (shown once)">
+        <Card withBorder mt="sm" p="sm" bg="green.0">
+          <Text size="sm" fw={600} mb={4}>
+            Your subscription link (shown once)
+          </Text>
           <Group gap="xs" wrap="nowrap">
             <Code style={{ wordBreak: 'break-all' }} data-testid="ics-url">
               {url}
@@ -52,7 +55,7 @@ function Subscribe({ project }: { project: string | null }) {
               )}
             </CopyButton>
           </Group>
-        </Alert>
+        </Card>
       ) : (
         <Button mt="sm" size="xs" onClick={() => create.mutate(undefined)} loading={create.isPending}>
           Create a subscription link (.ics)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricChartOption, thresholdLines } from './metric-chart';
+import { metricChartOption, niceAbove, thresholdLines } from './metric-chart';
 
 const m = (seq: number, value: number | null, baseline: number | null, phase = 'Successful') => ({ metric: 'latency', at: `2026-11-24T12:00:0${seq}.000Z`, phase, value, baseline, seq, runId: 'background-1' });
 
@@ -13,6 +13,15 @@ describe('metric chart', () => {
     ]);
     expect(main.markLine.data).toEqual([expect.objectContaining({ yAxis: 0.01, name: 'fails when result > 0.01' })]);
     expect(option.series).toHaveLength(1);
+    // The axis reaches the threshold even when every value is below it.
+    expect((option.yAxis as any).max({ max: 0.002 })).toBeCloseTo(0.015);
+    expect((option.yAxis as any).min({ min: 0.001 })).toBe(0);
+  });
+
+  it('rounds the top of the axis a little above the highest line', () => {
+    expect(niceAbove(0.05)).toBeCloseTo(0.06);
+    expect(niceAbove(100)).toBe(150);
+    expect(niceAbove(0)).toBe(0);
   });
 
   it('draws a relative threshold along the baseline', () => {

@@ -73,12 +73,29 @@ export function metricChartOption(metric: MetricLike, measurements: MeasurementL
       data: points.map((m) => [m.at, thresholdAt(l.threshold, m.baseline)]),
     });
   }
+  // Markers do not stretch the axis: keep every constant threshold in view, above the values.
+  const constants = lines.flatMap((l) => (l.threshold.kind === 'constant' ? [l.threshold.value] : []));
+  const top = constants.length > 0 ? Math.max(...constants) : null;
+  const bottom = constants.length > 0 ? Math.min(...constants) : null;
   return {
     grid: { left: 56, right: 24, top: 36, bottom: 28 },
     legend: { top: 0, type: 'plain', textStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'time' },
-    yAxis: { type: 'value', scale: true },
+    yAxis: {
+      type: 'value',
+      scale: true,
+      ...(top !== null && { max: (extent: { max: number }) => niceAbove(Math.max(extent.max, top)) }),
+      ...(bottom !== null && { min: (extent: { min: number }) => Math.min(extent.min, bottom, 0) }),
+    },
     series,
   };
+}
+
+/** A round number a little above `n` (so the top line is not on the frame). */
+export function niceAbove(n: number): number {
+  if (n <= 0) return 0;
+  const raw = n * 1.15;
+  const step = 10 ** Math.floor(Math.log10(raw)) / 2;
+  return Math.ceil(raw / step) * step;
 }
