@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, seriousViolations, signIn, type TestBrowser } from './browser.js';
 import { createTestRepository } from '../../../server/src/testing/git-fixtures.js';
-import { ADMIN_PASSWORD, PASSWORD, setUpTeam, startSlipway, waitFor, type Slipway, type Team } from './slipway.js';
+import { ADMIN_PASSWORD, ADMIN_TOKEN, PASSWORD, setUpTeam, startSlipway, waitFor, type Slipway, type Team } from './slipway.js';
 
 /**
  * The rollout, insights and calendar pages against the real built server on SQLite: a team rolls a
@@ -150,6 +150,11 @@ describe('rollouts, insights and the release calendar', () => {
     ] as const) {
       await s.api('POST', '/api/v1/bugs', { project: p, title: `bug in ${foundIn}`, severity: 'medium', foundIn, regression, foundAt: now, version: v2 }, { expect: 201 });
     }
+    // A JUnit report of the E2E suite on v2: one failure.
+    const junit = `<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="e2e" tests="3" failures="1" skipped="0" time="12.5"><testcase classname="checkout" name="pays" time="4"/><testcase classname="checkout" name="refunds" time="4"><failure message="expected 200, got 500">stack</failure></testcase><testcase classname="search" name="finds" time="4.5"/></testsuite></testsuites>`;
+    const upload = await fetch(`${s.url}/api/v1/projects/${p}/test-runs?version=${v2}&environment=staging&suite=e2e`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/xml' }, body: junit });
+    expect(upload.status).toBe(201);
+    const run = await upload.json();
     const query = `project=${p}&environment=dev&interval=week`;
     await page.goto(`${s.url}/insights?${query}`);
     await page.getByTestId('dora').waitFor();
@@ -185,6 +190,11 @@ describe('rollouts, insights and the release calendar', () => {
     expect(await row.locator('[data-stage="production"]').textContent()).toBe(String(week.bugsByStage.production));
     expect(await row.getByTestId('regressions').textContent()).toBe(String(week.productionRegressions));
     expect(week.bugsByStage).toMatchObject({ staging: 2, beta: 1, production: 2 });
+    const runs = page.getByTestId('test-runs');
+    await runs.waitFor();
+    const cells = runs.locator('tbody tr').first().locator('td');
+    expect([await cells.nth(1).textContent(), await cells.nth(2).textContent(), await cells.nth(5).textContent(), await cells.nth(6).textContent()]).toEqual(['e2e (upload)', v2, String(run.total), String(run.failed)]);
+    expect([run.total, run.failed]).toEqual([3, 1]);
     await checkPage('insights');
 
     // Month interval: the selector changes the query.

@@ -11,7 +11,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { formatTime } from '../../components/time';
-import { bandColor, bandLabel, hours, percent, rangeOf, STAGE_COLORS, STAGES } from './insights';
+import { bandColor, bandLabel, hours, percent, rangeOf, short, STAGE_COLORS, STAGES } from './insights';
 
 const enc = encodeURIComponent;
 const RANGES = [
@@ -128,7 +128,7 @@ function DoraSection({ dora }: { dora: Dora }) {
             </Text>
             <TrendChart card={c} trend={dora.trend} />
             <Text size="xs" c="dimmed">
-              Elite {dora.thresholds[c.key].higherIsBetter ? '≥' : '≤'} {dora.thresholds[c.key].elite} {dora.thresholds[c.key].unit} · high {dora.thresholds[c.key].high} · medium {dora.thresholds[c.key].medium}
+              Elite {dora.thresholds[c.key].higherIsBetter ? '≥' : '≤'} {short(dora.thresholds[c.key].elite)} {dora.thresholds[c.key].unit} · high {short(dora.thresholds[c.key].high)} · medium {short(dora.thresholds[c.key].medium)}
             </Text>
           </Card>
         ))}
@@ -219,8 +219,9 @@ function QualitySection({ quality }: { quality: Quality }) {
       <Card withBorder>
         <EChart option={option} height={260} label={`Bugs found per stage per ${quality.interval}, production regressions as a red line`} />
       </Card>
-      <div style={{ overflowX: 'auto' }}>
-        <Table striped fz="sm" data-testid="quality-weeks">
+      {/* Focusable, so the table can be scrolled with the keyboard when it is wider than the page. */}
+      <div style={{ overflowX: 'auto' }} tabIndex={0} role="region" aria-label={`QA and bugs per ${quality.interval}`}>
+        <Table striped fz="xs" data-testid="quality-weeks">
           <Table.Caption>
             Per {quality.interval} from {formatTime(quality.from)} to {formatTime(quality.to)} ({quality.timezone})
           </Table.Caption>
@@ -240,7 +241,7 @@ function QualitySection({ quality }: { quality: Quality }) {
           <Table.Tbody>
             {quality.weeks.map((w) => (
               <Table.Tr key={w.weekStart} data-week={w.weekStart}>
-                <Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
                   {w.weekStart}
                   {w.partial ? ' (partial)' : ''}
                 </Table.Td>

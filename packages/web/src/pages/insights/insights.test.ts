@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readableTextOn } from '../../components/colors';
-import { BAND_COLORS, bandColor, bandLabel, hours, percent, rangeOf } from './insights';
+import { BAND_COLORS, bandColor, bandLabel, hours, percent, rangeOf, short } from './insights';
 
 const luminance = (hex: string) => {
   const [r, g, b] = (hex.length === 4 ? [...hex.slice(1)].map((c) => c + c) : [hex.slice(1, 3), hex.slice(3, 5), hex.slice(5, 7)]).map((v) => {
@@ -34,6 +34,13 @@ describe('insights formatting', () => {
     expect(hours(5.24)).toBe('5.2 h');
     expect(hours(72)).toBe('3 days');
     expect(hours(null)).toBe('—');
+  });
+
+  it('shortens thresholds', () => {
+    expect(short(0.14285714285714285)).toBe('0.14');
+    expect(short(0.03287671232876712)).toBe('0.033');
+    expect(short(168)).toBe('168');
+    expect(short(1)).toBe('1');
   });
 
   it('turns "last N days" into whole-day bounds', () => {

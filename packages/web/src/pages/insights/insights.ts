@@ -45,3 +45,9 @@ export function rangeOf(days: number, now = Date.now()): { from: string; to: str
   const to = new Date(Math.ceil(now / DAY) * DAY);
   return { from: new Date(to.getTime() - days * DAY).toISOString(), to: to.toISOString() };
 }
+
+/** A threshold as people read it: two significant digits ("0.14", "0.033", "24"). */
+export function short(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  return Math.abs(n) >= 10 ? String(Math.round(n)) : String(Number(n.toPrecision(2)));
+}
