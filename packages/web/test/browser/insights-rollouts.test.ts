@@ -154,7 +154,7 @@ describe('rollouts, insights and the release calendar', () => {
     const junit = `<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="e2e" tests="3" failures="1" skipped="0" time="12.5"><testcase classname="checkout" name="pays" time="4"/><testcase classname="checkout" name="refunds" time="4"><failure message="expected 200, got 500">stack</failure></testcase><testcase classname="search" name="finds" time="4.5"/></testsuite></testsuites>`;
     const upload = await fetch(`${s.url}/api/v1/projects/${p}/test-runs?version=${v2}&environment=staging&suite=e2e`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/xml' }, body: junit });
     expect(upload.status).toBe(201);
-    const run = await upload.json();
+    const run = (await upload.json()) as { total: number; failed: number };
     const query = `project=${p}&environment=dev&interval=week`;
     await page.goto(`${s.url}/insights?${query}`);
     await page.getByTestId('dora').waitFor();
