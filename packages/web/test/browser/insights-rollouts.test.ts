@@ -238,7 +238,7 @@ describe('rollouts, insights and the release calendar', () => {
     const entry = matrix.environments[0].projects.find((x: { project: string }) => x.project === api);
     expect(entry.compatible).toBe(false);
     expect(await cell.getByTestId('incompatible').textContent()).toContain(`needs ${p} ^9.0.0`);
-    await checkPage('home-incompatible');
+    await checkPage('compatibility');
   });
 
   it('the rollout list of a project, filtered to one flag', async () => {
