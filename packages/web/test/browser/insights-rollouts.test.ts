@@ -241,9 +241,11 @@ describe('rollouts, insights and the release calendar', () => {
     await checkPage('compatibility');
   });
 
-  it('the rollout list of a project, filtered to one flag', async () => {
-    await page.goto(`${s.url}/projects/${p}/rollouts?flag=new-checkout`);
-    await page.getByTestId('rollouts-table').waitFor();
+  it("the flag page links to the flag's rollouts", async () => {
+    await page.goto(`${s.url}/projects/${p}/flags/new-checkout?env=staging`);
+    await page.getByRole('link', { name: 'Rollouts', exact: true }).click();
+    await page.waitForURL(/\/projects\/shop\/rollouts\?flag=new-checkout$/);
+    await page.getByTestId('rollouts-table').getByRole('link', { name: 'new-checkout → on' }).waitFor();
     await checkPage('rollouts');
   });
 });
