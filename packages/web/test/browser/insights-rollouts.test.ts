@@ -109,6 +109,40 @@ describe('rollouts, insights and the release calendar', () => {
     await page.getByTestId('rollout-weight').getByText('60 %').waitFor();
   });
 
+  it('a rollout that breaches its threshold is rolled back; the page shows the verdict, the condition and the measurements', async () => {
+    await s.api('PUT', `/api/v1/projects/${p}/flags/new-checkout/environments/dev`, { enabled: true, offVariant: 'off', defaultServe: { variant: 'off' } });
+    const devKey = (await s.api('POST', `/api/v1/projects/${p}/environments/dev/sdk-keys`, { kind: 'server', name: 'metrics' })).key;
+    const traffic = () => s.api('POST', '/api/v1/metrics', { points: [{ flag: 'new-checkout', variant: 'on', requests: 1000, errors: 200, latencyMs: 40 }, { flag: 'new-checkout', variant: 'off', requests: 1000, errors: 5, latencyMs: 40 }] }, { token: devKey, expect: 202 });
+    await s.api('POST', `/api/v1/projects/${p}/analysis-templates`, {
+      name: 'checkout-errors-strict',
+      metrics: [{ name: 'checkout-error-rate', provider: { slipway: { metric: 'error-rate', window: '1m' } }, interval: '1s', failureCondition: 'result > 0.05', failureLimit: 1 }],
+    });
+    await traffic();
+    const r = await s.api('POST', `/api/v1/projects/${p}/flags/new-checkout/environments/dev/rollouts`, { variant: 'on', plan: { steps: [{ setWeight: 10 }, { pause: { duration: '10m' } }, { setWeight: 100 }], analysis: { templates: ['checkout-errors-strict'] } } }, { expect: 201 });
+    await waitFor(async () => {
+      await traffic();
+      return (await s.api('GET', `/api/v1/rollouts/${r.id}`)).status === 'rolled_back';
+    }, 'the rollback of a breaching rollout');
+    const after = await s.api('GET', `/api/v1/rollouts/${r.id}`);
+    const failed = after.decisions.find((d: { type: string }) => d.type === 'analysis_failed');
+    await page.goto(`${s.url}/rollouts/${r.id}`);
+    await page.getByTestId('rollout-status').getByText('rolled back').waitFor();
+    // Nothing to command but a retry.
+    expect(await page.getByTestId('rollout-actions').getByRole('button').allTextContents()).toEqual(['Retry']);
+    const row = page.getByTestId('rollout-decisions').locator('tr[data-decision="analysis_failed"]');
+    await row.locator('summary').click();
+    const text = (await row.textContent())!;
+    expect(text).toContain('verdict Failed');
+    expect(text).toContain('failure: result > 0.05');
+    expect(text).toContain(failed.message);
+    // The measurements the decision stored, as the API gives them.
+    const values = (failed.data.values as Array<{ value: number }>).map((v) => (Math.abs(v.value) >= 1 ? v.value.toFixed(2) : v.value.toPrecision(3)));
+    expect(values.length).toBeGreaterThan(0);
+    for (const v of values) expect(text).toContain(v);
+    await page.getByTestId('metric-checkout-error-rate').locator('svg text', { hasText: 'fails when result > 0.05' }).first().waitFor();
+    await checkPage('rollout-rolled-back');
+  });
+
   it('a viewer sees the rollout and no button; an engineer sees none in a protected environment', async () => {
     const viewer = await b.context();
     const vp = await viewer.newPage();
@@ -245,7 +279,13 @@ describe('rollouts, insights and the release calendar', () => {
     await page.goto(`${s.url}/projects/${p}/flags/new-checkout?env=staging`);
     await page.getByRole('link', { name: 'Rollouts', exact: true }).click();
     await page.waitForURL(/\/projects\/shop\/rollouts\?flag=new-checkout$/);
-    await page.getByTestId('rollouts-table').getByRole('link', { name: 'new-checkout → on' }).waitFor();
+    // Both rollouts of the flag, newest first, each linking to its page.
+    await page.getByTestId('rollouts-table').locator('tbody tr').nth(1).waitFor();
+    const links = await page.getByTestId('rollouts-table').getByRole('link', { name: 'new-checkout → on' }).evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    const listed = (await s.api('GET', `/api/v1/projects/${p}/rollouts`)).items.map((r: { id: string }) => `/rollouts/${r.id}`);
+    expect(links).toEqual(listed);
+    expect(links).toHaveLength(2);
+    expect(links).toContain(`/rollouts/${rolloutId}`);
     await checkPage('rollouts');
   });
 });

@@ -186,7 +186,7 @@ function DecisionData({ data }: { data: unknown }) {
           Measurements: {d.values.map((v) => (v.value === null ? v.phase : `${round(v.value)} (${v.phase})`)).join(', ')}
         </Text>
       )}
-      <Code block fz="xs" mt={4}>
+      <Code block fz="xs" mt={4} style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
         {JSON.stringify(data, null, 2)}
       </Code>
     </details>
@@ -215,7 +215,7 @@ function Decisions({ decisions }: { decisions: RolloutDecision[] }) {
           {ordered.map((d) => (
             <Table.Tr key={d.id} data-decision={d.type}>
               <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatTime(d.at)}</Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap', minWidth: 170 }}>
                 <SolidBadge background={DECISION_COLORS[d.type] ?? '#495057'} size="sm">
                   {d.type.replace(/_/g, ' ')}
                 </SolidBadge>
@@ -223,7 +223,7 @@ function Decisions({ decisions }: { decisions: RolloutDecision[] }) {
               <Table.Td>{d.stepIndex + 1}</Table.Td>
               <Table.Td>{d.weight} %</Table.Td>
               <Table.Td>{d.actor}</Table.Td>
-              <Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>
                 <Text size="sm">{d.message}</Text>
                 <DecisionData data={d.data} />
               </Table.Td>
