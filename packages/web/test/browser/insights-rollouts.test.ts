@@ -281,7 +281,7 @@ describe('rollouts, insights and the release calendar', () => {
     await page.waitForURL(/\/projects\/shop\/rollouts\?flag=new-checkout$/);
     // Both rollouts of the flag, newest first, each linking to its page.
     await page.getByTestId('rollouts-table').locator('tbody tr').nth(1).waitFor();
-    const links = await page.getByTestId('rollouts-table').getByRole('link', { name: 'new-checkout → on' }).evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    const links = await page.getByTestId('rollouts-table').getByRole('link', { name: 'new-checkout → on' }).evaluateAll((as) => as.map((a) => (a as unknown as { getAttribute(name: string): string | null }).getAttribute('href')));
     const listed = (await s.api('GET', `/api/v1/projects/${p}/rollouts`)).items.map((r: { id: string }) => `/rollouts/${r.id}`);
     expect(links).toEqual(listed);
     expect(links).toHaveLength(2);
