@@ -20,6 +20,10 @@ const FlagsPage = lazy(() => import('./pages/flags/FlagsPage'));
 const FlagPage = lazy(() => import('./pages/flag/FlagPage'));
 const AuditPage = lazy(() => import('./pages/audit/AuditPage'));
 const SettingsPage = lazy(() => import('./pages/settings/SettingsPage'));
+const RolloutPage = lazy(() => import('./pages/rollout/RolloutPage'));
+const RolloutsPage = lazy(() => import('./pages/rollout/RolloutsPage'));
+const InsightsPage = lazy(() => import('./pages/insights/InsightsPage'));
+const CalendarPage = lazy(() => import('./pages/calendar/CalendarPage'));
 
 const theme = createTheme({
   primaryColor: 'indigo',
@@ -65,6 +69,10 @@ function Authenticated() {
             <Route path="/projects/:project/flags" element={<FlagsPage />} />
             <Route path="/projects/:project/flags/:flag" element={<FlagPage />} />
             <Route path="/deployments/:id" element={<DeploymentPage />} />
+            <Route path="/projects/:project/rollouts" element={<RolloutsPage />} />
+            <Route path="/rollouts/:id" element={<RolloutPage />} />
+            <Route path="/insights" element={<InsightsPage />} />
+            <Route path="/calendar" element={<CalendarPage />} />
             <Route path="/audit" element={<AuditPage />} />
             <Route path="/settings/*" element={<SettingsPage />} />
             <Route path="*" element={<NotFoundPage />} />

@@ -51,4 +51,22 @@ describe.each(DIALECTS)('what people ask of a rollout on %s', (dialect) => {
     const decisions = (await t.request({ method: 'GET', url: `/api/v1/rollouts/${r.id}` })).json().decisions.map((d: any) => [d.type, d.actor]);
     expect(decisions).toEqual(expect.arrayContaining([['paused', 'admin'], ['resumed', 'admin'], ['promoted', 'admin'], ['completed', 'admin']]));
   });
+
+  it('the rollout says which metrics it measures and the conditions that judge them (the web page draws them as thresholds)', async () => {
+    const gate = { name: 'latency-gate', provider: { slipway: { metric: 'latency-p95' } }, interval: '1m', count: 3, failureCondition: 'result > baseline * 1.1', successCondition: 'result < 500' };
+    expect((await t.request({ method: 'POST', url: '/api/v1/projects/shop/analysis-templates', payload: { name: 'gate', metrics: [gate] } })).statusCode).toBe(201);
+    const r = (
+      await start('staging', {
+        // staging serves "on" to everyone since the test above: roll "off" back out.
+        variant: 'off',
+        plan: { steps: [{ setWeight: 10 }, { analysis: { templates: ['gate'] } }, { setWeight: 100 }], analysis: { templates: ['error-rate-absolute-5m'] } },
+      })
+    ).json();
+    const got = (await t.request({ method: 'GET', url: `/api/v1/rollouts/${r.id}` })).json();
+    expect(got.metrics).toEqual([
+      { name: 'error-rate', template: 'error-rate-absolute-5m', where: 'background', provider: 'slipway', interval: '1m', successCondition: null, failureCondition: 'result > 0.01' },
+      { name: 'latency-gate', template: 'gate', where: 'step 2', provider: 'slipway', interval: '1m', successCondition: 'result < 500', failureCondition: 'result > baseline * 1.1' },
+    ]);
+    expect((await cmd(r.id, 'abort')).json().metrics).toHaveLength(2);
+  });
 });

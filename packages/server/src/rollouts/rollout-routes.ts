@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { describeStep, type Plan, type RolloutCommand } from '@slipway/rollout-engine';
+import { describeStep, type Plan, type ResolvedMetric, type RolloutCommand, type RolloutSpec } from '@slipway/rollout-engine';
 import { errorResponses, Nullable, PageOf, PageQuery } from '../http/schemas.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/page.js';
 import type { Rollout, StoredDecision, StoredMeasurement } from './rollout-store.js';
@@ -58,7 +58,16 @@ const RolloutSummary = Type.Object({
 
 const Decision = Type.Object({ id: Type.String(), at: Type.String(), type: Type.String(), stepIndex: Type.Integer(), weight: Type.Number(), message: Type.String(), actor: Type.String(), data: Nullable(Json) });
 const MeasurementSchema = Type.Object({ id: Type.String(), runId: Type.String(), metric: Type.String(), seq: Type.Integer(), at: Type.String(), phase: Type.String(), value: Nullable(Type.Number()), baseline: Nullable(Type.Number()), message: Nullable(Type.String()), data: Nullable(Json) });
-const RolloutResponse = Type.Object({ ...RolloutSummary.properties, timeLeftMs: Nullable(Type.Number()), nextCheckAt: Nullable(Type.String()), decisions: Type.Array(Decision), measurements: Type.Array(MeasurementSchema) });
+const MetricSpecView = Type.Object({
+  name: Type.String(),
+  template: Type.String(),
+  where: Type.String({ description: '"background" or "step N" (1-based) of the analysis step that measures it' }),
+  provider: Type.String({ description: 'slipway, prometheus or web' }),
+  interval: Nullable(Type.String()),
+  successCondition: Nullable(Type.String()),
+  failureCondition: Nullable(Type.String()),
+});
+const RolloutResponse = Type.Object({ ...RolloutSummary.properties, metrics: Type.Array(MetricSpecView, { description: 'every metric the rollout measures, with the conditions it judges them by (the copy taken when it started)' }), timeLeftMs: Nullable(Type.Number()), nextCheckAt: Nullable(Type.String()), decisions: Type.Array(Decision), measurements: Type.Array(MeasurementSchema) });
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -89,8 +98,25 @@ export function presentRollout(r: Rollout) {
 const presentDecision = (d: StoredDecision) => ({ id: d.id, at: iso(d.at)!, type: d.type, stepIndex: d.stepIndex, weight: d.weight, message: d.message, actor: d.actor, data: d.data ?? null });
 const presentMeasurement = (m: StoredMeasurement) => ({ id: m.id, runId: m.runId, metric: m.metric, seq: m.seq, at: iso(m.at)!, phase: m.phase, value: m.value, baseline: m.baseline, message: m.message, data: m.data ?? null });
 
+/** The metrics a rollout measures (its own copy of the templates), so a page can draw their thresholds. */
+export function metricsOf(spec: RolloutSpec) {
+  const view = (m: ResolvedMetric, where: string) => ({
+    name: m.name,
+    template: m.template,
+    where,
+    provider: Object.keys(m.provider)[0] ?? 'unknown',
+    interval: m.interval ?? null,
+    successCondition: m.successCondition ?? null,
+    failureCondition: m.failureCondition ?? null,
+  });
+  return [
+    ...(spec.background?.metrics ?? []).map((m) => view(m, 'background')),
+    ...spec.steps.flatMap((step, i) => ('analysis' in step ? step.analysis.metrics.map((m) => view(m, `step ${i + 1}`)) : [])),
+  ];
+}
+
 export function presentDetails(d: RolloutDetails) {
-  return { ...presentRollout(d.rollout), timeLeftMs: d.timeLeftMs, nextCheckAt: d.nextCheckAt, decisions: d.decisions.map(presentDecision), measurements: d.measurements.map(presentMeasurement) };
+  return { ...presentRollout(d.rollout), metrics: metricsOf(d.rollout.spec), timeLeftMs: d.timeLeftMs, nextCheckAt: d.nextCheckAt, decisions: d.decisions.map(presentDecision), measurements: d.measurements.map(presentMeasurement) };
 }
 
 const COMMANDS: RolloutCommand[] = ['pause', 'resume', 'promote', 'promote-full', 'abort', 'retry'];

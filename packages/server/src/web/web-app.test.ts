@@ -21,10 +21,19 @@ const PAGES = [
   '/settings',
   '/settings/environments',
   '/settings/users/42',
+  '/rollouts/01jrollout',
+  '/projects/api/rollouts',
+  '/projects/api/rollouts?flag=new-checkout',
+  '/insights',
+  '/insights?project=api&environment=production&interval=month',
+  '/calendar',
+  '/calendar?weeks=13',
   // Unknown deep links under the pages: the SPA shows its own "not found".
   '/projects/api/no/such/page',
   '/deployments/x/y',
   '/settings/nothing-here/at/all',
+  '/rollouts/x/y',
+  '/insights/nothing/here',
 ];
 
 describe('the web app served at /', () => {

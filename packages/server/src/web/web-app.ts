@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * The web app's pages. Every one answers index.html, as does any deep link under them (the SPA
  * shows its own "not found"), so a reload or a link from a chat message always works.
  */
-export const SPA_ROUTES = ['/', '/login', '/projects', '/projects/*', '/deployments', '/deployments/*', '/audit', '/audit/*', '/settings', '/settings/*'] as const;
+export const SPA_ROUTES = ['/', '/login', '/projects', '/projects/*', '/deployments', '/deployments/*', '/audit', '/audit/*', '/settings', '/settings/*', '/rollouts', '/rollouts/*', '/insights', '/insights/*', '/calendar'] as const;
 
 /**
  * What the built app needs and nothing more: its own scripts only (no inline script), inline

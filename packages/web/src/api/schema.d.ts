@@ -1506,7 +1506,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One environment */
+        /** One environment (ETag: send it back as If-Match with PATCH) */
         get: {
             parameters: {
                 query?: never;
@@ -1816,11 +1816,14 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change an environment */
+        /** Change an environment; with If-Match, only if it is still the version read (412 otherwise) */
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description the ETag this change is based on; 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     env: string;
                 };
@@ -2044,6 +2047,23 @@ export interface paths {
                 };
                 /** @description An error; `code` is stable and machine-readable. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5880,7 +5900,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One flag with every environment side by side */
+        /** One flag with every environment side by side (ETag: send it back as If-Match with PATCH) */
         get: {
             parameters: {
                 query?: never;
@@ -6314,11 +6334,14 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a flag definition; archived: false restores an archived flag */
+        /** Change a flag definition; archived: false restores an archived flag; with If-Match, only if it is still the version read (412 otherwise) */
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description the ETag this change is based on; 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     project: string;
                     flag: string;
@@ -6512,6 +6535,23 @@ export interface paths {
                 };
                 /** @description An error; `code` is stable and machine-readable. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7100,7 +7140,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One segment */
+        /** One segment (ETag: send it back as If-Match with PATCH) */
         get: {
             parameters: {
                 query?: never;
@@ -7364,11 +7404,14 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a segment */
+        /** Change a segment; with If-Match, only if it is still the version read (412 otherwise) */
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description the ETag this change is based on; 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     project: string;
                     segment: string;
@@ -7479,6 +7522,23 @@ export interface paths {
                 };
                 /** @description An error; `code` is stable and machine-readable. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description An error; `code` is stable and machine-readable. */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8405,6 +8465,29 @@ export interface paths {
                                 finishedAt: string | null;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description all-at-once or canary */
+                                strategy: string;
+                                /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                                rolloutId: string | null;
+                                canary: {
+                                    rolloutId: string;
+                                    /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                    status: string;
+                                    stableVersion: string;
+                                    canaryVersion: string;
+                                    /** @description the weight every target confirmed */
+                                    weight: number;
+                                    plan: string | null;
+                                    /** @description the last call to the executors */
+                                    step: {
+                                        id: string;
+                                        action: string;
+                                        weight: number;
+                                        targets: {
+                                            [key: string]: string;
+                                        };
+                                    } | null;
+                                } | null;
                                 /** @description only when created: the token executors and scripts use to report results (shown once) */
                                 callbackToken?: string;
                             }[];
@@ -8540,6 +8623,20 @@ export interface paths {
                         };
                         /** @description true: answer 200 with every guard that would refuse, creating nothing */
                         dryRun?: boolean;
+                        /** @description canary: a progressive rollout tells the executors each weight (docs/rollouts.md); default all-at-once */
+                        strategy?: "all-at-once" | "canary";
+                        /** @description canary: a rollout plan's name (default standard-canary) or { steps: [...] } */
+                        plan?: string | {
+                            steps: unknown[];
+                            analysis?: {
+                                templates: string[];
+                                startingStep?: number;
+                            };
+                        };
+                        /** @description canary: background analysis templates added to the plan's */
+                        analysis?: {
+                            templates: string[];
+                        };
                     };
                 };
             };
@@ -8644,6 +8741,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -8728,6 +8848,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9131,6 +9274,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9215,6 +9381,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9428,6 +9617,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9512,6 +9724,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9735,6 +9970,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -9819,6 +10077,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10040,6 +10321,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10124,6 +10428,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10345,6 +10672,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10429,6 +10779,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10651,6 +11024,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -10735,6 +11131,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };
@@ -13025,14 +13444,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -13075,6 +13499,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -13248,14 +13684,19 @@ export interface paths {
                                 project: string;
                                 environment: string;
                                 target: {
+                                    /** @description flag or deployment */
                                     kind: string;
-                                    flag: string;
-                                    variant: string;
-                                    onFailure: string;
-                                    stable: {
+                                    flag?: string;
+                                    variant?: string;
+                                    onFailure?: string;
+                                    stable?: {
                                         variant: string;
                                         weight: number;
                                     }[];
+                                    /** @description kind deployment: the canary deployment */
+                                    deploymentId?: string;
+                                    stableVersion?: string;
+                                    canaryVersion?: string;
                                 };
                                 plan: string | null;
                                 status: string;
@@ -13445,14 +13886,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -13495,6 +13941,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -13666,14 +14124,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -13716,6 +14179,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -13885,14 +14360,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -13935,6 +14415,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -14104,14 +14596,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -14154,6 +14651,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -14323,14 +14832,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -14373,6 +14887,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -14542,14 +15068,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -14592,6 +15123,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -14761,14 +15304,19 @@ export interface paths {
                             project: string;
                             environment: string;
                             target: {
+                                /** @description flag or deployment */
                                 kind: string;
-                                flag: string;
-                                variant: string;
-                                onFailure: string;
-                                stable: {
+                                flag?: string;
+                                variant?: string;
+                                onFailure?: string;
+                                stable?: {
                                     variant: string;
                                     weight: number;
                                 }[];
+                                /** @description kind deployment: the canary deployment */
+                                deploymentId?: string;
+                                stableVersion?: string;
+                                canaryVersion?: string;
                             };
                             plan: string | null;
                             status: string;
@@ -14811,6 +15359,18 @@ export interface paths {
                             createdAt: string;
                             updatedAt: string;
                             finishedAt: string | null;
+                            /** @description every metric the rollout measures, with the conditions it judges them by (the copy taken when it started) */
+                            metrics: {
+                                name: string;
+                                template: string;
+                                /** @description "background" or "step N" (1-based) of the analysis step that measures it */
+                                where: string;
+                                /** @description slipway, prometheus or web */
+                                provider: string;
+                                interval: string | null;
+                                successCondition: string | null;
+                                failureCondition: string | null;
+                            }[];
                             timeLeftMs: number | null;
                             nextCheckAt: string | null;
                             decisions: {
@@ -18871,7 +19431,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload a JUnit XML report (application/xml, ≤ 20 MB), tagged with version, environment and suite */
+        /** Upload a JUnit XML report (application/xml, or a file part of multipart/form-data; ≤ 20 MB), tagged with version, environment and suite */
         post: {
             parameters: {
                 query?: {
@@ -23760,6 +24320,29 @@ export interface paths {
                             finishedAt: string | null;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description all-at-once or canary */
+                            strategy: string;
+                            /** @description canary: the rollout driving it (GET /api/v1/rollouts/{id}) */
+                            rolloutId: string | null;
+                            canary: {
+                                rolloutId: string;
+                                /** @description the rollout's status: pending (not started: approvals), running, paused, succeeded, aborted, rolled_back */
+                                status: string;
+                                stableVersion: string;
+                                canaryVersion: string;
+                                /** @description the weight every target confirmed */
+                                weight: number;
+                                plan: string | null;
+                                /** @description the last call to the executors */
+                                step: {
+                                    id: string;
+                                    action: string;
+                                    weight: number;
+                                    targets: {
+                                        [key: string]: string;
+                                    };
+                                } | null;
+                            } | null;
                             /** @description only when created: the token executors and scripts use to report results (shown once) */
                             callbackToken?: string;
                         };

@@ -38,8 +38,11 @@ export function Layout({ children }: { children: ReactNode }) {
       ? [
           { to: `/projects/${encodeURIComponent(project)}`, label: `Releases of ${project}`, active: /^\/projects\/[^/]+\/?$/.test(location.pathname) || location.pathname.includes('/releases/') },
           { to: `/projects/${encodeURIComponent(project)}/flags`, label: `Flags of ${project}`, active: location.pathname.includes('/flags') },
+          { to: `/projects/${encodeURIComponent(project)}/rollouts`, label: `Rollouts of ${project}`, active: location.pathname.endsWith('/rollouts') },
         ]
       : []),
+    { to: '/insights', label: 'Insights', active: location.pathname.startsWith('/insights') },
+    { to: '/calendar', label: 'Release calendar', active: location.pathname.startsWith('/calendar') },
     { to: '/audit', label: 'Audit log', active: location.pathname.startsWith('/audit') },
     { to: '/settings', label: 'Settings', active: location.pathname.startsWith('/settings') },
   ];

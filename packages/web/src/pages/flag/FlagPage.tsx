@@ -38,13 +38,18 @@ export function FlagPage() {
         title={f.name && f.name !== f.key ? `${f.name} (${f.key})` : f.key}
         subtitle={`${f.type} flag of ${project}${f.owner ? ` · owner ${f.owner}` : ''}${f.description ? ` · ${f.description}` : ''}`}
         actions={
-          <Can capability="changeFlags">
-            {!f.archived && (
-              <Button variant="default" color="red" onClick={() => archive.mutate(undefined)} loading={archive.isPending}>
-                Archive
-              </Button>
-            )}
-          </Can>
+          <>
+            <Button component={Link} to={`/projects/${enc(project)}/rollouts?flag=${enc(f.key)}`} variant="default">
+              Rollouts
+            </Button>
+            <Can capability="changeFlags">
+              {!f.archived && (
+                <Button variant="default" color="red" onClick={() => archive.mutate(undefined)} loading={archive.isPending}>
+                  Archive
+                </Button>
+              )}
+            </Can>
+          </>
         }
       />
       <Anchor component={Link} to={`/projects/${enc(project)}/flags`} size="sm">

@@ -2,17 +2,19 @@ import { Group, Stack, Text, TextInput } from '@mantine/core';
 import { memo, useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useApiQuery } from '../../api/queries';
+import type { CompatibilityProblem } from '../../api/more-types';
 import type { Page, Project, Status, StatusCell } from '../../api/types';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { PageHeader } from '../../components/PageHeader';
 import { fromNow } from '../../components/time';
+import { CompatibilityWarning, useCompatibilityProblems } from './CompatibilityWarning';
 import { environmentGate } from './environment-gate';
 import { useLiveStatus } from './live-status';
 
 const enc = encodeURIComponent;
 
-const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | undefined; project: string; color: string }) {
+const Cell = memo(function Cell({ cell, project, color, problems }: { cell: StatusCell | undefined; project: string; color: string; problems?: CompatibilityProblem[] | undefined }) {
   if (!cell || (!cell.current && !cell.inFlight)) {
     return (
       <td className="cell" style={{ ['--env-color' as string]: color }}>
@@ -57,12 +59,14 @@ const Cell = memo(function Cell({ cell, project, color }: { cell: StatusCell | u
           Drift: {drift.length} instance{drift.length > 1 ? 's run' : ' runs'} {[...new Set(drift.map((d) => d.version))].join(', ')}
         </div>
       )}
+      <CompatibilityWarning problems={problems} />
     </td>
   );
 });
 
 export function HomePage() {
   const status = useLiveStatus();
+  const compatibility = useCompatibilityProblems();
   const projects = useApiQuery<Page<Project>>('/api/v1/projects', { limit: 200 });
   const [filter, setFilter] = useState('');
   const deferredFilter = useDeferredValue(filter);
@@ -113,7 +117,7 @@ export function HomePage() {
                     <Link to={`/projects/${enc(row.project)}`}>{row.project}</Link>
                   </th>
                   {envs.map((env) => (
-                    <Cell key={env.key} cell={row.cells.get(env.key)} project={row.project} color={env.color} />
+                    <Cell key={env.key} cell={row.cells.get(env.key)} project={row.project} color={env.color} problems={compatibility.get(`${row.project}/${env.key}`)} />
                   ))}
                 </tr>
               ))}
