@@ -8,6 +8,7 @@ const MESSAGE = 'must not contain NUL characters (\\u0000)';
  * Walks without recursion: a body may nest thousands of levels before schema validation refuses it.
  */
 export function nulPath(value: unknown, root: string): string | null {
+  if (!hasNul(value)) return null;
   const stack: Array<[unknown, string]> = [[value, root]];
   while (stack.length > 0) {
     const [current, path] = stack.pop()!;
@@ -24,6 +25,28 @@ export function nulPath(value: unknown, root: string): string | null {
     }
   }
   return null;
+}
+
+/** Whether a NUL is anywhere in the value: the common answer (no) without building any path. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(NUL);
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) return true;
+    } else if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (typeof current === 'object' && current !== null && !Buffer.isBuffer(current)) {
+      for (const key in current) {
+        if (!Object.hasOwn(current, key)) continue;
+        if (key.includes(NUL)) return true;
+        stack.push((current as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
 }
 
 /**
