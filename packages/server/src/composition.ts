@@ -176,6 +176,7 @@ export function compose(options: CompositionOptions): Services {
     clock,
     ids,
     outbound,
+    secrets,
     ...(options.rollouts && { settings: options.rollouts }),
     drivers: [deployments.canaryDriver],
     onError: (error) => options.onBackgroundError?.(error, 'rollout ticker'),

@@ -10,6 +10,8 @@ import type { NamedBody } from './analysis-store.js';
 import { providerProblems } from './providers.js';
 import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from '../shared/outbound-policy.js';
 import { SHIPPED_PLANS, SHIPPED_TEMPLATES } from './shipped.js';
+import type { SecretBox } from '../shared/secret-box.js';
+import { redactTemplate, sealTemplate } from './template-secrets.js';
 
 /** A template or plan as the API shows it: stored ones and the shipped defaults (`builtIn: true`). */
 export interface NamedView<T> {
@@ -40,6 +42,11 @@ export async function templateProblems(template: unknown, path: string, outbound
   return problems;
 }
 
+/** A template as the API shows it: the web provider's header values write-only. */
+function shownTemplate(v: NamedView<AnalysisTemplate>): NamedView<AnalysisTemplate> {
+  return { ...v, body: redactTemplate(v.body) };
+}
+
 function view<T>(stored: NamedBody<T> | null, name: string, shipped: T | undefined): NamedView<T> | null {
   if (stored) return { name: stored.name, builtIn: false, body: stored.body, createdBy: stored.createdBy, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
   return shipped ? { name, builtIn: true, body: shipped, createdBy: null, createdAt: null, updatedAt: null } : null;
@@ -51,11 +58,13 @@ export class AnalysisService {
     private readonly uow: Uow,
     private readonly ids: IdGenerator,
     private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
+    /** Seals the web provider's header values (API keys); without it they are stored as given (unit tests). */
+    private readonly secrets?: SecretBox,
   ) {}
 
   async listTemplates(projectKey: string): Promise<Array<NamedView<AnalysisTemplate>>> {
     const project = await requireProject(this.uow.reads, projectKey);
-    return this.merge(await this.uow.reads.analysisTemplates.all(project.id), SHIPPED_TEMPLATES);
+    return this.merge(await this.uow.reads.analysisTemplates.all(project.id), SHIPPED_TEMPLATES).map(shownTemplate);
   }
 
   async listPlans(projectKey: string): Promise<Array<NamedView<Plan>>> {
@@ -67,7 +76,7 @@ export class AnalysisService {
     const project = await requireProject(this.uow.reads, projectKey);
     const found = view(await this.uow.reads.analysisTemplates.get(project.id, name), name, SHIPPED_TEMPLATES[name]);
     if (!found) throw new NotFoundError(`Analysis template ${name} does not exist in ${projectKey}.`, { template: name });
-    return found;
+    return shownTemplate(found);
   }
 
   async getPlan(projectKey: string, name: string): Promise<NamedView<Plan>> {
@@ -82,7 +91,8 @@ export class AnalysisService {
     const problems = await templateProblems(input, 'body', this.outbound);
     if (problems.length > 0) throw invalid(`Analysis template ${String(input.name)}`, problems);
     if (SHIPPED_TEMPLATES[input.name]) throw new ConflictError(`${input.name} is a shipped template; give yours another name.`, { field: 'body.name' });
-    return this.create(ctx, projectKey, 'analysisTemplates', 'analysis_template', input.name, input);
+    const stored = this.secrets ? sealTemplate(input, this.secrets) : input;
+    return shownTemplate(await this.create(ctx, projectKey, 'analysisTemplates', 'analysis_template', input.name, stored, redactTemplate(input)));
   }
 
   async createPlan(ctx: RequestContext, projectKey: string, input: { name: string } & Plan): Promise<NamedView<Plan>> {
@@ -93,7 +103,7 @@ export class AnalysisService {
     if (SHIPPED_PLANS[name]) throw new ConflictError(`${name} is a shipped plan; give yours another name.`, { field: 'body.name' });
     const project = await requireProject(this.uow.reads, projectKey);
     await this.resolve(this.uow.reads, project.id, plan, [], 'body');
-    return this.create(ctx, projectKey, 'rolloutPlans', 'rollout_plan', name, plan);
+    return this.create(ctx, projectKey, 'rolloutPlans', 'rollout_plan', name, plan, plan);
   }
 
   async delete(ctx: RequestContext, projectKey: string, kind: 'analysisTemplates' | 'rolloutPlans', name: string): Promise<void> {
@@ -104,11 +114,13 @@ export class AnalysisService {
       if (!stored) throw new NotFoundError(`${name} does not exist in ${projectKey}${(kind === 'analysisTemplates' ? SHIPPED_TEMPLATES : SHIPPED_PLANS)[name] ? ' (shipped ones cannot be deleted)' : ''}.`, { name });
       await tx.stores[kind].delete(stored.id);
       const type = kind === 'analysisTemplates' ? 'analysis_template' : 'rollout_plan';
-      await tx.record(ctx, { action: `${type}.deleted`, resourceType: type, resourceId: `${projectKey}/${name}`, before: stored.body });
+      const before = kind === 'analysisTemplates' ? redactTemplate(stored.body as AnalysisTemplate) : stored.body;
+      await tx.record(ctx, { action: `${type}.deleted`, resourceType: type, resourceId: `${projectKey}/${name}`, before });
     });
   }
 
-  private async create<T>(ctx: RequestContext, projectKey: string, kind: 'analysisTemplates' | 'rolloutPlans', type: string, name: string, body: T): Promise<NamedView<T>> {
+  /** `audited` is what the audit log keeps of the body (a template's header values as "set"). */
+  private async create<T>(ctx: RequestContext, projectKey: string, kind: 'analysisTemplates' | 'rolloutPlans', type: string, name: string, body: T, audited: T): Promise<NamedView<T>> {
     return this.uow.transaction(async (tx) => {
       const project = await requireProject(tx.stores, projectKey);
       const item: NamedBody<T> = { id: this.ids.next(), projectId: project.id, name, body, createdBy: ctx.actor.username, createdAt: tx.now, updatedAt: tx.now };
@@ -118,7 +130,7 @@ export class AnalysisService {
         if (isUniqueViolation(error)) throw new ConflictError(`${name} already exists in ${projectKey}.`, { field: 'body.name', name });
         throw error;
       }
-      await tx.record(ctx, { action: `${type}.created`, resourceType: type, resourceId: `${projectKey}/${name}`, after: body });
+      await tx.record(ctx, { action: `${type}.created`, resourceType: type, resourceId: `${projectKey}/${name}`, after: audited });
       return view(item, name, undefined)!;
     });
   }

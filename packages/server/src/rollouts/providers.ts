@@ -1,3 +1,5 @@
+import type { SecretBox } from '../shared/secret-box.js';
+import { openHeaders } from './template-secrets.js';
 import { parseDuration, type MetricProvider, type ProviderOutcome, type ResolvedMetric, type ValidationProblem } from '@slipway/rollout-engine';
 import { outboundRequest, type OutboundResponse } from '../shared/outbound-http.js';
 import { DEFAULT_OUTBOUND_POLICY, isOutboundRefusal, REFUSED_MESSAGE, type OutboundPolicy } from '../shared/outbound-policy.js';
@@ -140,6 +142,8 @@ export class MetricProviders {
   constructor(
     private readonly metrics: MetricStore,
     private readonly outbound: OutboundPolicy = DEFAULT_OUTBOUND_POLICY,
+    /** Opens the sealed header values of web providers (template-secrets.ts). */
+    private readonly secrets?: SecretBox,
   ) {}
 
   /**
@@ -171,7 +175,7 @@ export class MetricProviders {
     if ('web' in provider) {
       const p = provider.web;
       const timeout = parseDuration(p.timeout ?? '') ?? DEFAULT_TIMEOUT_MS;
-      const body = await fetchJson(this.outbound, fillIn(p.url, target.args, encodeURIComponent), p.headers ?? {}, timeout);
+      const body = await fetchJson(this.outbound, fillIn(p.url, target.args, encodeURIComponent), openHeaders(provider, this.secrets), timeout);
       const value = await jsonPathNumber(body, p.jsonPath);
       const baseline = p.baselineJsonPath !== undefined ? await jsonPathNumber(body, p.baselineJsonPath) : undefined;
       return { value, ...(baseline !== undefined && { baseline }) };

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../shared/secret-box.js';
 import type { Uow } from '../db/stores.js';
 import type { FlagService } from '../flags/flag-service.js';
 import type { Clock } from '../shared/clock.js';
@@ -39,18 +40,20 @@ export interface RolloutsOptions {
   onError?: (error: unknown) => void;
   /** Where the Prometheus and web metric providers may send (SLIPWAY_OUTBOUND_*). */
   outbound?: OutboundPolicy;
+  /** Seals and opens the web metric provider's header values (API keys). */
+  secrets?: SecretBox;
 }
 
 export function createRollouts(o: RolloutsOptions): Rollouts {
   const settings = { ...DEFAULT_ROLLOUT_SETTINGS, ...o.settings };
   const drivers = new Map<string, RolloutDriver>([['flag', new FlagDriver(o.flags)], ...(o.drivers ?? []).map((d): [string, RolloutDriver] => [d.kind, d])]);
-  const analysis = new AnalysisService(o.uow, o.ids, o.outbound);
+  const analysis = new AnalysisService(o.uow, o.ids, o.outbound, o.secrets);
   let ticker: RolloutTicker | null = null;
   const service = new RolloutService(o.uow, analysis, o.flags, drivers, o.ids, o.clock, () => ticker?.kick());
   ticker = new RolloutTicker({
     uow: o.uow,
     drivers,
-    providers: new MetricProviders(o.uow.reads.metricPoints, o.outbound),
+    providers: new MetricProviders(o.uow.reads.metricPoints, o.outbound, o.secrets),
     clock: o.clock,
     ids: o.ids,
     leaseMs: settings.leaseMs,
