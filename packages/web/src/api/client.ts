@@ -38,6 +38,19 @@ export interface RequestOptions {
   /** Do not report a 401 to the listeners (the sign-in page asks who is signed in). */
   quietUnauthorized?: boolean;
   signal?: AbortSignal;
+  /** `If-Match`: change the resource only if it is still the version this tag names (412 otherwise). */
+  ifMatch?: string;
+}
+
+/**
+ * The last entity tag the API gave for each path (on GET, and on the answer to a change). Editors
+ * send it back as `If-Match`, so saving a form read before someone else's change is refused (412)
+ * instead of silently putting back what that person changed (a freeze, say).
+ */
+const etags = new Map<string, string>();
+
+export function etagOf(path: string): string | undefined {
+  return etags.get(path);
 }
 
 export function withQuery(path: string, query: RequestOptions['query']): string {
@@ -52,6 +65,7 @@ export async function request<T>(method: Method, path: string, body?: unknown, o
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers[CSRF_HEADER] = csrfToken;
+  if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
   let response: Response;
   try {
     response = await fetch(withQuery(path, options.query), {
@@ -66,6 +80,8 @@ export async function request<T>(method: Method, path: string, body?: unknown, o
     throw new ApiError(0, 'network_error', `Slipway could not be reached (${(error as Error).message}). Check your connection and try again.`);
   }
   if (response.status === 204) return undefined as T;
+  const etag = response.headers.get('etag');
+  if (response.ok && etag !== null && method !== 'DELETE' && method !== 'POST') etags.set(path, etag);
   const text = await response.text();
   let json: unknown = undefined;
   try {

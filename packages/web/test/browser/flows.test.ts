@@ -297,6 +297,33 @@ describe('the web app, used by a team', () => {
     await rita.context().close();
   });
 
+  it("saving an environment form read before someone else's freeze is refused, and the freeze stays", async () => {
+    const rita = await pageAs('rita');
+    await rita.goto(`${s.url}/settings/environments/dev`);
+    const name = rita.getByRole('textbox', { name: 'Name', exact: true });
+    await name.waitFor();
+    // While rita's form is open, the admin freezes dev through the API.
+    const freeze = { from: '2031-03-01T00:00:00Z', to: '2031-03-02T00:00:00Z', reason: 'quarter close' };
+    await s.api('PATCH', '/api/v1/environments/dev', { freezes: [freeze] });
+    await name.fill('Development (EU)');
+    await rita.getByRole('button', { name: 'Save dev' }).click();
+    await rita.getByText('Someone changed this environment since you opened it').waitFor();
+    await expect(rita.getByTestId('api-error').innerText()).resolves.toContain('precondition_failed');
+    // Nothing of rita's stale form was written: the freeze is still there, the name unchanged.
+    let dev = await s.api('GET', '/api/v1/environments/dev');
+    expect(dev.freezes.map((f: { reason: string }) => f.reason)).toEqual(['quarter close']);
+    expect(dev.name).not.toBe('Development (EU)');
+    // She loads the admin's change, makes hers again, and it saves with the freeze kept.
+    await rita.getByRole('button', { name: /Load their changes/ }).click();
+    await waitFor(async () => (await name.inputValue()) !== 'Development (EU)', 'the form reloaded');
+    await name.fill('Development (EU)');
+    await rita.getByRole('button', { name: 'Save dev' }).click();
+    await waitFor(async () => (await s.api('GET', '/api/v1/environments/dev')).name === 'Development (EU)', 'the saved name');
+    dev = await s.api('GET', '/api/v1/environments/dev');
+    expect(dev.freezes.map((f: { reason: string }) => f.reason)).toEqual(['quarter close']);
+    await rita.context().close();
+  });
+
   it('the badge script draws the environment and version on a static test page, and nothing in production', async () => {
     // The front-end under test is another origin: a static page served from its own server.
     const site = http.createServer((req, res) => {

@@ -2,7 +2,7 @@ import { Anchor, Button, ColorInput, Group, NumberInput, Select, Stack, Switch, 
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, seg } from '../../api/client';
+import { api, ApiError, etagOf, seg } from '../../api/client';
 import { useApiMutation, useApiQuery } from '../../api/queries';
 import { useSession } from '../../api/session';
 import type { ApprovalGroup, Environment, EnvironmentPatch } from '../../api/types';
@@ -58,10 +58,14 @@ export function EnvironmentEditor() {
         smoke: smoke.mode === 'http' ? { http: { url: smoke.url, expectStatus: smoke.expectStatus } } : smoke.mode === 'command' ? { command: smoke.command } : null,
         autoRollback: d.autoRollback,
       };
-      return api.patch<Environment>(`/api/v1/environments/${seg(env)}`, body);
+      const path = `/api/v1/environments/${seg(env)}`;
+      // Only if nobody changed it since this form was filled from it: the form sends every setting.
+      const ifMatch = etagOf(path);
+      return api.patch<Environment>(path, body, ifMatch === undefined ? {} : { ifMatch });
     },
     { onSuccess: () => notifications.show({ color: 'green', message: `Saved ${env}` }) },
   );
+  const stale = save.error instanceof ApiError && save.error.code === 'precondition_failed';
   const remove = useApiMutation(() => api.delete(`/api/v1/environments/${seg(env)}`), { onSuccess: () => navigate('/settings/environments') });
   if (query.isPending || (!draft && !query.isError)) return <Loading />;
   if (query.isError) return <ErrorAlert error={query.error} />;
@@ -122,7 +126,14 @@ export function EnvironmentEditor() {
         {smoke.mode === 'http' && <NumberInput label="Expected status" value={smoke.expectStatus} onChange={(v) => setSmoke({ ...smoke, expectStatus: Number(v) || 200 })} w={130} disabled={!mayEdit} />}
         {smoke.mode === 'command' && <TagsInput label="Command (argv)" value={smoke.command} onChange={(command) => setSmoke({ ...smoke, command })} w={360} disabled={!mayEdit} />}
       </Group>
-      <ErrorAlert error={save.error ?? remove.error} title="Refused" />
+      <ErrorAlert error={save.error ?? remove.error} title={stale ? 'Someone changed this environment since you opened it' : 'Refused'} />
+      {stale && (
+        <Group>
+          <Button variant="default" onClick={() => (save.reset(), void query.refetch())}>
+            Load their changes (yours are discarded)
+          </Button>
+        </Group>
+      )}
       {mayEdit && (
         <Group>
           <Button onClick={() => save.mutate(undefined)} loading={save.isPending} disabled={problems.length > 0}>
