@@ -64,8 +64,9 @@ const UploadQuery = Type.Object(
 /** JUnit XML bodies, in this plugin only, with their own limit; a too-large body says which limit. */
 function acceptJunit(app: FastifyInstance): void {
   app.addContentTypeParser(['application/xml', 'text/xml', 'application/junit+xml'], { parseAs: 'string', bodyLimit: JUNIT_BODY_LIMIT }, (_req, body, done) => done(null, body));
-  // `curl -F file=@report.xml`: the one file part, with the same limit (the form's overhead aside).
-  app.addContentTypeParser('multipart/form-data', { bodyLimit: JUNIT_BODY_LIMIT + 64 * 1024 }, async (request: FastifyRequest, payload: Readable) => readMultipartReport(request.headers, payload, JUNIT_BODY_LIMIT));
+  // `curl -F file=@report.xml`: the one file part. A streaming parser gets no `bodyLimit` from
+  // Fastify; the multipart reader bounds the file (20 MB), the number and size of fields itself.
+  app.addContentTypeParser('multipart/form-data', async (request: FastifyRequest, payload: Readable) => readMultipartReport(request.headers, payload, JUNIT_BODY_LIMIT));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error instanceof MultipartTooLargeError) return reply.status(413).send({ error: { code: 'payload_too_large', message: 'The JUnit report is larger than 20 MB: split it (one upload per suite) or drop system-out.', details: { limit: JUNIT_BODY_LIMIT } } });
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'Send the JUnit report as the body with content-type: application/xml, or as a file part of multipart/form-data.', details: {} } });
