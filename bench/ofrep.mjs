@@ -15,7 +15,7 @@ requireBuild();
 const run = promisify(execFile);
 const DURATION = Number(process.env.DURATION ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const FLAGS = 300;
 const TOKEN = 'slw_bench-token-0123456789abcdef';
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => fs.existsSync(p));

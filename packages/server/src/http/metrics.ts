@@ -18,7 +18,7 @@ interface Series {
  * OFREP request, which the server answers thousands of times a second. Here an observation is a
  * Map lookup and an increment.
  */
-class RequestDurations {
+export class RequestDurations {
   readonly name = 'slipway_http_request_duration_seconds';
   readonly help = 'HTTP request duration by route and status (the _count series counts requests).';
   readonly type = 'histogram';
@@ -57,10 +57,9 @@ class RequestDurations {
 }
 
 /** Prometheus metrics: process metrics plus request counts and durations by route and status. */
-export function registerMetrics(app: FastifyInstance): Registry {
+export function registerMetrics(app: FastifyInstance, durations = new RequestDurations()): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const durations = new RequestDurations();
   registry.registerMetric(durations as unknown as Parameters<Registry['registerMetric']>[0]);
   // A callback hook (not async): it runs on every request.
   app.addHook('onResponse', (request, reply, done) => {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { JSON_TYPE, nulAnswer } from '../sdk/ofrep-answers.js';
 
 const NUL = '\u0000';
-const MESSAGE = 'must not contain NUL characters (\\u0000)';
+export const NUL_MESSAGE = 'must not contain NUL characters (\\u0000)';
 
 /**
  * Where the first NUL character is in one part of a request (`body/rules/0/values/1`), or null.
@@ -61,12 +62,10 @@ export function registerNulGuard(app: FastifyInstance): void {
     const where = nulPath(request.params, 'params') ?? nulPath(request.query, 'query') ?? nulPath(request.body, 'body');
     if (where === null) return done();
     if (request.url.startsWith('/ofrep/')) {
-      const key = (request.params as { key?: unknown } | undefined)?.key;
-      const errorCode = where.startsWith('body/context') ? 'INVALID_CONTEXT' : 'PARSE_ERROR';
-      const answer = { ...(typeof key === 'string' && { key }), errorCode, errorDetails: `${where} ${MESSAGE}.` };
-      void reply.status(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer));
+      const answer = nulAnswer((request.params as { key?: unknown } | undefined)?.key, where, NUL_MESSAGE);
+      void reply.status(answer.status).header('content-type', JSON_TYPE).send(answer.payload);
       return;
     }
-    void reply.status(400).send({ error: { code: 'validation_failed', message: `${where} ${MESSAGE}.`, details: { problems: [{ path: where, message: MESSAGE }] } } });
+    void reply.status(400).send({ error: { code: 'validation_failed', message: `${where} ${NUL_MESSAGE}.`, details: { problems: [{ path: where, message: NUL_MESSAGE }] } } });
   });
 }

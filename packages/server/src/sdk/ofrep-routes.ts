@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { EvaluationResult } from '@slipway/flag-engine';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { SecretBox } from '../shared/secret-box.js';
 import { sdkKeyFromHeaders } from './sdk-auth.js';
@@ -9,6 +8,7 @@ import { ofrepStreamRoute, streamEndpoint } from './ofrep-stream.js';
 import type { SdkKeyIdentity, SdkKeyService } from './sdk-key-service.js';
 import { etagMatches } from './sdk-routes.js';
 import { errorFields } from './log-fields.js';
+import { CORS_HEADERS, contextOf, failure, INTERNAL_ERROR_PAYLOAD, JSON_TYPE, refusal, singleAnswer, success, unreadableAnswer, WWW_AUTHENTICATE, type EvaluationCounter, type OfrepAnswer } from './ofrep-answers.js';
 
 // The OpenFeature Remote Evaluation Protocol (github.com/open-feature/protocol, service/openapi.yaml,
 // and ADR 0008 for event streams). This is the hot path: no user-token hook, no body schema, the
@@ -34,46 +34,10 @@ export interface OfrepOptions {
   evaluations?: EvaluationCounter;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-export const WWW_AUTHENTICATE = 'Bearer realm="slipway", charset="UTF-8"';
-const CORS_HEADERS = 'authorization, x-api-key, content-type, if-none-match, last-event-id';
-
 type Body = Record<string, unknown>;
 
 function isObject(v: unknown): v is Body {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The evaluation context of a request body, or an OFREP error code and details. */
-function contextOf(body: unknown): { context: Body } | { errorCode: 'PARSE_ERROR' | 'INVALID_CONTEXT'; errorDetails: string } {
-  if (body === undefined || body === null || body === '') return { context: {} };
-  if (!isObject(body)) return { errorCode: 'PARSE_ERROR', errorDetails: 'The request body must be a JSON object: { "context": { "targetingKey": … } }.' };
-  const context = body.context;
-  if (context === undefined || context === null) return { context: {} };
-  if (!isObject(context)) return { errorCode: 'INVALID_CONTEXT', errorDetails: '"context" must be an object of attributes.' };
-  const key = context.targetingKey;
-  if (key !== undefined && typeof key !== 'string') return { errorCode: 'INVALID_CONTEXT', errorDetails: '"context.targetingKey" must be a string.' };
-  return { context };
-}
-
-function success(key: string, r: EvaluationResult): Body {
-  const out: Body = { key };
-  // A disabled flag without an off variant serves the caller's default: the value is left out.
-  if (r.value !== undefined) out.value = r.value;
-  out.reason = r.reason;
-  if (r.variant !== undefined) out.variant = r.variant;
-  if (r.flagMetadata !== undefined) out.metadata = r.flagMetadata;
-  return out;
-}
-
-function failure(key: string, r: EvaluationResult): Body {
-  return { key, errorCode: r.errorCode, errorDetails: r.errorMessage ?? r.errorCode };
-}
-
-/** Where OFREP reports what it evaluated (flags/evaluation-tracker.ts: a counter bump, no I/O). */
-export interface EvaluationCounter {
-  seen(state: EnvironmentState, flagKey: string): void;
-  seenAll(state: EnvironmentState): void;
 }
 
 /** The rule-set version an event stream announced (`flagConfigEtag="12"`), or undefined. */
@@ -82,6 +46,10 @@ function announcedVersion(query: unknown): number | undefined {
   if (typeof raw !== 'string') return undefined;
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(raw.trim());
   return match ? Number(match[1]) : undefined;
+}
+
+function send(reply: FastifyReply, answer: OfrepAnswer): FastifyReply {
+  return reply.status(answer.status).header('content-type', JSON_TYPE).send(answer.payload);
 }
 
 export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options: OfrepOptions): FastifyPluginAsync {
@@ -95,12 +63,9 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
       const status = error.statusCode;
       if (status === undefined || status >= 500) {
         request.log.error(errorFields(request, error), 'OFREP request failed');
-        return reply.status(500).header('content-type', JSON_TYPE).send(JSON.stringify({ errorDetails: 'internal error; the request id is in the x-request-id header' }));
+        return reply.status(500).header('content-type', JSON_TYPE).send(INTERNAL_ERROR_PAYLOAD);
       }
-      const errorDetails = `The request could not be read: ${error.message}`;
-      const params = request.params as { key?: string } | undefined;
-      const body = params?.key !== undefined ? { key: params.key, errorCode: 'PARSE_ERROR', errorDetails } : { errorCode: 'PARSE_ERROR', errorDetails };
-      return reply.status(400).header('content-type', JSON_TYPE).send(JSON.stringify(body));
+      return send(reply, unreadableAnswer((request.params as { key?: string } | undefined)?.key, error.message));
     });
 
     // Browsers call OFREP from other origins with client keys (public; no cookies): allow any origin.
@@ -115,20 +80,12 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
     );
 
     function admit(request: FastifyRequest, reply: FastifyReply, identity: SdkKeyIdentity | null, done: () => void): void {
-      if (identity === null) {
-        reply.status(401).header('www-authenticate', WWW_AUTHENTICATE).send();
-        return;
-      }
-      if (identity.kind === 'server' && request.headers.origin !== undefined) {
-        // A server key sees every rule; a request from a web page means it was shipped to browsers.
-        reply
-          .status(403)
-          .header('content-type', JSON_TYPE)
-          .send(JSON.stringify({ errorDetails: 'This is a server SDK key: it must never reach a browser. Revoke it, and create a client key for the web.' }));
-        return;
-      }
-      request.sdkIdentity = identity;
-      done();
+      const refused = refusal(identity, request.headers.origin);
+      if (refused === null) {
+        request.sdkIdentity = identity;
+        done();
+      } else if (refused.status === 401) reply.status(401).header('www-authenticate', WWW_AUTHENTICATE).send();
+      else send(reply, refused);
     }
 
     /** The key is checked before the body is read: an unauthenticated request is 401 whatever its body. */
@@ -146,14 +103,7 @@ export function ofrepRoutes(delivery: FlagDelivery, keys: SdkKeyService, options
     }
 
     function single(state: EnvironmentState, request: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply): FastifyReply {
-      const key = request.params.key;
-      const parsed = contextOf(request.body);
-      reply.header('content-type', JSON_TYPE);
-      if (!('context' in parsed)) return reply.status(400).send(JSON.stringify({ key, ...parsed }));
-      const r = state.evaluator().evaluate(key, parsed.context);
-      if (r.errorCode !== 'FLAG_NOT_FOUND') evaluations?.seen(state, key);
-      if (r.errorCode === undefined) return reply.send(JSON.stringify(success(key, r)));
-      return reply.status(r.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400).send(JSON.stringify(failure(key, r)));
+      return send(reply, singleAnswer(state, request.params.key, request.body, evaluations));
     }
 
     // Not an async handler: with the rule set in memory (always, after the first request) the
