@@ -3,12 +3,14 @@
 // the same JSON body and answers a constant of the same size, in its own process. Both are loaded
 // in turn (anchor, Slipway, anchor, Slipway, …) by the same load generator — wrk (Debian's package,
 // one thread: far cheaper than the server) when installed, else autocannon — keep-alive.
+// Before measuring, the server clones a real repository and cuts a release, as a server in use has.
 // Also: bulk evaluation of 300 flags (informational).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
+import { git, makeRepository } from './_git.mjs';
 import { freePort, machine, median, requireBuild, ROOT, SERVER_MAIN, spawnUntilReady, stop, tempDir } from './_support.mjs';
 
 requireBuild();
@@ -68,7 +70,13 @@ async function seed(base) {
     return res.json();
   };
   await call('POST', '/api/v1/environments', { key: 'production', rank: 10 });
-  await call('POST', '/api/v1/projects', { key: 'web', repository: '/srv/git/web.git', verify: false });
+  // A real repository and a release cut from it: a server in use has done git and release work
+  // (the background fetch does it every minute), and what that leaves behind must not slow OFREP.
+  const { remote, work } = makeRepository(repoDir);
+  git(work, ['commit', '--quiet', '--allow-empty', '-m', 'feat: checkout behind a flag']);
+  git(work, ['push', '--quiet', 'origin', 'main']);
+  await call('POST', '/api/v1/projects', { key: 'web', repository: remote });
+  await call('POST', '/api/v1/projects/web/releases', {});
   const config = {
     enabled: true,
     offVariant: 'off',
@@ -89,6 +97,7 @@ async function seed(base) {
 }
 
 const dataDir = tempDir('slipway-bench-ofrep-');
+const repoDir = tempDir('slipway-bench-ofrep-repo-');
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 // Default settings: no LOG_LEVEL (info), logs written to a pipe the benchmark drains.
@@ -138,4 +147,5 @@ try {
   anchor.kill('SIGTERM');
   await stop(child);
   fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(repoDir, { recursive: true, force: true });
 }

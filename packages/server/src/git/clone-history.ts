@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 
 import { ValidationError } from '../shared/errors.js';
+import { HeldKeys } from '../shared/held-keys.js';
 import { ensureBareClone } from './bare-clone.js';
 import { listMirroredTagDetails, listMirroredTags, resolveInClone, type MirroredTag } from './clone-queries.js';
 import { RefNotFoundError } from './git-errors.js';
@@ -18,7 +18,7 @@ const ALLOWED_PROTOCOLS = 'file:git:http:https:ssh';
 const MISSING_OBJECT = /unknown revision|bad revision|bad object|not a valid (?:object|commit) name|invalid object name|no such commit|not a commit|Needed a single revision/i;
 
 const locks = new KeyedMutex();
-const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+const heldLocks = new HeldKeys();
 
 export interface ProjectRepositoryOptions {
   /** The project's repository: an absolute path (bare or not) or a git URL, without credentials (see `askpass`). */
@@ -74,9 +74,9 @@ export abstract class CloneHistory {
    * `fn` — including this class's own methods — do not wait for the lock again.
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const held = heldLocks.getStore();
+    const held = heldLocks.current();
     if (held?.has(this.dir)) return fn();
-    return locks.runExclusive(this.dir, () => heldLocks.run(new Set([...(held ?? []), this.dir]), fn));
+    return locks.runExclusive(this.dir, () => heldLocks.run(held, this.dir, fn));
   }
 
   /**

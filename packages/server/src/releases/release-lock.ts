@@ -1,9 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { KeyedMutex } from '../git/keyed-mutex.js';
 import { DomainError } from '../shared/errors.js';
+import { HeldKeys } from '../shared/held-keys.js';
 
 /** Another server holds the project's release lock for longer than a request may wait. */
 export class ReleaseInProgressError extends DomainError {
@@ -40,7 +40,7 @@ export interface ReleaseLockOptions {
  */
 export class ReleaseLocks {
   private readonly local = new KeyedMutex();
-  private readonly held = new AsyncLocalStorage<ReadonlySet<string>>();
+  private readonly held = new HeldKeys();
   private readonly waitMs: number;
   private readonly maxHolders: number;
   private holders = 0;
@@ -56,9 +56,9 @@ export class ReleaseLocks {
   }
 
   run<T>(projectKey: string, fn: () => Promise<T>): Promise<T> {
-    const held = this.held.getStore();
+    const held = this.held.current();
     if (held?.has(projectKey)) return fn();
-    const inside = () => this.held.run(new Set([...(held ?? []), projectKey]), fn);
+    const inside = () => this.held.run(held, projectKey, fn);
     return this.local.runExclusive(projectKey, () => (this.dialect === 'postgres' ? this.acrossReplicas(projectKey, inside) : inside()));
   }
 
