@@ -37,6 +37,24 @@ describe.each(DIALECTS)('status and drift on %s', (dialect) => {
     expect((await status()).items[1].inFlight).toBeNull();
   });
 
+  it('answers the whole matrix as UTF-8 bytes with a matching length, the same text as the stream, cached or rebuilt', async () => {
+    await t.request({ method: 'PATCH', url: '/api/v1/environments/dev', payload: { name: 'Développement ☂' } });
+    const token = await t.tokenFor('viewer');
+    const first = await t.request({ method: 'GET', url: '/api/v1/status', token });
+    const again = await t.request({ method: 'GET', url: '/api/v1/status', token });
+    for (const res of [first, again]) {
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+      expect(res.json().environmentStates.find((e: { key: string }) => e.key === 'dev').name).toBe('Développement ☂');
+    }
+    const withoutTime = (text: string) => text.replace(/"generatedAt":"[^"]+"/, '');
+    expect(withoutTime(again.body)).toBe(withoutTime(first.body));
+    expect(withoutTime(again.body)).toBe(withoutTime((await t.services.status.matrix()).json));
+    expect(again.headers.etag).toBe(first.headers.etag);
+    await t.request({ method: 'PATCH', url: '/api/v1/environments/dev', payload: { name: 'dev' } });
+  });
+
   it('detects drift: instances seen in the last 10 minutes running another version', async () => {
     const s0 = await status();
     const current = s0.items[0].current.version;

@@ -85,11 +85,11 @@ export function statusRoutes(status: StatusService, options?: StatusRouteOptions
           await status.matrix(filter); // an unknown project is a 404 before the stream starts
           return streamStatus(request, reply, status, options.outbox, filter, options.pollMs);
         }
-        const { json, etag } = await status.matrix(filter);
-        reply.header('etag', etag).header('cache-control', 'no-cache');
-        if (request.headers['if-none-match'] === etag) return reply.status(304).send(undefined as never);
-        // A string payload is written as it is; the schema above documents its shape.
-        return reply.type('application/json; charset=utf-8').send(json as unknown as Static<typeof StatusResponse>);
+        const matrix = await status.matrix(filter);
+        reply.header('etag', matrix.etag).header('cache-control', 'no-cache');
+        if (request.headers['if-none-match'] === matrix.etag) return reply.status(304).send(undefined as never);
+        // Bytes are written as they are; the schema above documents their shape.
+        return reply.type('application/json; charset=utf-8').send(matrix.body() as unknown as Static<typeof StatusResponse>);
       },
     );
 

@@ -27,13 +27,20 @@ type Beat = Heartbeat;
  * `drift`. Built by concatenating the stored JSON columns: at 1,200 cells, parsing and
  * re-serialising them was most of the response time (docs/benchmarks.md).
  */
+/** The status matrix as JSON text, as bytes for an HTTP answer, and its ETag. */
+export interface StatusMatrix {
+  readonly json: string;
+  body(): Buffer;
+  readonly etag: string;
+}
+
 export class StatusService {
   /**
    * The last full matrix this process built, with the revision it was built at. It is checked
    * against the database's revision on every request, so replicas never serve a stale one; when
    * the revision moved, the rows that changed are merged in (see stateRows).
    */
-  private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string; itemsHash: string } } | null = null;
+  private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string; itemsHash: string; bytes?: Buffer } } | null = null;
 
   constructor(
     private readonly uow: Uow,
@@ -124,7 +131,7 @@ export class StatusService {
    * until a version, an in-flight deployment, an instance report or an environment's
    * freeze/window state changes.
    */
-  async matrix(filter: { project?: string } = {}): Promise<{ json: string; etag: string }> {
+  async matrix(filter: { project?: string } = {}): Promise<StatusMatrix> {
     const now = this.clock.now();
     let projectId: string | undefined;
     if (filter.project !== undefined) {
@@ -140,15 +147,23 @@ export class StatusService {
     const environments = JSON.stringify(envs.map((e) => e.key));
     const states = JSON.stringify(envs.map((e) => environmentState(e, now)));
     // The items' hash is kept with the cached items: a 304 then costs no hash of the whole matrix.
-    const finish = (items: string, itemsHash = sha1(items)) => ({
-      json: `{"environments":${environments},"environmentStates":${states},"items":[${items}],"generatedAt":"${now.toISOString()}"}`,
+    const head = `{"environments":${environments},"environmentStates":${states},"items":[`;
+    const tail = `],"generatedAt":"${now.toISOString()}"}`;
+    const finish = (items: string, itemsHash = sha1(items), itemsBytes: () => Buffer = () => Buffer.from(items)) => ({
+      json: head + items + tail,
+      // For HTTP: the items' UTF-8 bytes are made once per build (cached below); a string answer
+      // of this size cost a flatten, a byte count and an encoding on every request.
+      body: () => Buffer.concat([Buffer.from(head), itemsBytes(), Buffer.from(tail)]),
       etag: `"${sha1(`${environments}${states}${itemsHash}`)}"`,
       itemsHash,
     });
     const cache = this.cache;
     const whole = projectId === undefined && beats.length === 0 && cached !== null && cache?.cells === cached;
     // No instance reported and nothing changed since the last build: the same items, as they were.
-    if (whole && cache.joined?.environments === environments) return finish(cache.joined.items, cache.joined.itemsHash);
+    if (whole && cache.joined?.environments === environments) {
+      const joined = cache.joined;
+      return finish(joined.items, joined.itemsHash, () => (joined.bytes ??= Buffer.from(joined.items)));
+    }
     const rank = new Map(envs.map((e, i) => [e.key, i]));
     const beatsByCell = new Map<string, Beat[]>();
     for (const b of beats) {
