@@ -12,6 +12,7 @@ import * as insights from './0009-insights.js';
 import * as rowVersions from './0011-row-versions.js';
 import * as repositoryCredentials from './0012-repository-credentials.js';
 import * as canaryDeployments from './0013-canary-deployments.js';
+import * as dueDeploymentsIndex from './0014-due-deployments-index.js';
 
 /** Every migration, in order. Names are stable: they are recorded in the database. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-row-versions': rowVersions,
   '0012-repository-credentials': repositoryCredentials,
   '0013-canary-deployments': canaryDeployments,
+  '0014-due-deployments-index': dueDeploymentsIndex,
 };
