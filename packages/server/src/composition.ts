@@ -51,6 +51,8 @@ export interface CompositionOptions {
   sessions?: Partial<SessionSettings>;
   /** How often every project's clone is fetched in the background (SLIPWAY_REPO_REFRESH_MS; 0: never). */
   repositoryRefreshMs?: number;
+  /** How long the status matrix reuses the running instances it read (SLIPWAY_STATUS_INSTANCES_REUSE_MS). */
+  statusInstancesReuseMs?: number;
   /** Rollout ticker lease and poll, ingested metrics retention (SLIPWAY_ROLLOUT_*, SLIPWAY_METRICS_RETENTION_DAYS). */
   rollouts?: Partial<RolloutSettings>;
   /** Poll, lease and settle times of the insights' background jobs. */
@@ -202,7 +204,7 @@ export function compose(options: CompositionOptions): Services {
     signoffs: new SignoffService(uow, releases, ids),
     deployments,
     deploymentTimeline: new DeploymentTimeline(uow),
-    status: new StatusService(uow, clock),
+    status: new StatusService(uow, clock, options.statusInstancesReuseMs),
     notifications,
     flagFanout,
     flags,

@@ -7,6 +7,8 @@ describe('configuration', () => {
     const config = loadConfig({}, '/srv/app');
     expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', dataDir: '/srv/app/.slipway', database: { dialect: 'sqlite', file: path.join('/srv/app/.slipway', 'slipway.db') }, bootstrapToken: null, publicUrl: 'http://127.0.0.1:4000' });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(config.statusInstancesReuseMs).toBe(1000);
+    expect(loadConfig({ SLIPWAY_STATUS_INSTANCES_REUSE_MS: '0' }).statusInstancesReuseMs).toBe(0);
   });
 
   it('switches to PostgreSQL with DATABASE_URL', () => {
@@ -22,6 +24,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HOST: 'a b' }, 'HOST'],
     [{ SLIPWAY_SHUTDOWN_TIMEOUT_MS: '-1' }, 'SLIPWAY_SHUTDOWN_TIMEOUT_MS'],
+    [{ SLIPWAY_STATUS_INSTANCES_REUSE_MS: '60001' }, 'SLIPWAY_STATUS_INSTANCES_REUSE_MS'],
   ])('names the variable in the error for %j', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

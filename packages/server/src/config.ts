@@ -24,6 +24,8 @@ export interface Config {
   readonly deployLeaseMs: number;
   /** How often the server fetches every project's repository in the background (0: never). */
   readonly repositoryRefreshMs: number;
+  /** How long the status matrix reuses the running instances it read (0: read them for every answer). */
+  readonly statusInstancesReuseMs: number;
   /** Notification deliveries: exponential backoff from retry.baseMs to retry.maxMs, given up after retry.giveUpMs. */
   readonly notifications: {
     readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly giveUpMs: number };
@@ -68,6 +70,7 @@ export const CONFIG_VARIABLES = {
   SLIPWAY_SECRET_KEY: '(unset: a random key generated once into SLIPWAY_DATA_DIR/secret.key, mode 600)',
   SLIPWAY_DEPLOY_LEASE_MS: '30000',
   SLIPWAY_REPO_REFRESH_MS: '60000',
+  SLIPWAY_STATUS_INSTANCES_REUSE_MS: '1000',
   SLIPWAY_NOTIFY_RETRY_BASE_MS: '1000',
   SLIPWAY_NOTIFY_RETRY_MAX_MS: '3600000',
   SLIPWAY_NOTIFY_GIVE_UP_MS: '86400000',
@@ -145,6 +148,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (rawSecretKey && !secretKey) throw new ConfigError('SLIPWAY_SECRET_KEY', 'must be 32 bytes: 64 hex characters or 43 base64 characters (openssl rand -hex 32)');
   const deployLeaseMs = integer(env, 'SLIPWAY_DEPLOY_LEASE_MS', 30_000, 1_000, 600_000);
   const repositoryRefreshMs = integer(env, 'SLIPWAY_REPO_REFRESH_MS', 60_000, 0, 86_400_000);
+  const statusInstancesReuseMs = integer(env, 'SLIPWAY_STATUS_INSTANCES_REUSE_MS', 1000, 0, 60_000);
   const notifications = Object.freeze({
     retry: Object.freeze({
       baseMs: integer(env, 'SLIPWAY_NOTIFY_RETRY_BASE_MS', 1000, 1, 86_400_000),
@@ -178,7 +182,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const outbound = Object.freeze({ allow: outboundList(env, 'SLIPWAY_OUTBOUND_ALLOW'), deny: outboundList(env, 'SLIPWAY_OUTBOUND_DENY') });
 
-  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, notifications, sessions, webDir, trustProxy, rollouts, outbound });
+  return Object.freeze({ port, host, dataDir, database: Object.freeze(database), bootstrapToken, bootstrapPassword, logLevel, publicUrl, redisUrl, shutdownTimeoutMs, secretKey, deployLeaseMs, repositoryRefreshMs, statusInstancesReuseMs, notifications, sessions, webDir, trustProxy, rollouts, outbound });
 }
 
 /** A comma-separated list of CIDR ranges, addresses and host names (`*.example.com`: a domain and its subdomains). */

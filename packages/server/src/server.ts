@@ -41,6 +41,7 @@ export async function startServer(config: Config, options: { logStream?: NodeJS.
       deployLeaseMs: config.deployLeaseMs,
       sessions: config.sessions,
       repositoryRefreshMs: config.repositoryRefreshMs,
+      statusInstancesReuseMs: config.statusInstancesReuseMs,
       rollouts: config.rollouts,
       outbound: new OutboundPolicy(config.outbound),
     });

@@ -55,6 +55,86 @@ describe.each(DIALECTS)('status and drift on %s', (dialect) => {
     await t.request({ method: 'PATCH', url: '/api/v1/environments/dev', payload: { name: 'dev' } });
   });
 
+  it('keeps the whole matrix, put together from cached cells, equal to each project answered afresh', async () => {
+    // A second project, so one deployment changes one cell among several and instances report in
+    // a middle cell, in the last cell and where nothing was ever deployed.
+    const g = await createDeployFixture(t, { lifecycle: ['dev', 'prod'] });
+    try {
+      const token = await t.tokenFor('viewer');
+      const get = (headers: Record<string, string> = {}) => t.request({ method: 'GET', url: '/api/v1/status', token, headers });
+      const withoutTime = (text: string) => text.replace(/"generatedAt":"[^"]+"/, '');
+      const agrees = async () => {
+        const res = await get();
+        expect(res.statusCode).toBe(200);
+        expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+        expect(withoutTime((await t.services.status.matrix()).json)).toBe(withoutTime(res.body));
+        const whole = res.json();
+        const projects = [...new Set(whole.items.map((c: any) => c.project as string))];
+        expect(projects).toEqual([...projects].sort());
+        const afresh = [];
+        for (const p of projects) afresh.push(...(await t.request({ method: 'GET', url: `/api/v1/status?project=${p}`, token })).json().items);
+        expect(whole.items).toEqual(afresh);
+        return { etag: res.headers.etag as string, items: whole.items as any[] };
+      };
+      const cellOf = (items: any[], project: string, environment: string) => items.find((c) => c.project === project && c.environment === environment);
+
+      const v1 = await g.release();
+      await deployAndSucceed(t, g, v1, 'dev');
+      const first = await agrees();
+      expect((await get({ 'if-none-match': first.etag })).statusCode).toBe(304);
+
+      // One cell changes, then one is added.
+      const v2 = await g.release();
+      await deployAndSucceed(t, g, v2, 'dev');
+      const changed = await agrees();
+      expect(changed.etag).not.toBe(first.etag);
+      expect(cellOf(changed.items, g.project, 'dev')).toMatchObject({ current: { version: v2 }, previous: { version: v1 } });
+      await deployAndSucceed(t, g, v1, 'prod');
+      const deployed = await agrees();
+      expect(deployed.etag).not.toBe(changed.etag);
+      expect(cellOf(deployed.items, g.project, 'prod').current.version).toBe(v1);
+
+      // The same content answers the same ETag after the revision moved for nothing visible.
+      await t.database.db.updateTable('status_revision').set((eb) => ({ revision: eb('revision', '+', 1) })).where('id', '=', 1).execute();
+      expect((await agrees()).etag).toBe(deployed.etag);
+
+      const engineer = await t.tokenFor('engineer');
+      const report = (project: string, env: string, payload: Record<string, unknown>) => t.request({ method: 'POST', url: `/api/v1/projects/${project}/environments/${env}/heartbeat`, payload, token: engineer });
+      await report(g.project, 'dev', { version: '0.0.1', instance: 'middle-1' });
+      await report(g.project, 'prod', { version: v1, instance: 'last-1' });
+      const beating = await agrees();
+      expect(beating.etag).not.toBe(deployed.etag);
+      expect(cellOf(beating.items, g.project, 'dev')).toMatchObject({ instances: 1, drift: [expect.objectContaining({ instance: 'middle-1', expected: v2 })] });
+      expect(cellOf(beating.items, g.project, 'prod')).toMatchObject({ instances: 1, drift: null });
+      await report(g.project, 'dev', { version: v2, instance: 'middle-1' });
+      expect(cellOf((await agrees()).items, g.project, 'dev')).toMatchObject({ instances: 1, drift: null });
+
+      // A report another replica took reaches this server's matrix within a second.
+      const gid = (await t.services.uow.reads.projects.get(g.project))!.id;
+      await t.services.uow.reads.heartbeats.upsert({ projectId: gid, environment: 'prod', instance: 'elsewhere-1', target: null, version: '0.0.2', seenAt: t.clock.now().toISOString(), reporter: 'replica' });
+      t.clock.advance(1000);
+      const replicated = await agrees();
+      expect(cellOf(replicated.items, g.project, 'prod')).toMatchObject({ instances: 2, driftCount: 1, drift: [expect.objectContaining({ instance: 'elsewhere-1' })] });
+      // The same instances judged against a new deployment: now both run another version.
+      await deployAndSucceed(t, g, v2, 'prod');
+      expect(cellOf((await agrees()).items, g.project, 'prod')).toMatchObject({ instances: 2, driftCount: 2 });
+
+      // An instance where nothing was deployed through Slipway: a cell of its own, drifting.
+      const h = await createDeployFixture(t, { lifecycle: ['dev', 'prod'] });
+      try {
+        await report(h.project, 'prod', { version: '9.9.9', instance: 'stray-1' });
+        const stray = await agrees();
+        expect(cellOf(stray.items, h.project, 'prod')).toMatchObject({ current: null, instances: 1, driftCount: 1 });
+        expect(stray.etag).not.toBe(replicated.etag);
+        expect((await get({ 'if-none-match': stray.etag })).statusCode).toBe(304);
+      } finally {
+        await h.cleanup();
+      }
+    } finally {
+      await g.cleanup();
+    }
+  });
+
   it('detects drift: instances seen in the last 10 minutes running another version', async () => {
     const s0 = await status();
     const current = s0.items[0].current.version;
@@ -161,6 +241,23 @@ describe.each(DIALECTS)('status and drift on %s', (dialect) => {
       expect(beats.some((b) => b.instance === 'pod-504')).toBe(true);
     } finally {
       await g.cleanup();
+    }
+  });
+
+  it('reads the instances for every answer when told to (SLIPWAY_STATUS_INSTANCES_REUSE_MS=0)', async () => {
+    const fresh = await createTestApp(dialect, { compose: { statusInstancesReuseMs: 0 } });
+    await fresh.request({ method: 'POST', url: '/api/v1/environments', payload: { key: 'dev', rank: 10 } });
+    const g = await createDeployFixture(fresh, { lifecycle: ['dev'] });
+    try {
+      const cell = async () => (await fresh.request({ method: 'GET', url: '/api/v1/status' })).json().items.find((c: any) => c.project === g.project);
+      expect(await cell()).toBeUndefined();
+      // Another replica took the report: with no reuse, this server's next answer shows it.
+      const id = (await fresh.services.uow.reads.projects.get(g.project))!.id;
+      await fresh.services.uow.reads.heartbeats.upsert({ projectId: id, environment: 'dev', instance: 'elsewhere-1', target: null, version: '1.2.3', seenAt: fresh.clock.now().toISOString(), reporter: 'replica' });
+      expect(await cell()).toMatchObject({ environment: 'dev', current: null, instances: 1, driftCount: 1 });
+    } finally {
+      await g.cleanup();
+      await fresh.close();
     }
   });
 });

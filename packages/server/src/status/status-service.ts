@@ -14,19 +14,13 @@ export const DRIFT_WINDOW_MS = 10 * 60 * 1000;
 export const HEARTBEAT_CAP = 500;
 /** Instances not seen for this long are forgotten. */
 export const HEARTBEAT_EXPIRY_MS = 24 * 60 * 60 * 1000;
-/** How long the whole matrix reuses the heartbeats it read (this server's own heartbeats clear it). */
+/** How long the whole matrix reuses the instances it read by default; this server's own heartbeats are applied to them at once. */
 export const BEATS_REUSE_MS = 1000;
 /** Drifting instances listed per cell; `driftCount` and `driftVersions` summarise the rest. */
 export const DRIFT_LIST_MAX = 20;
 
 type Beat = Heartbeat;
 
-/**
- * The status matrix as a JSON string: for each project and environment `current`, `previous`,
- * `inFlight`, `targets` (only when targets run different versions), `instances` seen recently and
- * `drift`. Built by concatenating the stored JSON columns: at 1,200 cells, parsing and
- * re-serialising them was most of the response time (docs/benchmarks.md).
- */
 /** The status matrix as JSON text, as bytes for an HTTP answer, and its ETag. */
 export interface StatusMatrix {
   readonly json: string;
@@ -34,92 +28,182 @@ export interface StatusMatrix {
   readonly etag: string;
 }
 
+/**
+ * The part of a cell that depends on its state row only (everything but the instances): its text,
+ * its UTF-8 bytes and a digest, made once per change of the row. An answer is put together from
+ * these bytes and its ETag from these digests, so a request no longer joins, hashes and encodes
+ * 600 KiB of text (docs/benchmarks.md).
+ */
+interface Prefix {
+  readonly text: string;
+  readonly bytes: Buffer;
+  readonly digest: string;
+}
+
+/** State rows and their prefixes; `layout` changes when the set of cells does (not their content). */
+interface StateCells {
+  readonly rows: RawStateRow[];
+  readonly prefixes: Prefix[];
+  readonly layout: object;
+}
+
+/** Instances seen in the drift window, by project and environment, and how many cells they report in. */
+interface RecentBeats {
+  readonly cells: Map<string, Map<string, Beat[]>>;
+  readonly count: number;
+}
+
+/** The instances part of each cell by display position (none: no instance reports there), and a signature of them all. */
+interface InstancesPart {
+  readonly suffixes: Array<string | undefined>;
+  readonly signature: string;
+  /** Cells with instances but no state row: nothing was deployed there through Slipway. */
+  readonly strays: number;
+}
+
+/** Where each cell goes: display order (project, then environment rank) and each cell's index by project and environment. */
+interface Layout {
+  readonly order: number[];
+  readonly at: Map<string, Map<string, number>>;
+}
+
 export class StatusService {
   /**
-   * The last full matrix this process built, with the revision it was built at. It is checked
-   * against the database's revision on every request, so replicas never serve a stale one; when
-   * the revision moved, the rows that changed are merged in (see stateRows).
+   * The last full matrix's cells, with the revision they were read at. The revision is checked
+   * against the database's on every request, so replicas never serve a stale matrix; when it
+   * moved, the rows that changed are merged in (see stateCells).
    */
-  private cache: { revision: number; rows: RawStateRow[]; cells: string[]; joined?: { environments: string; items: string; itemsHash: string; bytes?: Buffer } } | null = null;
+  private cache: (StateCells & { revision: number }) | null = null;
+  /** The whole matrix's layout, kept while its cells' layout and the environments hold. */
+  private laidOut: { layout: object; environments: string; value: Layout } | null = null;
+  /** The digest of the whole matrix's prefixes in display order, kept while they hold. */
+  private digested: { prefixes: Prefix[]; order: number[]; digest: string } | null = null;
+  /** The whole matrix's instances part, kept while the instances, the rows and the order hold. */
+  private instancesKept: { recent: RecentBeats; rows: RawStateRow[]; order: number[]; value: InstancesPart } | null = null;
+  /** Each cell's instances part, by the list of its instances (see instancesOf). */
+  private readonly suffixes = new WeakMap<Beat[], { row: RawStateRow; suffix: string }>();
+  /** The whole matrix's items as bytes, kept while the prefixes, the order and the instances hold. */
+  private encoded: { prefixes: Prefix[]; order: number[]; instances: InstancesPart; items: Buffer } | null = null;
 
   constructor(
     private readonly uow: Uow,
     private readonly clock: Clock,
+    /** How long the whole matrix reuses the instances it read (SLIPWAY_STATUS_INSTANCES_REUSE_MS). */
+    private readonly instancesReuseMs: number = BEATS_REUSE_MS,
   ) {}
 
   /**
-   * The state rows and the state part of each cell's JSON, reused while the revision holds. When
-   * it moved, only the rows whose `row_revision` is newer are read again and merged: a deployment
-   * anywhere costs one small indexed query, not a rebuild of 1,200 cells (docs/benchmarks.md).
-   * Merging is idempotent, so a row that changed while the revision was being read is simply read
-   * again next time.
+   * The state rows and their prefixes, reused while the revision holds. When it moved, only the
+   * rows whose `row_revision` is newer are read again and merged: a deployment anywhere costs one
+   * small indexed query and the prefix of the cells it changed, not a rebuild of 1,200 cells
+   * (docs/benchmarks.md). Merging is idempotent, so a row that changed while the revision was
+   * being read is simply read again next time.
    */
-  private async stateRows(projectId: string | undefined): Promise<{ rows: RawStateRow[]; cells: string[] | null; joined?: { environments: string; items: string; itemsHash: string } }> {
+  private async stateCells(projectId: string | undefined): Promise<StateCells> {
     const store = this.uow.reads.deploymentState;
-    if (projectId !== undefined) return { rows: await store.raw(projectId), cells: null };
+    if (projectId !== undefined) {
+      const rows = await store.raw(projectId);
+      return { rows, prefixes: rows.map((r) => prefixOf(r)), layout: {} };
+    }
     const revision = await store.revision();
     const cache = this.cache;
     if (cache?.revision === revision) return cache;
     if (cache && revision > cache.revision) {
       const changed = await store.raw(undefined, cache.revision);
+      if (changed.length === 0) {
+        this.cache = { ...cache, revision };
+        return this.cache;
+      }
       const rows = [...cache.rows];
-      const cells = [...cache.cells];
+      const prefixes = [...cache.prefixes];
       const at = new Map(rows.map((r, i) => [`${r.projectId}/${r.environment}`, i]));
       let added = false;
       for (const r of changed) {
         const i = at.get(`${r.projectId}/${r.environment}`);
         if (i === undefined) {
+          at.set(`${r.projectId}/${r.environment}`, rows.length);
           rows.push(r);
-          cells.push(cellPrefix(r));
+          prefixes.push(prefixOf(r));
           added = true;
         } else {
           rows[i] = r;
-          cells[i] = cellPrefix(r);
+          // A row can change without changing its cell (the drift it announced): same prefix.
+          const text = cellPrefix(r);
+          if (text !== prefixes[i]!.text) prefixes[i] = prefixOf(r, text);
         }
       }
-      if (added) {
-        const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.projectKey < rows[b]!.projectKey ? -1 : rows[a]!.projectKey > rows[b]!.projectKey ? 1 : 0));
-        this.cache = { revision, rows: order.map((i) => rows[i]!), cells: order.map((i) => cells[i]!) };
-      } else {
-        this.cache = { revision, rows, cells };
-      }
+      this.cache = { revision, rows, prefixes, layout: added ? {} : cache.layout };
       return this.cache;
     }
     const rows = await store.raw();
-    this.cache = { revision, rows, cells: rows.map(cellPrefix) };
+    this.cache = { revision, rows, prefixes: rows.map((r) => prefixOf(r)), layout: {} };
     return this.cache;
   }
 
   /**
-   * Instances seen in the drift window. For the whole matrix they are read at most once a second
-   * per server (and at once after a heartbeat reached this server): drift is judged over ten
-   * minutes, so a second-old list changes nothing, and a dashboard polling /status no longer
-   * re-reads 1,200 rows per request (docs/benchmarks.md).
+   * Instances seen in the drift window, by cell. For the whole matrix they are read at most once
+   * a second per server: drift is judged over ten minutes, so a second-old list changes nothing,
+   * and a dashboard polling /status no longer re-reads 1,200 rows per request. A heartbeat this
+   * server takes is applied to the list at once (see heartbeat), so it shows in the next answer
+   * without a read; other replicas' show within the second (docs/benchmarks.md).
    */
-  private beats: { at: number; list: Heartbeat[] } | null = null;
+  private beats: { at: number; recent: RecentBeats } | null = null;
+  /** Moved by every heartbeat this server takes: a read that began before it is not kept. */
+  private beatsGeneration = 0;
 
-  private async recentBeats(now: Date, projectId: string | undefined): Promise<Heartbeat[]> {
+  private async recentBeats(now: Date, projectId: string | undefined): Promise<RecentBeats> {
     const since = new Date(now.getTime() - DRIFT_WINDOW_MS).toISOString();
-    if (projectId !== undefined) return this.uow.reads.heartbeats.seenSince(since, projectId);
+    if (projectId !== undefined) return groupBeats(await this.uow.reads.heartbeats.seenSince(since, projectId));
     const t = now.getTime();
-    if (this.beats && t - this.beats.at >= 0 && t - this.beats.at < BEATS_REUSE_MS) return this.beats.list;
-    const list = await this.uow.reads.heartbeats.seenSince(since);
-    this.beats = { at: t, list };
-    return list;
+    const kept = this.beats;
+    if (kept && t - kept.at >= 0 && t - kept.at < this.instancesReuseMs) return kept.recent;
+    const generation = this.beatsGeneration;
+    const recent = groupBeats(await this.uow.reads.heartbeats.seenSince(since));
+    if (generation === this.beatsGeneration) this.beats = { at: t, recent };
+    return recent;
   }
 
-  /** Cells in display order (project, then environment rank) and their keys, kept while rows and environments hold. */
-  private order: { rows: RawStateRow[]; environments: string; order: number[]; keys: string[] } | null = null;
+  /** The layout of the given cells; kept for the whole matrix (a one-project answer has cells of its own each time). */
+  private layoutOf(cells: StateCells, environments: string, rank: Map<string, number>): Layout {
+    const kept = this.laidOut;
+    if (kept?.layout === cells.layout && kept.environments === environments) return kept.value;
+    const value = layout(cells.rows, rank);
+    if (cells === this.cache) this.laidOut = { layout: cells.layout, environments, value };
+    return value;
+  }
 
-  private sorted(rows: RawStateRow[], environments: string, rank: Map<string, number>): { order: number[]; keys: string[] } {
-    if (this.order?.rows === rows && this.order.environments === environments) return this.order;
-    const order = rows.map((_, i) => i);
-    const r = (i: number) => rank.get(rows[i]!.environment) ?? 1e9;
-    order.sort((a, b) => (rows[a]!.projectKey === rows[b]!.projectKey ? r(a) - r(b) : rows[a]!.projectKey < rows[b]!.projectKey ? -1 : 1));
-    const built = { rows, environments, order, keys: rows.map((x) => `${x.projectId}/${x.environment}`) };
-    // Kept for the whole matrix only: a one-project answer has rows of its own each time.
-    if (rows === this.cache?.rows) this.order = built;
-    return built;
+  private digestOf(prefixes: Prefix[], order: number[]): string {
+    if (this.digested?.prefixes === prefixes && this.digested.order === order) return this.digested.digest;
+    const digest = sha1(order.map((i) => prefixes[i]!.digest).join(''));
+    if (prefixes === this.cache?.prefixes) this.digested = { prefixes, order, digest };
+    return digest;
+  }
+
+  /**
+   * The instances part of every cell in display order. Each cell's part is kept with the list of
+   * its instances and reused while that list and the cell's row hold, so a heartbeat recomputes
+   * one cell, not 1,200; the whole part is kept while the instances and the layout hold.
+   */
+  private instancesOf(rows: RawStateRow[], order: number[], recent: RecentBeats, cacheable: boolean): InstancesPart {
+    const kept = this.instancesKept;
+    if (cacheable && kept?.recent === recent && kept.rows === rows && kept.order === order) return kept.value;
+    const suffixes = new Array<string | undefined>(order.length);
+    let signature = '';
+    let matched = 0;
+    for (let k = 0; k < order.length; k++) {
+      const row = rows[order[k]!]!;
+      const list = recent.cells.get(row.projectId)?.get(row.environment);
+      if (list === undefined) continue;
+      matched++;
+      let memo = this.suffixes.get(list);
+      if (memo?.row !== row) this.suffixes.set(list, (memo = { row, suffix: cellSuffix(row, list) }));
+      suffixes[k] = memo.suffix;
+      // The signature covers every instances part, for the ETag.
+      signature += `${k}${memo.suffix}`;
+    }
+    const value = { suffixes, signature, strays: recent.count - matched };
+    if (cacheable) this.instancesKept = { recent, rows, order, value };
+    return value;
   }
 
   async matrixJson(filter: { project?: string } = {}): Promise<string> {
@@ -127,9 +211,10 @@ export class StatusService {
   }
 
   /**
-   * The matrix JSON and its ETag: a hash of everything but `generatedAt`, so a poller gets 304
-   * until a version, an in-flight deployment, an instance report or an environment's
-   * freeze/window state changes.
+   * The matrix and its ETag: a hash of everything but `generatedAt`, so a poller gets 304 until a
+   * version, an in-flight deployment, an instance report or an environment's freeze/window state
+   * changes. The JSON text is only made when asked for (the live stream); an HTTP answer is
+   * put together from the cells' bytes, kept while nothing changes.
    */
   async matrix(filter: { project?: string } = {}): Promise<StatusMatrix> {
     const now = this.clock.now();
@@ -139,66 +224,55 @@ export class StatusService {
       if (!project) throw new NotFoundError(`Project ${filter.project} does not exist.`, { project: filter.project });
       projectId = project.id;
     }
-    const [envs, { rows, cells: cached }, beats] = await Promise.all([
-      this.uow.reads.environments.all(),
-      this.stateRows(projectId),
-      this.recentBeats(now, projectId),
-    ]);
+    const [envs, state, recent] = await Promise.all([this.uow.reads.environments.all(), this.stateCells(projectId), this.recentBeats(now, projectId)]);
     const environments = JSON.stringify(envs.map((e) => e.key));
     const states = JSON.stringify(envs.map((e) => environmentState(e, now)));
-    // The items' hash is kept with the cached items: a 304 then costs no hash of the whole matrix.
     const head = `{"environments":${environments},"environmentStates":${states},"items":[`;
     const tail = `],"generatedAt":"${now.toISOString()}"}`;
-    const finish = (items: string, itemsHash = sha1(items), itemsBytes: () => Buffer = () => Buffer.from(items)) => ({
-      json: head + items + tail,
-      // For HTTP: the items' UTF-8 bytes are made once per build (cached below); a string answer
-      // of this size cost a flatten, a byte count and an encoding on every request.
-      body: () => Buffer.concat([Buffer.from(head), itemsBytes(), Buffer.from(tail)]),
-      etag: `"${sha1(`${environments}${states}${itemsHash}`)}"`,
-      itemsHash,
-    });
-    const cache = this.cache;
-    const whole = projectId === undefined && beats.length === 0 && cached !== null && cache?.cells === cached;
-    // No instance reported and nothing changed since the last build: the same items, as they were.
-    if (whole && cache.joined?.environments === environments) {
-      const joined = cache.joined;
-      return finish(joined.items, joined.itemsHash, () => (joined.bytes ??= Buffer.from(joined.items)));
-    }
     const rank = new Map(envs.map((e, i) => [e.key, i]));
-    const beatsByCell = new Map<string, Beat[]>();
-    for (const b of beats) {
-      const key = `${b.projectId}/${b.environment}`;
-      const list = beatsByCell.get(key);
-      if (list) list.push(b);
-      else beatsByCell.set(key, [b]);
-    }
-    const { order, keys } = this.sorted(rows, environments, rank);
-    const parts: string[] = new Array<string>(order.length);
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k]!;
-      const cellBeats = beatsByCell.get(keys[i]!);
-      if (cellBeats !== undefined) beatsByCell.delete(keys[i]!);
-      // The cell's first half is reused from the cache; only the instances part depends on heartbeats.
-      parts[k] = (cached ? cached[i]! : cellPrefix(rows[i]!)) + (cellBeats === undefined ? EMPTY_SUFFIX : cellSuffix(rows[i]!, cellBeats));
-    }
-    let cells: Array<{ project: string; rank: number; json: string }> | null = null;
-    if (beatsByCell.size > 0) {
-      // Instances reporting where nothing was deployed through Slipway: every one of them drifts.
-      cells = order.map((i, k) => ({ project: rows[i]!.projectKey, rank: rank.get(rows[i]!.environment) ?? 1e9, json: parts[k]! }));
-      const projectKeys = await this.uow.reads.heartbeats.projectKeys([...new Set([...beatsByCell.values()].map((list) => list[0]!.projectId))]);
-      for (const list of beatsByCell.values()) {
+    let { rows, prefixes } = state;
+    let { order, at } = this.layoutOf(state, environments, rank);
+    let instances = this.instancesOf(rows, order, recent, state === this.cache);
+    if (instances.strays > 0) {
+      // Instances reporting where nothing was deployed through Slipway: cells of their own, where
+      // every instance drifts. Rare, so these answers are laid out afresh.
+      const strays: Beat[][] = [];
+      for (const [project, byEnvironment] of recent.cells) {
+        for (const [environment, list] of byEnvironment) if (at.get(project)?.get(environment) === undefined) strays.push(list);
+      }
+      rows = [...rows];
+      prefixes = [...prefixes];
+      const projectKeys = await this.uow.reads.heartbeats.projectKeys([...new Set(strays.map((list) => list[0]!.projectId))]);
+      for (const list of strays) {
         const first = list[0]!;
         const projectKey = projectKeys.get(first.projectId);
         if (projectKey === undefined) continue; // the project is gone
         const empty: RawStateRow = { projectId: first.projectId, projectKey, environment: first.environment, current: null, previous: null, inFlight: null, targets: '{}', currentVersion: null, targetsDiffer: false };
-        cells.push({ project: projectKey, rank: rank.get(first.environment) ?? 1e9, json: cellPrefix(empty) + cellSuffix(empty, list) });
+        rows.push(empty);
+        prefixes.push(prefixOf(empty));
       }
-      cells.sort((a, b) => (a.project === b.project ? a.rank - b.rank : a.project < b.project ? -1 : 1));
+      ({ order, at } = layout(rows, rank));
+      instances = this.instancesOf(rows, order, recent, false);
     }
-    const items = cells ? cells.map((c) => c.json).join(',') : parts.join(',');
-    const result = finish(items);
-    if (whole) cache.joined = { environments, items, itemsHash: result.itemsHash };
-    return result;
+    const { suffixes, signature } = instances;
+    const etag = `"${sha1(`${environments}${states}${this.digestOf(prefixes, order)}${signature}`)}"`;
+    const cacheable = prefixes === this.cache?.prefixes;
+    return {
+      get json() {
+        return head + order.map((i, k) => prefixes[i]!.text + (suffixes[k] ?? EMPTY_SUFFIX)).join(',') + tail;
+      },
+      body: () => {
+        const kept = this.encoded;
+        let items: Buffer;
+        if (cacheable && kept?.prefixes === prefixes && kept.order === order && kept.instances === instances) items = kept.items;
+        else {
+          items = encodeItems(prefixes, order, suffixes);
+          if (cacheable) this.encoded = { prefixes, order, instances, items };
+        }
+        return Buffer.concat([Buffer.from(head), items, Buffer.from(tail)]);
+      },
+      etag,
+    };
   }
 
   /** A running instance says which version it runs. Telemetry, not a change: not audited. */
@@ -212,9 +286,14 @@ export class StatusService {
     if (!env) throw new NotFoundError(`Environment ${environment} does not exist.`, { environment });
     const now = this.clock.now();
     const reporter = ctx.actor.tokenId ?? ctx.actor.username;
-    this.beats = null;
-    await this.uow.reads.heartbeats.upsert({ projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: now.toISOString(), reporter });
-    await this.uow.reads.heartbeats.trim(project.id, environment, reporter, HEARTBEAT_CAP, new Date(now.getTime() - HEARTBEAT_EXPIRY_MS).toISOString());
+    const beat: Beat = { projectId: project.id, environment, instance: input.instance, target: input.target ?? null, version: input.version, seenAt: now.toISOString() };
+    await this.uow.reads.heartbeats.upsert({ ...beat, reporter });
+    const removed = await this.uow.reads.heartbeats.trim(project.id, environment, reporter, HEARTBEAT_CAP, new Date(now.getTime() - HEARTBEAT_EXPIRY_MS).toISOString());
+    // Shown in the next answer without reading every instance again; when the cap or the expiry
+    // removed instances, the list is read afresh instead.
+    this.beatsGeneration++;
+    const kept = this.beats;
+    this.beats = kept && removed === 0 ? { at: kept.at, recent: withBeat(kept.recent, beat) } : null;
     await this.announceDrift(project.id, project.key, environment, now);
   }
 
@@ -261,6 +340,72 @@ export class StatusService {
 const sha1 = (text: string) => createHash('sha1').update(text).digest('base64url');
 
 const EMPTY_SUFFIX = ',"instances":0,"drift":null,"driftCount":0,"driftVersions":[]}';
+const EMPTY_SUFFIX_BYTES = Buffer.from(EMPTY_SUFFIX);
+const COMMA = 0x2c;
+
+/** The items' UTF-8 bytes in one allocation: each cell's prefix bytes, then its instances part. */
+function encodeItems(prefixes: Prefix[], order: number[], suffixes: Array<string | undefined>): Buffer {
+  let size = Math.max(order.length - 1, 0);
+  for (let k = 0; k < order.length; k++) {
+    const suffix = suffixes[k];
+    size += prefixes[order[k]!]!.bytes.length + (suffix === undefined ? EMPTY_SUFFIX_BYTES.length : Buffer.byteLength(suffix));
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let k = 0; k < order.length; k++) {
+    if (k > 0) out[at++] = COMMA;
+    at += prefixes[order[k]!]!.bytes.copy(out, at);
+    const suffix = suffixes[k];
+    at += suffix === undefined ? EMPTY_SUFFIX_BYTES.copy(out, at) : out.write(suffix, at);
+  }
+  return out;
+}
+
+function groupBeats(list: Heartbeat[]): RecentBeats {
+  const cells = new Map<string, Map<string, Beat[]>>();
+  let count = 0;
+  for (const b of list) {
+    let byEnvironment = cells.get(b.projectId);
+    if (byEnvironment === undefined) cells.set(b.projectId, (byEnvironment = new Map()));
+    const beats = byEnvironment.get(b.environment);
+    if (beats) beats.push(b);
+    else {
+      byEnvironment.set(b.environment, [b]);
+      count++;
+    }
+  }
+  return { cells, count };
+}
+
+/** The instances with one report applied (copy on write: the other cells keep their lists). */
+function withBeat(recent: RecentBeats, b: Beat): RecentBeats {
+  const cells = new Map(recent.cells);
+  const byEnvironment = new Map(recent.cells.get(b.projectId));
+  const list = byEnvironment.get(b.environment);
+  const at = list === undefined ? -1 : list.findIndex((x) => x.instance === b.instance);
+  byEnvironment.set(b.environment, list === undefined ? [b] : at === -1 ? [...list, b] : list.map((x, i) => (i === at ? b : x)));
+  cells.set(b.projectId, byEnvironment);
+  return { cells, count: recent.count + (list === undefined ? 1 : 0) };
+}
+
+function prefixOf(r: RawStateRow, text = cellPrefix(r)): Prefix {
+  const bytes = Buffer.from(text);
+  return { text, bytes, digest: createHash('sha1').update(bytes).digest('base64url') };
+}
+
+/** Cells in display order (project, then environment rank), and each cell's index by project and environment. */
+function layout(rows: RawStateRow[], rank: Map<string, number>): Layout {
+  const order = rows.map((_, i) => i);
+  const r = (i: number) => rank.get(rows[i]!.environment) ?? 1e9;
+  order.sort((a, b) => (rows[a]!.projectKey === rows[b]!.projectKey ? r(a) - r(b) : rows[a]!.projectKey < rows[b]!.projectKey ? -1 : 1));
+  const at = new Map<string, Map<string, number>>();
+  rows.forEach((row, i) => {
+    const byEnvironment = at.get(row.projectId);
+    if (byEnvironment) byEnvironment.set(row.environment, i);
+    else at.set(row.projectId, new Map([[row.environment, i]]));
+  });
+  return { order, at };
+}
 
 /** The part of a cell that depends on the state row only (cached per revision). */
 function cellPrefix(r: RawStateRow): string {
