@@ -3,16 +3,10 @@
 // sent both ways and must get the same status, body and headers — and the test checks which path
 // each socket request really took.
 import http from 'node:http';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { systemContext } from '../auth/actor.js';
-import { compose } from '../composition.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
-import { createTestDatabase, DIALECTS } from '../testing/test-database.js';
+import { createLoggedApp } from '../testing/logged-app.js';
+import { DIALECTS } from '../testing/test-database.js';
 
 interface Answer {
   status: number;
@@ -168,25 +162,10 @@ describe.each(DIALECTS)('the OFREP single-flag fast path on %s', (dialect) => {
 
 describe('the OFREP fast path and the log', () => {
   it('logs an unexpected failure with its request id, and steps aside when access logs are on', async () => {
-    const lines: Array<{ msg: string; level: number; reqId?: string; req?: { url: string } }> = [];
-    const stream = new Writable({
-      write(chunk, _encoding, callback) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        callback();
-      },
-    });
     for (const level of ['info', 'debug']) {
-      lines.length = 0;
-      const database = await createTestDatabase('sqlite');
-      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-fast-'));
-      const services = compose({ database, dataDir });
-      const admin = (await services.auth.bootstrap(systemContext(), null))!;
-      const app = await buildApp(services, { logger: { level, stream } });
+      const { app, database, lines, sdkKey, close } = await createLoggedApp(level);
       try {
-        const auth = { authorization: `Bearer ${admin}` };
-        await app.inject({ method: 'POST', url: '/api/v1/environments', headers: auth, payload: { key: 'dev', rank: 10 } });
-        await app.inject({ method: 'POST', url: '/api/v1/projects', headers: auth, payload: { key: 'web', repository: '/srv/git/web.git', verify: false } });
-        const key = (await app.inject({ method: 'POST', url: '/api/v1/projects/web/environments/dev/sdk-keys', headers: auth, payload: { kind: 'client' } })).json().key;
+        const key = await sdkKey('client');
         const base = await app.listen({ port: 0, host: '127.0.0.1' });
         lines.length = 0;
         const ok = await overSocket(base, '/ofrep/v1/evaluate/flags/anything', 'POST', { 'content-type': 'application/json', 'x-api-key': key }, '{"context":{"targetingKey":"u"}}');
@@ -195,7 +174,7 @@ describe('the OFREP fast path and the log', () => {
           expect(app.ofrepFastPath).not.toBeNull();
           expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
           // A key not yet in memory needs the database, which is gone: 500, logged with the request id.
-          const other = (await app.inject({ method: 'POST', url: '/api/v1/projects/web/environments/dev/sdk-keys', headers: auth, payload: { kind: 'client' } })).json().key;
+          const other = await sdkKey('client');
           await database.close();
           const failed = await overSocket(base, '/ofrep/v1/evaluate/flags/anything', 'POST', { 'content-type': 'application/json', 'x-api-key': other, 'x-request-id': 'req-broken-2' }, '{}');
           expect(failed.status).toBe(500);
@@ -206,9 +185,7 @@ describe('the OFREP fast path and the log', () => {
           expect(lines.filter((l) => l.msg === 'incoming request').map((l) => l.req?.url)).toEqual(['/ofrep/v1/evaluate/flags/anything']);
         }
       } finally {
-        await app.close();
-        await database.close().catch(() => {});
-        fs.rmSync(dataDir, { recursive: true, force: true });
+        await close();
       }
     }
   });

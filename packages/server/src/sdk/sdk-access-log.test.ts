@@ -1,54 +1,30 @@
 // SDK endpoints (/ofrep/*, /api/v1/sdk/*) are called thousands of times a second: with the default
 // LOG_LEVEL (info) their access lines are not written; at debug they are; the API's always are.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildApp, quietSdkAccessLogs } from '../app.js';
-import { systemContext } from '../auth/actor.js';
-import { compose } from '../composition.js';
-import { createTestDatabase } from '../testing/test-database.js';
+import { quietSdkAccessLogs } from '../app.js';
+import { createLoggedApp } from '../testing/logged-app.js';
 
 type Line = { msg: string; url?: string; level: number; reqId?: string };
 
 async function logLines(level: string, breakDatabase = false): Promise<Line[]> {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  const database = await createTestDatabase('sqlite');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-log-'));
-  const services = compose({ database, dataDir });
-  const admin = (await services.auth.bootstrap(systemContext(), null))!;
-  const app = await buildApp(services, { logger: { level, stream } });
+  const { app, database, lines, auth, sdkKey, close } = await createLoggedApp(level);
   try {
-    const auth = { authorization: `Bearer ${admin}` };
-    await app.inject({ method: 'POST', url: '/api/v1/environments', headers: auth, payload: { key: 'dev', rank: 10 } });
-    await app.inject({ method: 'POST', url: '/api/v1/projects', headers: auth, payload: { key: 'web', repository: '/srv/git/web.git', verify: false } });
-    const key = (await app.inject({ method: 'POST', url: '/api/v1/projects/web/environments/dev/sdk-keys', headers: auth, payload: { kind: 'server' } })).json().key;
+    const key = await sdkKey('server');
     lines.length = 0;
     const ofrep = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { authorization: `Bearer ${key}` }, payload: { context: {} } });
     expect(ofrep.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/api/v1/sdk/flags', headers: { authorization: `Bearer ${key}` } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/api/v1/projects', headers: auth })).statusCode).toBe(200);
     if (breakDatabase) {
-      const other = (await app.inject({ method: 'POST', url: '/api/v1/projects/web/environments/dev/sdk-keys', headers: auth, payload: { kind: 'client' } })).json().key;
+      const other = await sdkKey('client');
       lines.length = 0;
       await database.close();
       const failed = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { authorization: `Bearer ${other}`, 'x-request-id': 'req-broken-1' }, payload: {} });
       expect(failed.statusCode).toBe(500);
     }
-    return lines
-      .map((l) => JSON.parse(l) as { msg: string; level: number; reqId?: string; req?: { url: string } })
-      .map((l) => ({ msg: l.msg, level: l.level, ...(l.reqId && { reqId: l.reqId }), ...(l.req && { url: l.req.url }) }));
+    return lines.map((l) => ({ msg: l.msg, level: l.level, ...(l.reqId && { reqId: l.reqId }), ...(l.req && { url: l.req.url }) }));
   } finally {
-    await app.close();
-    await database.close().catch(() => {});
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 
