@@ -76,33 +76,22 @@ async function seedHeartbeats(db) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-/** One GET through node:http, the whole body read. */
-function get(url, headers) {
+/** One request through node:http, the whole body read; a payload is sent as JSON. */
+function request(method, url, headers, payload) {
   return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
-
-/** One JSON POST through node:http (between measured requests: it should leave little garbage behind). */
-function post(url, headers, payload) {
-  return new Promise((resolve, reject) => {
-    const body = Buffer.from(JSON.stringify(payload));
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
+    const body = payload === undefined ? null : Buffer.from(JSON.stringify(payload));
+    const req = http.request(url, { method, agent, headers: body ? { ...headers, 'content-type': 'application/json', 'content-length': body.length } : headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(body ?? undefined);
   });
 }
+
+const get = (url, headers) => request('GET', url, headers);
 
 /** The same through fetch, as earlier runs of this benchmark measured. */
 async function getWithFetch(url, headers) {
@@ -152,7 +141,7 @@ async function run(label, extraEnv, target) {
     // the time: the server applies it to the instances it holds and reads them all again once a
     // second.
     const beat = async () => {
-      const status = await post(`${base}/api/v1/projects/service-000/environments/dev/heartbeat`, auth, { version: '0.0.9', instance: 'bench-probe' });
+      const { status } = await request('POST', `${base}/api/v1/projects/service-000/environments/dev/heartbeat`, auth, { version: '0.0.9', instance: 'bench-probe' });
       if (status !== 202) throw new Error(`heartbeat: ${status}`);
     };
     const beats = await measure(`${base}/api/v1/status`, auth, beat);

@@ -76,14 +76,15 @@ export class StatusService {
   private cache: (StateCells & { revision: number }) | null = null;
   /** The whole matrix's layout, kept while its cells' layout and the environments hold. */
   private laidOut: { layout: object; environments: string; value: Layout } | null = null;
-  /** The digest of the whole matrix's prefixes in display order, kept while they hold. */
-  private digested: { prefixes: Prefix[]; order: number[]; digest: string } | null = null;
   /** The whole matrix's instances part, kept while the instances, the rows and the order hold. */
   private instancesKept: { recent: RecentBeats; rows: RawStateRow[]; order: number[]; value: InstancesPart } | null = null;
   /** Each cell's instances part, by the list of its instances (see instancesOf). */
   private readonly suffixes = new WeakMap<Beat[], { row: RawStateRow; suffix: string }>();
-  /** The whole matrix's items as bytes, kept while the prefixes, the order and the instances hold. */
-  private encoded: { prefixes: Prefix[]; order: number[]; instances: InstancesPart; items: Buffer } | null = null;
+  /**
+   * The whole matrix in display order, kept while its prefixes and order hold: the digest of its
+   * prefixes (for the ETag) and its items as bytes for the last instances part answered.
+   */
+  private built: { prefixes: Prefix[]; order: number[]; digest: string; encoded?: { instances: InstancesPart; items: Buffer } } | null = null;
 
   constructor(
     private readonly uow: Uow,
@@ -164,19 +165,20 @@ export class StatusService {
   }
 
   /** The layout of the given cells; kept for the whole matrix (a one-project answer has cells of its own each time). */
-  private layoutOf(cells: StateCells, environments: string, rank: Map<string, number>): Layout {
+  private layoutOf(cells: StateCells, environments: string, rank: Map<string, number>, whole: boolean): Layout {
     const kept = this.laidOut;
-    if (kept?.layout === cells.layout && kept.environments === environments) return kept.value;
+    if (whole && kept?.layout === cells.layout && kept.environments === environments) return kept.value;
     const value = layout(cells.rows, rank);
-    if (cells === this.cache) this.laidOut = { layout: cells.layout, environments, value };
+    if (whole) this.laidOut = { layout: cells.layout, environments, value };
     return value;
   }
 
-  private digestOf(prefixes: Prefix[], order: number[]): string {
-    if (this.digested?.prefixes === prefixes && this.digested.order === order) return this.digested.digest;
-    const digest = sha1(order.map((i) => prefixes[i]!.digest).join(''));
-    if (prefixes === this.cache?.prefixes) this.digested = { prefixes, order, digest };
-    return digest;
+  /** The whole matrix as built for these prefixes in this order (kept), or a one-off for any other answer. */
+  private builtFor(prefixes: Prefix[], order: number[], whole: boolean): { digest: string; encoded?: { instances: InstancesPart; items: Buffer } } {
+    if (whole && this.built?.prefixes === prefixes && this.built.order === order) return this.built;
+    const built = { prefixes, order, digest: sha1(order.map((i) => prefixes[i]!.digest).join('')) };
+    if (whole) this.built = built;
+    return built;
   }
 
   /**
@@ -184,9 +186,9 @@ export class StatusService {
    * its instances and reused while that list and the cell's row hold, so a heartbeat recomputes
    * one cell, not 1,200; the whole part is kept while the instances and the layout hold.
    */
-  private instancesOf(rows: RawStateRow[], order: number[], recent: RecentBeats, cacheable: boolean): InstancesPart {
+  private instancesOf(rows: RawStateRow[], order: number[], recent: RecentBeats, whole: boolean): InstancesPart {
     const kept = this.instancesKept;
-    if (cacheable && kept?.recent === recent && kept.rows === rows && kept.order === order) return kept.value;
+    if (whole && kept?.recent === recent && kept.rows === rows && kept.order === order) return kept.value;
     const suffixes = new Array<string | undefined>(order.length);
     let signature = '';
     let matched = 0;
@@ -202,12 +204,8 @@ export class StatusService {
       signature += `${k}${memo.suffix}`;
     }
     const value = { suffixes, signature, strays: recent.count - matched };
-    if (cacheable) this.instancesKept = { recent, rows, order, value };
+    if (whole) this.instancesKept = { recent, rows, order, value };
     return value;
-  }
-
-  async matrixJson(filter: { project?: string } = {}): Promise<string> {
-    return (await this.matrix(filter)).json;
   }
 
   /**
@@ -230,9 +228,11 @@ export class StatusService {
     const head = `{"environments":${environments},"environmentStates":${states},"items":[`;
     const tail = `],"generatedAt":"${now.toISOString()}"}`;
     const rank = new Map(envs.map((e, i) => [e.key, i]));
+    // The whole matrix, as cached: what is derived from it is kept for the next answer.
+    let whole = state === this.cache;
     let { rows, prefixes } = state;
-    let { order, at } = this.layoutOf(state, environments, rank);
-    let instances = this.instancesOf(rows, order, recent, state === this.cache);
+    let { order, at } = this.layoutOf(state, environments, rank, whole);
+    let instances = this.instancesOf(rows, order, recent, whole);
     if (instances.strays > 0) {
       // Instances reporting where nothing was deployed through Slipway: cells of their own, where
       // every instance drifts. Rare, so these answers are laid out afresh.
@@ -251,25 +251,20 @@ export class StatusService {
         rows.push(empty);
         prefixes.push(prefixOf(empty));
       }
+      whole = false;
       ({ order, at } = layout(rows, rank));
-      instances = this.instancesOf(rows, order, recent, false);
+      instances = this.instancesOf(rows, order, recent, whole);
     }
     const { suffixes, signature } = instances;
-    const etag = `"${sha1(`${environments}${states}${this.digestOf(prefixes, order)}${signature}`)}"`;
-    const cacheable = prefixes === this.cache?.prefixes;
+    const built = this.builtFor(prefixes, order, whole);
+    const etag = `"${sha1(`${environments}${states}${built.digest}${signature}`)}"`;
     return {
       get json() {
         return head + order.map((i, k) => prefixes[i]!.text + (suffixes[k] ?? EMPTY_SUFFIX)).join(',') + tail;
       },
       body: () => {
-        const kept = this.encoded;
-        let items: Buffer;
-        if (cacheable && kept?.prefixes === prefixes && kept.order === order && kept.instances === instances) items = kept.items;
-        else {
-          items = encodeItems(prefixes, order, suffixes);
-          if (cacheable) this.encoded = { prefixes, order, instances, items };
-        }
-        return Buffer.concat([Buffer.from(head), items, Buffer.from(tail)]);
+        if (built.encoded?.instances !== instances) built.encoded = { instances, items: encodeItems(prefixes, order, suffixes) };
+        return Buffer.concat([Buffer.from(head), built.encoded.items, Buffer.from(tail)]);
       },
       etag,
     };
