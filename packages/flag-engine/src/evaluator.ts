@@ -92,12 +92,18 @@ interface SegmentCompilation {
   problem?: string;
 }
 
+/**
+ * The compiled flags in rule-set order: `index` finds a key's slot in `compiled` and `sources`.
+ * A patch that adds or removes no key shares the index with the version before and copies only
+ * the two arrays (pointers, no hashing), so applying it costs the size of the patch.
+ */
 class RuleSetEvaluator implements Evaluator {
   constructor(
     readonly version: string | undefined,
-    readonly flags: ReadonlyMap<string, CompiledFlag>,
-    /** For {@link compileRuleSet}'s `previous`: what each flag and segment came from. */
-    readonly sources: ReadonlyMap<string, Source>,
+    readonly index: ReadonlyMap<string, number>,
+    readonly compiled: readonly CompiledFlag[],
+    /** For {@link compileRuleSet}'s `previous`: what each flag came from (same slots as `compiled`). */
+    readonly sources: readonly Source[],
     readonly segments: CompiledSegments,
     /** The `segments` array of the rule set compiled (a patch that keeps it keeps these). */
     readonly segmentList: unknown,
@@ -109,9 +115,15 @@ class RuleSetEvaluator implements Evaluator {
     return this.segments.cache;
   }
 
+  sourceOf(flagKey: string): Source | undefined {
+    const at = this.index.get(flagKey);
+    return at === undefined ? undefined : this.sources[at];
+  }
+
   evaluate(flagKey: string, context?: unknown, defaultValue?: FlagValue, expectedType?: VariantType): EvaluationResult {
-    const flag = this.flags.get(flagKey);
-    if (flag === undefined) return errorResult(defaultValue, 'FLAG_NOT_FOUND', `flag ${describeKey(flagKey)} not found`);
+    const at = this.index.get(flagKey);
+    if (at === undefined) return errorResult(defaultValue, 'FLAG_NOT_FOUND', `flag ${describeKey(flagKey)} not found`);
+    const flag = this.compiled[at] as CompiledFlag;
     try {
       let ctx: Ctx;
       if (context === undefined) ctx = EMPTY_CONTEXT;
@@ -134,16 +146,16 @@ class RuleSetEvaluator implements Evaluator {
 
   evaluateAll(context?: unknown): Map<string, EvaluationResult> {
     const out = new Map<string, EvaluationResult>();
-    for (const key of this.flags.keys()) out.set(key, this.evaluate(key, context));
+    for (const key of this.index.keys()) out.set(key, this.evaluate(key, context));
     return out;
   }
 
   has(flagKey: string): boolean {
-    return this.flags.has(flagKey);
+    return this.index.has(flagKey);
   }
 
   keys(): string[] {
-    return [...this.flags.keys()];
+    return [...this.index.keys()];
   }
 }
 
@@ -251,31 +263,37 @@ export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator, changes?:
   }
   const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
   const compiledSegments = compileSegments(segments, before?.segmentCache);
-  const flags = new Map<string, CompiledFlag>();
-  const sources = new Map<string, Source>();
+  const index = new Map<string, number>();
+  const list: CompiledFlag[] = [];
+  const sources: Source[] = [];
   for (const def of ruleSet.flags) {
-    if (!isObject(def) || typeof def.key !== 'string' || flags.has(def.key)) continue;
+    if (!isObject(def) || typeof def.key !== 'string' || index.has(def.key)) continue;
+    index.set(def.key, list.length);
     // The very same definition object using the very same segment objects compiles to the same
     // flag: reused (an SDK applying a patch recompiles only what the patch changed).
-    const source = before?.sources.get(def.key);
+    const source = before?.sourceOf(def.key);
     if (source !== undefined && source.def === def && sameSegments(source.segments, compiledSegments.objects)) {
       const compiled = reused(source.compiled);
-      flags.set(def.key, compiled);
-      sources.set(def.key, compiled === source.compiled ? source : { def, segments: source.segments, compiled });
+      list.push(compiled);
+      sources.push(compiled === source.compiled ? source : { def, segments: source.segments, compiled });
       continue;
     }
     const compiled = compileOne(def, segments, compiledSegments);
     const keys = segmentKeysOf(def);
     const used = keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, compiledSegments.objects.get(k)]));
-    flags.set(def.key, compiled);
-    sources.set(def.key, { def, segments: used, compiled });
+    list.push(compiled);
+    sources.push({ def, segments: used, compiled });
   }
 
-  const list = [...flags.values()];
   const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
-  if (!list.some((f) => f.prerequisites.length > 0)) return new RuleSetEvaluator(version, flags, sources, compiledSegments, ruleSet.segments, false);
+  if (!list.some((f) => f.prerequisites.length > 0)) return new RuleSetEvaluator(version, index, list, sources, compiledSegments, ruleSet.segments, false);
+  for (const flag of list) {
+    for (const p of flag.prerequisites) {
+      const at = index.get(p.key);
+      p.flag = at === undefined ? undefined : list[at];
+    }
+  }
   const position = new Map(list.map((f, i) => [f, i]));
-  for (const flag of list) for (const p of flag.prerequisites) p.flag = flags.get(p.key);
   const edges = list.map((f) =>
     f.constant !== undefined ? [] : f.prerequisites.flatMap((p) => (p.flag === undefined ? [] : [position.get(p.flag) as number])),
   );
@@ -288,7 +306,7 @@ export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator, changes?:
     }
   });
 
-  return new RuleSetEvaluator(version, flags, sources, compiledSegments, ruleSet.segments, true);
+  return new RuleSetEvaluator(version, index, list, sources, compiledSegments, ruleSet.segments, true);
 }
 
 /** What changed since `previous`, when the caller knows (a patch): only flags, and no segments. */
@@ -298,28 +316,48 @@ export interface RuleSetChanges {
 }
 
 /**
- * The fast path of a patch: the previous evaluator's maps copied, the changed flags compiled,
- * the deleted ones dropped — work in proportion to the patch (an SDK process holding many
- * clients applies a change to all of them at once). Undefined when it does not apply: another
+ * The fast path of a patch: the previous evaluator's slots copied, the changed flags compiled into
+ * theirs, the deleted ones dropped — work in proportion to the patch (an SDK process holding many
+ * clients applies a change to all of them at once). The index of keys is shared with the previous
+ * evaluator unless the patch adds or deletes a key. Undefined when it does not apply: another
  * segments array, or prerequisites anywhere (then every link is rebuilt the long way).
  */
 function patched(ruleSet: RuleSet, before: RuleSetEvaluator, changes: RuleSetChanges): Evaluator | undefined {
   if (before.linked || ruleSet.segments !== before.segmentList) return undefined;
   if (changes.flags.some((f) => !isObject(f) || typeof f.key !== 'string' || (Array.isArray(f.environment?.prerequisites) && f.environment.prerequisites.length > 0))) return undefined;
-  const flags = new Map(before.flags);
-  const sources = new Map(before.sources);
+  let index = before.index;
+  let list = before.compiled.slice();
+  let sources = before.sources.slice();
   const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
   for (const def of changes.flags) {
     const compiled = compileOne(def, segments, before.segments);
     const keys = segmentKeysOf(def);
-    flags.set(def.key, compiled);
-    sources.set(def.key, { def, segments: keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, before.segments.objects.get(k)])), compiled });
+    const source: Source = { def, segments: keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, before.segments.objects.get(k)])), compiled };
+    let at = index.get(def.key);
+    if (at === undefined) {
+      if (index === before.index) index = new Map(index);
+      at = list.length;
+      (index as Map<string, number>).set(def.key, at);
+    }
+    list[at] = compiled;
+    sources[at] = source;
   }
   // Deletions last, as a patch is applied (a flag both changed and deleted is gone).
-  for (const key of changes.deletedFlags) {
-    flags.delete(key);
-    sources.delete(key);
+  if (changes.deletedFlags.some((key) => index.has(key))) {
+    const gone = new Set(changes.deletedFlags);
+    const kept = new Map<string, number>();
+    const keptList: CompiledFlag[] = [];
+    const keptSources: Source[] = [];
+    for (const [key, at] of index) {
+      if (gone.has(key)) continue;
+      kept.set(key, keptList.length);
+      keptList.push(list[at] as CompiledFlag);
+      keptSources.push(sources[at] as Source);
+    }
+    index = kept;
+    list = keptList;
+    sources = keptSources;
   }
   const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
-  return new RuleSetEvaluator(version, flags, sources, before.segments, ruleSet.segments, false);
+  return new RuleSetEvaluator(version, index, list, sources, before.segments, ruleSet.segments, false);
 }

@@ -23,7 +23,7 @@ const flag = (key: string, company: string, extra: Partial<RuleSetFlag['environm
   },
 });
 const segment = (companies: string[]): Segment => ({ key: 'beta', conditions: [{ attribute: 'company', operator: 'in', values: companies }] });
-const body = (e: Evaluator, key: string) => (e as unknown as { sources: Map<string, { compiled: { body: unknown } }> }).sources.get(key)?.compiled.body;
+const body = (e: Evaluator, key: string) => (e as unknown as { sourceOf(key: string): { compiled: { body: unknown } } | undefined }).sourceOf(key)?.compiled.body;
 
 function answers(e: Evaluator): unknown[] {
   const out: unknown[] = [];
@@ -68,6 +68,43 @@ describe('compiling a patch (the changed flags named)', () => {
       expect(evaluator.keys()).toEqual(list.map((f) => f.key));
       expect(answers(evaluator)).toEqual(answers(compileRuleSet(next)));
     }
+  });
+
+  it('answers as from scratch over 300 random flag-only patches (the fast path), and leaves the evaluator patched from as it was', () => {
+    const random = prng(7);
+    const companies = ['acme', 'globex', 'initech', 'hooli'];
+    const segments = [segment(['initech'])];
+    let list: RuleSetFlag[] = Array.from({ length: 10 }, (_, i) => flag(`f${i}`, companies[i % 4]!));
+    let evaluator = compileRuleSet({ version: '0', flags: list, segments });
+    let added = 0;
+    let deleted = 0;
+    for (let round = 1; round <= 300; round++) {
+      const changed: RuleSetFlag[] = [];
+      // Sometimes a new key, sometimes the same key twice in one patch (the last one counts).
+      for (let n = 0; n < 1 + Math.floor(random() * 3); n++) changed.push(flag(`f${Math.floor(random() * 14)}`, companies[Math.floor(random() * 4)]!));
+      // Sometimes a key that is also changed in the same patch (deleted wins), or one that does not exist.
+      const gone = random() < 0.25 ? [random() < 0.3 ? changed[0]!.key : `f${Math.floor(random() * 16)}`] : [];
+      const byKey = new Map(list.map((f) => [f.key, f]));
+      for (const f of changed) {
+        if (!byKey.has(f.key)) added++;
+        byKey.set(f.key, f);
+      }
+      for (const k of gone) if (byKey.delete(k)) deleted++;
+      list = [...byKey.values()];
+      const next: RuleSet = { version: String(round), flags: list, segments };
+      const before = evaluator;
+      const beforeKeys = before.keys();
+      const beforeAnswers = answers(before);
+      evaluator = compileRuleSet(next, before, { flags: changed, deletedFlags: gone });
+      expect(evaluator.keys()).toEqual(list.map((f) => f.key));
+      expect(answers(evaluator)).toEqual(answers(compileRuleSet(next)));
+      for (const k of gone) expect(evaluator.evaluate(k).errorCode).toBe('FLAG_NOT_FOUND');
+      // The evaluator patched from still answers its own rule set.
+      expect(before.keys()).toEqual(beforeKeys);
+      expect(answers(before)).toEqual(beforeAnswers);
+    }
+    expect(added).toBeGreaterThan(10);
+    expect(deleted).toBeGreaterThan(10);
   });
 });
 
