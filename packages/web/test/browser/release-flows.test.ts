@@ -143,6 +143,30 @@ describe('a release through the web app', () => {
     await erin.context().close();
   });
 
+  it('suggests where to deploy only once it knows where the release runs: a slow answer never offers dev again', async () => {
+    const erin = await pageAs('erin');
+    // The release's deployments answer late, as over a slow network: the real answer, held back 2 s.
+    let heldBack = 0;
+    await erin.route(/\/api\/v1\/projects\/[^/]+\/deployments\?/, async (route) => {
+      const response = await route.fetch();
+      heldBack++;
+      await new Promise((r) => setTimeout(r, 2_000));
+      await route.fulfill({ response });
+    });
+    const projectRead = erin.waitForResponse((r) => r.url().endsWith(`/api/v1/projects/${team.project}`));
+    await erin.goto(`${s.url}/projects/${team.project}/releases/${v1}`);
+    await projectRead;
+    await erin.getByTestId('changelog').waitFor();
+    const panel = erin.getByTestId('deploy-panel');
+    // The release and its project are shown, its deployments are not known yet: no suggestion at all.
+    expect(heldBack).toBe(1);
+    expect(await panel.count()).toBe(0);
+    // v1 runs on dev: once that is known, staging is suggested, and dev is not offered.
+    await panel.getByRole('button', { name: 'Deploy to Staging' }).waitFor();
+    expect(await panel.getByRole('button', { name: 'Deploy to Development' }).count()).toBe(0);
+    await erin.context().close();
+  });
+
   it('an engineer requests staging from the release page, a second person approves it', async () => {
     const erin = await pageAs('erin');
     const dialog = await openPreflight(erin, v1, 'Staging');

@@ -85,7 +85,7 @@ export function DeployPanel({ project, release, deployments, environments }: { p
         </Text>
       )}
       {others.length > 0 && (
-        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e), disabled: closedTo(e) !== null }))} value={null} onChange={(v) => v && open(v)} w={260} />
+        <Select aria-label="Deploy to another environment" placeholder="Deploy to another environment…" data={others.map((e) => ({ value: e, label: envName(e), disabled: closedTo(e) !== null }))} value={null} onChange={(v) => v && open(v)} w={300} />
       )}
       {target && (
         <Modal opened onClose={close} title={`Deploy ${release.version} to ${envName(target)}`} size="lg">

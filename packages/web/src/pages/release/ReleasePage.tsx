@@ -48,7 +48,11 @@ export function ReleasePage() {
           This hotfix's changes are not on the main branch{r.unmergedCommits?.length ? ` (${r.unmergedCommits.length} commits)` : ''}: merge them back, or the next release will not contain them.
         </Alert>
       )}
-      {projectQuery.data && <DeployPanel project={projectQuery.data} release={r} deployments={deployments.data?.items ?? []} environments={environments.data?.items ?? []} />}
+      {/* Only once every input is known: before its deployments load, the panel would suggest the first environment of the lifecycle (the wrong one), and before the environments load it would not say which are protected. */}
+      {projectQuery.data && deployments.data && environments.data && (
+        <DeployPanel project={projectQuery.data} release={r} deployments={deployments.data.items} environments={environments.data.items} />
+      )}
+      <ErrorAlert error={projectQuery.error ?? environments.error} title="Deploying from this page is unavailable" />
       <section aria-labelledby="changes">
         <Title order={2} fz="h4" id="changes" mb="xs">
           Changes
