@@ -211,6 +211,12 @@ function sameSegments(used: ReadonlyMap<string, Segment | undefined>, now: Reado
 
 const NO_SEGMENTS_USED: ReadonlyMap<string, Segment | undefined> = new Map();
 
+/** What a flag was compiled from: its definition and the segment objects it used then. */
+function sourceFor(def: RuleSetFlag, compiled: CompiledFlag, segmentObjects: ReadonlyMap<string, Segment>): Source {
+  const keys = segmentKeysOf(def);
+  return { def, segments: keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, segmentObjects.get(k)])), compiled };
+}
+
 function compileOne(def: RuleSetFlag, segments: readonly Segment[], compiled: CompiledSegments): CompiledFlag {
   const key = def.key;
   const problems = validateFlagConfig(def, def.environment ?? null, segments);
@@ -279,10 +285,8 @@ export function compileRuleSet(ruleSet: RuleSet, previous?: Evaluator, changes?:
       continue;
     }
     const compiled = compileOne(def, segments, compiledSegments);
-    const keys = segmentKeysOf(def);
-    const used = keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, compiledSegments.objects.get(k)]));
     list.push(compiled);
-    sources.push({ def, segments: used, compiled });
+    sources.push(sourceFor(def, compiled, compiledSegments.objects));
   }
 
   const version = typeof ruleSet.version === 'string' ? ruleSet.version : undefined;
@@ -331,8 +335,7 @@ function patched(ruleSet: RuleSet, before: RuleSetEvaluator, changes: RuleSetCha
   const segments = Array.isArray(ruleSet.segments) ? ruleSet.segments : [];
   for (const def of changes.flags) {
     const compiled = compileOne(def, segments, before.segments);
-    const keys = segmentKeysOf(def);
-    const source: Source = { def, segments: keys.length === 0 ? NO_SEGMENTS_USED : new Map(keys.map((k) => [k, before.segments.objects.get(k)])), compiled };
+    const source = sourceFor(def, compiled, before.segments.objects);
     let at = index.get(def.key);
     if (at === undefined) {
       if (index === before.index) index = new Map(index);

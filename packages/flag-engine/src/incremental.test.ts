@@ -22,6 +22,7 @@ const flag = (key: string, company: string, extra: Partial<RuleSetFlag['environm
     ...extra,
   },
 });
+const COMPANIES = ['acme', 'globex', 'initech', 'hooli'];
 const segment = (companies: string[]): Segment => ({ key: 'beta', conditions: [{ attribute: 'company', operator: 'in', values: companies }] });
 const body = (e: Evaluator, key: string) => (e as unknown as { sourceOf(key: string): { compiled: { body: unknown } } | undefined }).sourceOf(key)?.compiled.body;
 
@@ -44,19 +45,25 @@ function prng(seed: number): () => number {
   };
 }
 
+/** The rule set random patches start from: `n` flags over the four companies, one segment. */
+function start(n: number): { list: RuleSetFlag[]; segments: Segment[]; evaluator: Evaluator } {
+  const segments = [segment(['initech'])];
+  const list = Array.from({ length: n }, (_, i) => flag(`f${i}`, COMPANIES[i % 4]!));
+  return { list, segments, evaluator: compileRuleSet({ version: '0', flags: list, segments }) };
+}
+
 describe('compiling a patch (the changed flags named)', () => {
   it('answers as a compilation from scratch, over 200 random patches, prerequisites included', () => {
     const random = prng(99);
-    const companies = ['acme', 'globex', 'initech', 'hooli'];
-    const segments = [segment(['initech'])];
-    let list: RuleSetFlag[] = Array.from({ length: 12 }, (_, i) => flag(`f${i}`, companies[i % 4]!));
-    let evaluator = compileRuleSet({ version: '0', flags: list, segments });
+    const initial = start(12);
+    const segments = initial.segments;
+    let { list, evaluator } = initial;
     for (let round = 1; round <= 200; round++) {
       const changed: RuleSetFlag[] = [];
       for (let n = 0; n < 1 + Math.floor(random() * 3); n++) {
         const key = `f${Math.floor(random() * 15)}`; // sometimes a new flag
         const prerequisites = random() < 0.1 ? [{ flag: `f${Math.floor(random() * 12)}`, variant: 'on' }] : undefined;
-        changed.push(flag(key, companies[Math.floor(random() * 4)]!, prerequisites ? { prerequisites } : {}));
+        changed.push(flag(key, COMPANIES[Math.floor(random() * 4)]!, prerequisites ? { prerequisites } : {}));
       }
       const deleted = random() < 0.2 ? [`f${Math.floor(random() * 15)}`] : [];
       const byKey = new Map(list.map((f) => [f.key, f]));
@@ -72,16 +79,15 @@ describe('compiling a patch (the changed flags named)', () => {
 
   it('answers as from scratch over 300 random flag-only patches (the fast path), and leaves the evaluator patched from as it was', () => {
     const random = prng(7);
-    const companies = ['acme', 'globex', 'initech', 'hooli'];
-    const segments = [segment(['initech'])];
-    let list: RuleSetFlag[] = Array.from({ length: 10 }, (_, i) => flag(`f${i}`, companies[i % 4]!));
-    let evaluator = compileRuleSet({ version: '0', flags: list, segments });
+    const initial = start(10);
+    const segments = initial.segments;
+    let { list, evaluator } = initial;
     let added = 0;
     let deleted = 0;
     for (let round = 1; round <= 300; round++) {
       const changed: RuleSetFlag[] = [];
       // Sometimes a new key, sometimes the same key twice in one patch (the last one counts).
-      for (let n = 0; n < 1 + Math.floor(random() * 3); n++) changed.push(flag(`f${Math.floor(random() * 14)}`, companies[Math.floor(random() * 4)]!));
+      for (let n = 0; n < 1 + Math.floor(random() * 3); n++) changed.push(flag(`f${Math.floor(random() * 14)}`, COMPANIES[Math.floor(random() * 4)]!));
       // Sometimes a key that is also changed in the same patch (deleted wins), or one that does not exist.
       const gone = random() < 0.25 ? [random() < 0.3 ? changed[0]!.key : `f${Math.floor(random() * 16)}`] : [];
       const byKey = new Map(list.map((f) => [f.key, f]));
